@@ -1,0 +1,35 @@
+# The handful of commands a newcomer needs; see README.md.
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup run test test-fast train validate bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt scripts/find-python
+	@python=$$(scripts/find-python) || exit 1; \
+	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+		rm -rf $(VENV) && $$python -m venv $(VENV); \
+	fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.3.1"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	@touch $(STAMP)
+
+train: setup
+	$(BIN)/govbot train
+
+run: setup train
+	$(BIN)/govbot up
+
+test: setup
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m "not slow"
+
+validate: setup
+	$(BIN)/rasa data validate --config config.yml --domain bot/domain --data nlu_data bot/data --fail-on-warnings
+
+bench: setup
+	$(BIN)/python benchmarks/guide_search.py

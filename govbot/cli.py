@@ -1,0 +1,77 @@
+"""``govbot``: the one command line of the project (CONTRACT.md §5)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import List, Optional
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.exit(args.run(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="govbot", description="政务服务公众号智能助手")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start every process (portal, action server, Rasa server)")
+    up.set_defaults(run=_up)
+
+    portal = commands.add_parser("portal", help="the reference government portal alone")
+    portal.add_argument("--host", default="127.0.0.1")
+    portal.add_argument("--port", type=int, default=8080)
+    portal.set_defaults(run=_portal)
+
+    catalog = commands.add_parser("catalog", help="the portal's service catalog")
+    catalog.add_argument("action", choices=["load"], help="load: (re)load portal/catalog/*.yaml into DATABASE_URL")
+    catalog.set_defaults(run=_catalog)
+
+    train = commands.add_parser("train", help="train the Rasa model when data, domain or config changed")
+    train.add_argument("--force", action="store_true", help="train even when nothing changed")
+    train.set_defaults(run=_train)
+    return parser
+
+
+def _up(_args: argparse.Namespace) -> int:
+    from govbot.settings import Settings
+    from govbot.up import load_dotenv, up
+
+    load_dotenv()
+    return up(Settings.from_env())
+
+
+def _portal(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from portal.app import init_app
+    from portal.settings import PortalSettings
+
+    web.run_app(init_app(PortalSettings.from_env()), host=args.host, port=args.port, access_log=None)
+    return 0
+
+
+def _catalog(_args: argparse.Namespace) -> int:
+    from portal.catalog import Catalog, store_catalog
+    from portal.db import create_engine, migrate
+    from portal.settings import PortalSettings
+
+    async def load() -> int:
+        catalog = Catalog.from_files()
+        engine = create_engine(PortalSettings.from_env().database_url)
+        await migrate(engine)
+        await store_catalog(engine, catalog)
+        await engine.dispose()
+        print(f"Loaded {len(catalog.guides)} items and {len(catalog.halls)} halls.")
+        return 0
+
+    return asyncio.run(load())
+
+
+def _train(args: argparse.Namespace) -> int:
+    from govbot.train import train
+
+    return train(force=args.force)

@@ -1,0 +1,43 @@
+"""Settings of ``govbot up`` (CONTRACT.md §4), read once from the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = ROOT / ".run"
+MODELS_DIR = ROOT / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    rasa_port: int = 5005
+    action_port: int = 5055
+    portal_port: int = 8080
+    portal_url: Optional[str] = None  # None: start and use the bundled reference portal
+    redis_url: Optional[str] = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        return cls(
+            rasa_port=_port(env, "RASA_PORT", cls.rasa_port),
+            action_port=_port(env, "ACTION_PORT", cls.action_port),
+            portal_port=_port(env, "PORTAL_PORT", cls.portal_port),
+            portal_url=env.get("PORTAL_URL") or None,
+            redis_url=env.get("REDIS_URL") or None,
+        )
+
+    @property
+    def effective_portal_url(self) -> str:
+        return self.portal_url or f"http://127.0.0.1:{self.portal_port}"
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SystemExit(f"{name} must be a port number (1-65535), got {raw!r}")
+    return int(raw)

@@ -1,0 +1,45 @@
+"""``govbot train``: trains a Rasa model only when the data, domain or config changed."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterable, List
+
+from govbot.settings import MODELS_DIR, ROOT
+
+MODEL_NAME = "govbot"
+TRAINING_INPUTS = ("config.yml", "bot", "nlu_data")
+FINGERPRINT = MODELS_DIR / f"{MODEL_NAME}.fingerprint"
+
+
+def fingerprint(root: Path = ROOT) -> str:
+    digest = hashlib.sha256()
+    for path in _input_files(root):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _input_files(root: Path) -> List[Path]:
+    files: List[Path] = []
+    for name in TRAINING_INPUTS:
+        path = root / name
+        files.extend([path] if path.is_file() else sorted(p for p in path.rglob("*.yml") if p.is_file()))
+    return files
+
+
+def train(force: bool = False, extra_args: Iterable[str] = ()) -> int:
+    current = fingerprint()
+    model = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
+    if not force and model.exists() and FINGERPRINT.exists() and FINGERPRINT.read_text() == current:
+        print(f"Model {model.relative_to(ROOT)} is up to date; nothing to train.")
+        return 0
+    command = [str(Path(sys.executable).parent / "rasa"), "train", "--config", "config.yml",
+               "--domain", "bot/domain", "--data", "nlu_data", "bot/data",
+               "--out", str(MODELS_DIR), "--fixed-model-name", MODEL_NAME, *extra_args]
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode == 0:
+        FINGERPRINT.write_text(current)
+    return result.returncode

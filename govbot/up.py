@@ -1,0 +1,111 @@
+"""``govbot up``: every process of the assistant under honcho, on embedded defaults."""
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Dict, Optional
+from urllib.parse import urlparse
+
+import yaml
+from honcho.environ import parse as parse_env
+from honcho.environ import parse_procfile
+from honcho.manager import Manager
+
+from govbot.settings import MODELS_DIR, ROOT, RUN_DIR, Settings
+
+
+def up(settings: Settings) -> int:
+    processes = _processes(settings)
+    _check_ports(settings, processes)
+    if not any(MODELS_DIR.glob("*.tar.gz")):
+        raise SystemExit("No trained model in models/: run 'make train' (or 'make run', which trains first).")
+    _write_rasa_config(settings)
+    manager = Manager()
+    env = _environment(settings)
+    for name, command in processes.items():
+        manager.add_process(name, command, env=env, cwd=str(ROOT))
+    manager.loop()
+    return manager.returncode or 0
+
+
+def load_dotenv() -> None:
+    """Adds ``.env`` (if any) to the environment; variables already set win."""
+    dotenv = ROOT / ".env"
+    if dotenv.exists():
+        for name, value in parse_env(dotenv.read_text()).items():
+            os.environ.setdefault(name, value)
+
+
+def _processes(settings: Settings) -> Dict[str, str]:
+    processes = parse_procfile((ROOT / "Procfile").read_text()).processes
+    if settings.portal_url:  # a real portal: do not start the reference one
+        processes.pop("portal")
+    return processes
+
+
+def _check_ports(settings: Settings, processes: Dict[str, str]) -> None:
+    wanted = {"rasa": settings.rasa_port, "actions": settings.action_port, "portal": settings.portal_port}
+    busy = [f"{name} port {port}" for name, port in wanted.items() if name in processes and not _port_free(port)]
+    if busy:
+        raise SystemExit(
+            f"Port already in use: {', '.join(busy)}. Stop the program holding it "
+            "(e.g. an earlier 'govbot up') or choose another with RASA_PORT / ACTION_PORT / PORTAL_PORT.")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def _environment(settings: Settings) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "RASA_PORT": str(settings.rasa_port), "ACTION_PORT": str(settings.action_port),
+        "PORTAL_PORT": str(settings.portal_port), "PORTAL_URL": settings.effective_portal_url,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def _write_rasa_config(settings: Settings) -> None:
+    RUN_DIR.mkdir(exist_ok=True)
+    (RUN_DIR / "endpoints.yml").write_text(yaml.safe_dump(rasa_endpoints(settings), sort_keys=False))
+    (RUN_DIR / "credentials.yml").write_text(yaml.safe_dump({"rest": None}, sort_keys=False))
+
+
+def rasa_endpoints(settings: Settings) -> Dict[str, object]:
+    """Action server always; Redis tracker and lock stores only when ``REDIS_URL`` is set."""
+    endpoints: Dict[str, object] = {"action_endpoint": {"url": f"http://127.0.0.1:{settings.action_port}/webhook"}}
+    redis = _redis_store(settings.redis_url)
+    if redis is not None:
+        endpoints["tracker_store"] = {"type": "redis", **redis, "key_prefix": "govbot", "record_exp": 604800}
+        endpoints["lock_store"] = {"type": "redis", **redis, "key_prefix": "govbot"}
+    return endpoints
+
+
+def _redis_store(url: Optional[str]) -> Optional[Dict[str, object]]:
+    if not url:
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme not in ("redis", "rediss"):
+        raise SystemExit(f"REDIS_URL must start with redis:// or rediss://, got {url!r}")
+    store: Dict[str, object] = {"url": parsed.hostname or "127.0.0.1", "port": parsed.port or 6379,
+                                "db": int(parsed.path.lstrip("/") or 0)}
+    if parsed.password:
+        store["password"] = parsed.password
+    if parsed.scheme == "rediss":
+        store["use_ssl"] = True
+    return store
+
+

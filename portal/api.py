@@ -1,0 +1,192 @@
+"""HTTP handlers and the route table; the OpenAPI document is generated from the same table."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Type, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from portal import openapi
+from portal.errors import PortalError
+from portal.keys import APPLICATIONS, APPOINTMENTS, CATALOG, FEEDBACK, INDEX
+from portal.schemas import (
+    APPLICATION_ID_PATTERN, BookingRequest, CancelRequest, ComplaintRequest, EvaluationRequest, StatusChange,
+    StatusQuery,
+)
+
+Model = TypeVar("Model", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    location: str  # "query" | "path" | "header"
+    schema: Dict[str, Any]
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    params: List[Param] = field(default_factory=list)
+    body: Optional[Type[BaseModel]] = None
+
+
+# --- request parsing -------------------------------------------------------------
+
+def param(request: web.Request, spec: Param) -> Any:
+    """Reads one parameter and checks it against its own OpenAPI schema."""
+    source = {"query": request.query, "path": request.match_info, "header": request.headers}[spec.location]
+    raw = source.get(spec.name)
+    if raw is None or raw == "":
+        if spec.required:
+            raise PortalError(400, "missing_parameter", f"缺少参数 {spec.name}")
+        return None
+    return openapi.coerce(spec.name, raw, spec.schema)
+
+
+async def body(request: web.Request, model: Type[Model]) -> Model:
+    try:
+        data = json.loads(await request.read() or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise PortalError(400, "invalid_json", "请求体不是合法的 JSON") from None
+    if not isinstance(data, dict):
+        raise PortalError(400, "invalid_json", "请求体应为 JSON 对象")
+    try:
+        return model.parse_obj(data)
+    except ValidationError as error:
+        raise PortalError(422, "invalid_request", "请求参数有误",
+                          {"errors": json.loads(error.json())}) from None
+
+
+def ok(data: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> web.Response:
+    return web.json_response(data, status=status, headers=headers, dumps=lambda d: json.dumps(d, ensure_ascii=False))
+
+
+# --- parameters ------------------------------------------------------------------
+
+Q = Param("q", "query", {"type": "string", "minLength": 1, "maxLength": 200})
+LIMIT = Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 5}, False)
+CODE = Param("code", "path", {"type": "string", "pattern": r"^[A-Z]{2,4}-\d{4}$"})
+ITEM_CODE = Param("item_code", "query", {"type": "string", "pattern": r"^[A-Z]{2,4}-\d{4}$"})
+HALL_CODE = Param("hall_code", "query", {"type": "string", "pattern": r"^[A-Z]{2,8}$"}, False)
+OPENID = Param("openid", "query", {"type": "string", "minLength": 1, "maxLength": 64})
+BOOKING_NO = Param("booking_no", "path", {"type": "string", "pattern": r"^YY\d{16}$"})
+APPLICATION_ID = Param("application_id", "path", {"type": "string", "pattern": APPLICATION_ID_PATTERN})
+REFERENCE = Param("reference", "path", {"type": "string", "pattern": r"^TS\d{14}$"})
+IDEMPOTENCY_KEY = Param("Idempotency-Key", "header", {"type": "string", "minLength": 8, "maxLength": 128,
+                                                      "pattern": r"^[\x21-\x7e]+$"})
+
+
+# --- handlers --------------------------------------------------------------------
+
+async def health(_request: web.Request) -> web.Response:
+    return ok({"status": "ok"})
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return ok(openapi.document(ROUTES))
+
+
+async def search_guides(request: web.Request) -> web.Response:
+    hits = request.app[INDEX].search(param(request, Q), param(request, LIMIT) or LIMIT.schema["default"])
+    return ok({"items": [hit.__dict__ for hit in hits]})
+
+
+async def guide_detail(request: web.Request) -> web.Response:
+    catalog = request.app[CATALOG]
+    guide = catalog.guides.get(param(request, CODE))
+    if guide is None:
+        raise PortalError(404, "item_not_found", "没有这个事项")
+    detail = guide.dict()
+    detail["halls"] = [{**catalog.halls[h.hall].dict(), "window": h.window} for h in guide.halls]
+    detail["bookable"] = bool(guide.halls)
+    return ok(detail)
+
+
+async def list_halls(request: web.Request) -> web.Response:
+    return ok({"halls": [hall.dict() for hall in request.app[CATALOG].halls.values()]})
+
+
+async def list_slots(request: web.Request) -> web.Response:
+    slots = await request.app[APPOINTMENTS].slots(param(request, ITEM_CODE), param(request, HALL_CODE))
+    return ok({"slots": [slot.as_dict() for slot in slots]})
+
+
+async def book(request: web.Request) -> web.Response:
+    key = param(request, IDEMPOTENCY_KEY)
+    booking, replayed = await request.app[APPOINTMENTS].book(await body(request, BookingRequest), key)
+    return ok(booking, status=200 if replayed else 201, headers={"Idempotent-Replayed": str(replayed).lower()})
+
+
+async def my_bookings(request: web.Request) -> web.Response:
+    return ok({"bookings": await request.app[APPOINTMENTS].list_for_openid(param(request, OPENID))})
+
+
+async def cancel_booking(request: web.Request) -> web.Response:
+    who = await body(request, CancelRequest)
+    return ok(await request.app[APPOINTMENTS].cancel(param(request, BOOKING_NO), who))
+
+
+async def query_application(request: web.Request) -> web.Response:
+    who = await body(request, StatusQuery)
+    return ok(await request.app[APPLICATIONS].query(param(request, APPLICATION_ID), who))
+
+
+async def change_application_status(request: web.Request) -> web.Response:
+    change = await body(request, StatusChange)
+    return ok(await request.app[APPLICATIONS].change_status(param(request, APPLICATION_ID), change))
+
+
+async def rate(request: web.Request) -> web.Response:
+    return ok(await request.app[FEEDBACK].rate(await body(request, EvaluationRequest)), status=201)
+
+
+async def rectification_queue(request: web.Request) -> web.Response:
+    return ok({"evaluations": await request.app[FEEDBACK].rectification_queue()})
+
+
+async def complain(request: web.Request) -> web.Response:
+    return ok(await request.app[FEEDBACK].complain(await body(request, ComplaintRequest)), status=201)
+
+
+async def complaint(request: web.Request) -> web.Response:
+    return ok(await request.app[FEEDBACK].complaint(param(request, REFERENCE)))
+
+
+ROUTES: List[Route] = [
+    Route("GET", "/healthz", health, "Liveness check"),
+    Route("GET", "/api/v1/openapi.json", openapi_document, "This document"),
+    Route("GET", "/api/v1/guides/search", search_guides, "Search service guides, best first", [Q, LIMIT]),
+    Route("GET", "/api/v1/guides/{code}", guide_detail, "A service guide in full", [CODE]),
+    Route("GET", "/api/v1/halls", list_halls, "Service halls"),
+    Route("GET", "/api/v1/slots", list_slots, "Bookable one-hour slots of an item", [ITEM_CODE, HALL_CODE]),
+    Route("POST", "/api/v1/appointments", book, "Book a visit (idempotent by Idempotency-Key)",
+          [IDEMPOTENCY_KEY], BookingRequest),
+    Route("GET", "/api/v1/appointments", my_bookings, "Bookings of a WeChat openid", [OPENID]),
+    Route("POST", "/api/v1/appointments/{booking_no}/cancel", cancel_booking,
+          "Cancel a booking up to 2 hours before it", [BOOKING_NO], CancelRequest),
+    Route("POST", "/api/v1/applications/{application_id}/query", query_application,
+          "Status of an application, after verification", [APPLICATION_ID], StatusQuery),
+    Route("POST", "/api/v1/applications/{application_id}/events", change_application_status,
+          "Record a status change (posted to the webhook)", [APPLICATION_ID], StatusChange),
+    Route("POST", "/api/v1/evaluations", rate, "Store a 好差评 rating", body=EvaluationRequest),
+    Route("GET", "/api/v1/evaluations/rectification", rectification_queue, "Bad ratings awaiting rectification"),
+    Route("POST", "/api/v1/complaints", complain, "Register a complaint", body=ComplaintRequest),
+    Route("GET", "/api/v1/complaints/{reference}", complaint, "A complaint by reference", [REFERENCE]),
+]
+
+
+def setup_routes(app: web.Application) -> None:
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler)
+
+
+

@@ -1,0 +1,92 @@
+"""Portal app factory: resources opened in ``cleanup_ctx``, JSON errors, bearer-key auth."""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from portal import api
+from portal.appointments import Appointments
+from portal.applications import Applications
+from portal.catalog import Catalog, catalog_is_empty, read_catalog, store_catalog
+from portal.db import create_engine, migrate
+from portal.demo import seed_applications
+from portal.errors import PortalError
+from portal.feedback import Feedback
+from portal.keys import APPLICATIONS, APPOINTMENTS, CATALOG, FEEDBACK, INDEX, SETTINGS
+from portal.search import GuideIndex
+from portal.settings import PortalSettings
+from portal.webhook import Notifier
+
+logger = logging.getLogger(__name__)
+MAX_BODY_BYTES = 64 * 1024
+OPEN_PATHS = frozenset({"/api/v1/openapi.json", "/healthz"})
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def init_app(settings: PortalSettings) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_middleware, auth_middleware])
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_services)
+    api.setup_routes(app)
+    return app
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database_url)
+    notifier = Notifier(settings.webhook_url, settings.webhook_secret)
+    await migrate(engine)
+    if await catalog_is_empty(engine):
+        await store_catalog(engine, Catalog.from_files())
+        await seed_applications(engine)
+    catalog = await read_catalog(engine)
+    app[CATALOG] = catalog
+    app[INDEX] = GuideIndex(list(catalog.guides.values()))
+    app[APPOINTMENTS] = Appointments(engine, catalog, settings.now)
+    app[APPLICATIONS] = Applications(engine, catalog, notifier, settings.now)
+    app[FEEDBACK] = Feedback(engine, settings.now)
+    logger.info("portal ready: %d items, %d halls", len(catalog.guides), len(catalog.halls))
+    yield
+    await notifier.close()
+    await engine.dispose()
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error is JSON; a client error is never a 500, and a 500 never leaks a trace."""
+    try:
+        return await handler(request)
+    except PortalError as error:
+        return web.json_response(error.body(), status=error.status, dumps=_dumps)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        body = {"error": error.reason.lower().replace(" ", "_"), "message": error.text or error.reason}
+        return web.json_response(body, status=error.status, headers=_allow_header(error), dumps=_dumps)
+    except Exception:  # noqa: BLE001 - the last line of defence, logged with its trace
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"error": "internal_error", "message": "服务暂时不可用，请稍后再试"}, status=500,
+                                 dumps=_dumps)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    key = request.app[SETTINGS].api_key
+    if key and request.path not in OPEN_PATHS:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {key}".encode()):
+            raise PortalError(401, "unauthorized", "缺少或错误的 API 密钥（Authorization: Bearer ...）")
+    return await handler(request)
+
+
+def _allow_header(error: web.HTTPException) -> dict:
+    allow = error.headers.get("Allow")
+    return {"Allow": allow} if allow else {}
+
+
+def _dumps(body: object) -> str:
+    return json.dumps(body, ensure_ascii=False)

@@ -1,0 +1,136 @@
+"""Applications (办件) and their status timelines, shown only to a verified applicant.
+
+"Not found" and "wrong verification" give the same answer, and failed attempts are limited
+per caller and per application number, so the endpoint cannot be used to probe numbers.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any, Callable, Dict, List, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from portal import tables
+from portal.catalog import Catalog
+from portal.errors import PortalError
+from portal.schemas import ApplicationStatus, StatusChange, StatusQuery
+from portal.webhook import Notifier
+
+FAILURES_PER_CALLER = (5, timedelta(minutes=15))
+FAILURES_PER_APPLICATION = (10, timedelta(hours=1))
+NEXT_STEP = {
+    ApplicationStatus.submitted: "等待窗口受理，一般1个工作日内完成",
+    ApplicationStatus.accepted: "进入审核，审核结果会通过本公众号通知您",
+    ApplicationStatus.reviewing: "审核通过后办结，结果会通过本公众号通知您",
+    ApplicationStatus.correction: "请按要求补齐材料，补正后重新进入审核",
+    ApplicationStatus.completed: "已办结，可按告知方式领取结果（窗口领取或邮寄）",
+    ApplicationStatus.rejected: "不予受理，可按告知书说明修改后重新申请",
+}
+NOT_FOUND = PortalError(404, "application_not_found", "没有查到与该受理号和验证信息相符的办件，请核对后再试")
+
+
+class Applications:
+    def __init__(self, engine: AsyncEngine, catalog: Catalog, notifier: Notifier,
+                 now: Callable[[], datetime]):
+        self._engine = engine
+        self._catalog = catalog
+        self._notifier = notifier
+        self._now = now
+
+    async def query(self, application_id: str, who: StatusQuery) -> Dict[str, Any]:
+        await self._check_rate_limits(who.caller, application_id)
+        async with self._engine.connect() as conn:
+            row = await _fetch(conn, application_id)
+        if row is None or not _verified(row, who):
+            await self._record_failure(who.caller, application_id)
+            raise NOT_FOUND
+        if who.phone_last4 and who.openid and not row["openid"]:
+            await self._bind_openid(application_id, who.openid)
+        return await self._render(row)
+
+    async def change_status(self, application_id: str, change: StatusChange) -> Dict[str, Any]:
+        """Appends a step to the timeline and tells the webhook (status notifications)."""
+        at = self._now().isoformat(timespec="seconds")
+        async with self._engine.begin() as conn:
+            row = await _fetch(conn, application_id)
+            if row is None:
+                raise PortalError(404, "application_not_found", "没有这个受理号")
+            await conn.execute(tables.applications.update().where(
+                tables.applications.c.application_id == application_id).values(status=change.status.value))
+            await conn.execute(tables.application_events.insert().values(
+                application_id=application_id, status=change.status.value, department=change.department,
+                at=at, note=change.note,
+                correction=change.correction.json(ensure_ascii=False) if change.correction else None))
+        rendered = await self._render({**row, "status": change.status.value})
+        self._notifier.send({"event": "application.status_changed", "openid": row["openid"], **rendered})
+        return rendered
+
+    async def _render(self, row: Dict[str, Any]) -> Dict[str, Any]:
+        events = tables.application_events
+        async with self._engine.connect() as conn:
+            steps = (await conn.execute(sa.select(events).where(
+                events.c.application_id == row["application_id"]).order_by(events.c.id))).mappings().all()
+        guide = self._catalog.guides.get(row["item_code"])
+        timeline = [_step(step) for step in steps]
+        return {
+            "application_id": row["application_id"],
+            "item_code": row["item_code"], "item_name": guide.name if guide else row["item_code"],
+            "applicant": _mask_name(row["applicant_name"]),
+            "status": row["status"], "submitted_at": row["submitted_at"],
+            "current": timeline[-1] if timeline else None,
+            "next_step": NEXT_STEP[ApplicationStatus(row["status"])],
+            "timeline": timeline,
+        }
+
+    async def _check_rate_limits(self, caller: str, application_id: str) -> None:
+        failures = tables.verification_failures
+        now = self._now().timestamp()
+        for column, value, (limit, window) in (
+            (failures.c.caller, caller, FAILURES_PER_CALLER),
+            (failures.c.application_id, application_id, FAILURES_PER_APPLICATION),
+        ):
+            async with self._engine.connect() as conn:
+                count = await conn.scalar(sa.select(sa.func.count()).select_from(failures).where(
+                    column == value, failures.c.at > now - window.total_seconds()))
+            if count >= limit:
+                raise PortalError(429, "too_many_attempts",
+                                  f"验证失败次数过多，请{int(window.total_seconds() // 60)}分钟后再试")
+
+    async def _record_failure(self, caller: str, application_id: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(tables.verification_failures.insert().values(
+                caller=caller, application_id=application_id[:64], at=self._now().timestamp()))
+
+    async def _bind_openid(self, application_id: str, openid: str) -> None:
+        apps = tables.applications
+        async with self._engine.begin() as conn:
+            await conn.execute(apps.update().where(
+                apps.c.application_id == application_id, apps.c.openid.is_(None)).values(openid=openid))
+
+
+async def _fetch(conn: AsyncConnection, application_id: str) -> Optional[Dict[str, Any]]:
+    apps = tables.applications
+    row = (await conn.execute(sa.select(apps).where(apps.c.application_id == application_id))).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def _verified(row: Dict[str, Any], who: StatusQuery) -> bool:
+    if who.openid and row["openid"] and who.openid == row["openid"]:
+        return True
+    return bool(who.phone_last4) and row["phone"][-4:] == who.phone_last4
+
+
+def _step(step: Any) -> Dict[str, Any]:
+    rendered = {"status": step["status"], "at": step["at"], "department": step["department"], "note": step["note"]}
+    if step["correction"]:
+        rendered["correction"] = json.loads(step["correction"])
+    return rendered
+
+
+def _mask_name(name: str) -> str:
+    return name[0] + "*" * (len(name) - 1)
+
+
+__all__: List[str] = ["Applications", "NEXT_STEP"]

@@ -1,0 +1,186 @@
+"""Request and data models: validation at the edge and the source of the OpenAPI document."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import Enum
+from typing import List, Optional
+
+from pydantic import BaseModel, Extra, Field, validator
+
+PHONE_PATTERN = r"^1[3-9]\d{9}$"
+APPLICATION_ID_PATTERN = r"^SQ\d{14}$"
+
+
+class Strict(BaseModel):
+    class Config:
+        extra = Extra.forbid
+        anystr_strip_whitespace = True
+
+
+# --- catalog ---------------------------------------------------------------
+
+class Material(Strict):
+    name: str
+    form: str = Field(..., regex="^(原件|复印件|原件及复印件|电子版|现场采集)$")
+    copies: int = Field(..., ge=0, le=20)
+    note: Optional[str] = None
+
+
+class Fee(Strict):
+    amount: float = Field(..., ge=0)
+    note: str
+
+
+class TimeLimit(Strict):
+    legal_days: int = Field(..., ge=0)
+    promised_days: int = Field(..., ge=0)
+    note: Optional[str] = None
+
+
+class Online(Strict):
+    available: bool
+    channel: Optional[str] = None
+    fully_online: bool
+
+
+class ItemHall(Strict):
+    hall: str
+    window: str
+    capacity_per_slot: int = Field(..., ge=1, le=100)
+
+
+class Guide(Strict):
+    code: str = Field(..., regex=r"^[A-Z]{2,4}-\d{4}$")
+    name: str
+    department: str
+    category: str
+    summary: str
+    aliases: List[str]
+    keywords: List[str]
+    conditions: List[str]
+    materials: List[Material]
+    steps: List[str]
+    fee: Fee
+    time_limit: TimeLimit
+    online: Online
+    visits: int = Field(..., ge=0, le=1)
+    halls: List[ItemHall]
+    hotline: str
+    legal_basis: Optional[str] = None
+
+
+class Hall(Strict):
+    code: str
+    name: str
+    address: str
+    hours: List[str]
+    hours_note: str
+    phone: str
+
+    @validator("hours", each_item=True)
+    def _whole_hours(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):00-([01]\d|2[0-4]):00", value):
+            raise ValueError("hours are whole-hour ranges like 09:00-12:00")
+        return value
+
+    def slot_hours(self) -> List[int]:
+        """Start hours of the one-hour slots the hall offers."""
+        starts: List[int] = []
+        for span in self.hours:
+            begin, end = (int(part[:2]) for part in span.split("-"))
+            starts.extend(range(begin, end))
+        return starts
+
+
+# --- bookings ----------------------------------------------------------------
+
+class BookingRequest(Strict):
+    item_code: str = Field(..., min_length=1, max_length=32)
+    hall_code: str = Field(..., min_length=1, max_length=32)
+    date: date
+    hour: int = Field(..., ge=0, le=23)
+    name: str = Field(..., min_length=1, max_length=50)
+    phone: str = Field(..., regex=PHONE_PATTERN)
+    openid: Optional[str] = Field(None, min_length=1, max_length=64)
+
+
+class CancelRequest(Strict):
+    """Who cancels: the WeChat openid that booked, or the phone given when booking."""
+    openid: Optional[str] = Field(None, min_length=1, max_length=64)
+    phone: Optional[str] = Field(None, regex=PHONE_PATTERN)
+
+    @validator("phone", always=True)
+    def _someone(cls, phone: Optional[str], values: dict) -> Optional[str]:
+        if not phone and not values.get("openid"):
+            raise ValueError("give openid or phone")
+        return phone
+
+
+# --- applications --------------------------------------------------------------
+
+class ApplicationStatus(str, Enum):
+    submitted = "已提交"
+    accepted = "已受理"
+    reviewing = "审核中"
+    correction = "补正"
+    completed = "办结"
+    rejected = "不予受理"
+
+
+class StatusQuery(Strict):
+    """Verification for a status query: phone last 4 digits or a bound openid.
+
+    ``caller`` identifies who asks (the citizen's openid, or the channel) for rate limiting.
+    """
+    caller: str = Field(..., min_length=1, max_length=128)
+    phone_last4: Optional[str] = Field(None, regex=r"^\d{4}$")
+    openid: Optional[str] = Field(None, min_length=1, max_length=64)
+
+
+class Correction(Strict):
+    reason: str = Field(..., min_length=1, max_length=500)
+    materials: List[str] = Field(..., min_items=1)
+
+
+class StatusChange(Strict):
+    status: ApplicationStatus
+    department: str = Field(..., min_length=1, max_length=50)
+    note: str = Field("", max_length=500)
+    correction: Optional[Correction] = None
+
+    @validator("correction", always=True)
+    def _correction_for_buzheng(cls, correction: Optional[Correction], values: dict) -> Optional[Correction]:
+        if values.get("status") == ApplicationStatus.correction and correction is None:
+            raise ValueError("a 补正 step needs the reason and the materials to bring")
+        return correction
+
+
+# --- feedback --------------------------------------------------------------------
+
+class RatingLevel(str, Enum):
+    """GB/T 39735-2020 five-level 好差评."""
+    very_satisfied = "非常满意"
+    satisfied = "满意"
+    fairly_satisfied = "基本满意"
+    dissatisfied = "不满意"
+    very_dissatisfied = "非常不满意"
+
+    @property
+    def score(self) -> int:
+        return 5 - list(RatingLevel).index(self)
+
+
+class EvaluationRequest(Strict):
+    level: RatingLevel
+    channel: str = Field("wechat", min_length=1, max_length=32)
+    item_code: Optional[str] = Field(None, max_length=32)
+    text: Optional[str] = Field(None, max_length=1000)
+    openid: Optional[str] = Field(None, max_length=64)
+
+
+class ComplaintRequest(Strict):
+    text: str = Field(..., min_length=2, max_length=2000)
+    contact: Optional[str] = Field(None, max_length=64)
+    openid: Optional[str] = Field(None, max_length=64)
+    item_code: Optional[str] = Field(None, max_length=32)

@@ -1,0 +1,58 @@
+"""Posts portal events (application status changes) to the configured webhook URL.
+
+Delivery runs in the background with bounded retries so a slow receiver never delays the
+portal's own answer; an optional HMAC-SHA256 signature lets the receiver check the sender.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any, Dict, Optional, Set
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+ATTEMPTS = 3
+TIMEOUT = aiohttp.ClientTimeout(total=5)
+
+
+class Notifier:
+    def __init__(self, url: Optional[str], secret: Optional[str] = None):
+        self._url = url
+        self._secret = secret
+        self._session: Optional[aiohttp.ClientSession] = None
+        self._pending: Set[asyncio.Task] = set()
+
+    def send(self, event: Dict[str, Any]) -> None:
+        if not self._url:
+            return
+        task = asyncio.get_running_loop().create_task(self._deliver(event))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _deliver(self, event: Dict[str, Any]) -> None:
+        body = json.dumps(event, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json"}
+        if self._secret:
+            headers["X-Portal-Signature"] = hmac.new(self._secret.encode(), body, hashlib.sha256).hexdigest()
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with self._session.post(self._url, data=body, headers=headers) as response:
+                    if response.status < 500:
+                        return
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                logger.warning("webhook attempt %d failed: %s", attempt, error)
+            await asyncio.sleep(0.5 * attempt)
+        logger.error("webhook gave up after %d attempts for %s", ATTEMPTS, event.get("event"))
+
+    async def close(self) -> None:
+        """Waits for deliveries in flight, then closes the session."""
+        if self._pending:
+            await asyncio.wait(self._pending, timeout=10)
+        if self._session is not None:
+            await self._session.close()

@@ -1,0 +1,51 @@
+"""Shared fixtures: real SQLite and real PostgreSQL databases, and a fixed clock."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from portal.settings import CHINA_TZ
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Wednesday 2026-11-25 10:00 in China: bookable days are Thu 26, Fri 27, Mon 30 Nov, Tue 1 and Wed 2 Dec.
+FIXED_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=CHINA_TZ)
+
+
+class Clock:
+    """A settable clock for the portal, so time rules are tested at chosen moments."""
+
+    def __init__(self, now: datetime = FIXED_NOW):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
+    """A fresh empty database of each kind; PostgreSQL gets its own database per test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+        return
+    name = f"govbot_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path / 'portal.sqlite3'}"
