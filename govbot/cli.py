@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     catalog.add_argument("action", choices=["load"], help="load: (re)load portal/catalog/*.yaml into DATABASE_URL")
     catalog.set_defaults(run=_catalog)
 
+    nlu = commands.add_parser("nlu", help="NLU data tools")
+    nlu.add_argument("action", choices=["sync"], help="sync: regenerate service-item lookups, synonyms and "
+                                                      "the jieba dictionary from the portal catalog")
+    nlu.set_defaults(run=_nlu)
+
     train = commands.add_parser("train", help="train the Rasa model when data, domain or config changed")
     train.add_argument("--force", action="store_true", help="train even when nothing changed")
     train.set_defaults(run=_train)
@@ -69,6 +74,14 @@ def _catalog(_args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(load())
+
+
+def _nlu(_args: argparse.Namespace) -> int:
+    from govbot.nlu_sync import sync
+    from portal.catalog import Catalog
+
+    print(sync(Catalog.from_files()))
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ def _input_files(root: Path) -> List[Path]:
     files: List[Path] = []
     for name in TRAINING_INPUTS:
         path = root / name
-        files.extend([path] if path.is_file() else sorted(p for p in path.rglob("*.yml") if p.is_file()))
+        files.extend([path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".txt")))
     return files
 
 

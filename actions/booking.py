@@ -1,0 +1,438 @@
+"""预约: the booking form (item, hall, day, hour, name, phone, read-back), submission with an
+idempotency key, and listing and cancelling one's own bookings."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    china_now, day_label, entity, intent_of, offer_choices, pending_choice, say, slots_reset,
+    sorry_portal_down, text_of,
+)
+from actions.dates import When, parse_when
+from actions.guides import find_item
+from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
+from actions.values import choice, numbered, person_name, phone_number
+
+logger = logging.getLogger(__name__)
+FORM_SLOTS = ["appt_item", "appt_hall", "appt_date", "appt_hour", "appt_name", "appt_phone", "appt_confirmed"]
+HALL_WORDS = {"市民中心": "SMZX", "市里": "SMZX", "东城": "DCQ", "出入境": "CRJ", "车管所": "CGS", "公积金": "GJJ"}
+
+
+async def free_slots(item: str, hall: Optional[str]) -> List[Dict[str, Any]]:
+    return [s for s in await portal().slots(item, hall) if s["available"] > 0]
+
+
+def pick_hour(slots: List[Dict[str, Any]], day: str, when: When) -> Optional[int]:
+    """The hour asked for, or the earliest free hour in the part of day asked for."""
+    hours = [s["hour"] for s in slots if s["date"] == day]
+    if when.hour is not None:
+        return when.hour if when.hour in hours else None
+    return next((h for h in hours if when.hours[0] <= h < when.hours[1]), None)
+
+
+class ValidateAppointmentForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_appointment_form"
+
+    # --- extraction: every slot may come in any message (明天下午 13812345678) ---------
+
+    async def extract_appt_item(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[Text, Any]:
+        kind, options = pending_choice(tracker)
+        if kind == "appt_item" and tracker.get_slot("requested_slot") == "appt_item":
+            index = choice(text_of(tracker), len(options))
+            if index is not None:
+                return {"appt_item": options[index], **_cleared_choice()}
+        named = entity(tracker, "service_item")
+        if named or tracker.get_slot("requested_slot") == "appt_item":
+            return await self._search_item(dispatcher, tracker, text_of(tracker))
+        if tracker.get_slot("appt_item") is None and tracker.get_slot("item_code"):
+            return {"appt_item": tracker.get_slot("item_code")}
+        return {}
+
+    async def _search_item(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> Dict[Text, Any]:
+        found = await find_item(text)
+        if found.candidates:
+            dispatcher.utter_message(text="您要预约的是哪一项？\n" + numbered([c["name"] for c in found.candidates])
+                                     + "\n请回复序号。")
+            return {"appt_item": None, "choice_kind": "appt_item",
+                    "choice_options": [c["code"] for c in found.candidates]}
+        if found.code and found.code != tracker.get_slot("appt_item"):
+            return {"appt_item": found.code, "appt_hall": None, "appt_confirmed": None}
+        return {}
+
+    async def extract_appt_hall(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[Text, Any]:
+        item = tracker.get_slot("appt_item")
+        if not item or tracker.get_slot("appt_hall"):
+            return {}
+        guide = await portal().guide(item)
+        halls = [h["code"] for h in guide["halls"]]
+        if len(halls) == 1:
+            return {"appt_hall": halls[0]}
+        if tracker.get_slot("requested_slot") != "appt_hall":
+            return {}
+        text = text_of(tracker)
+        index = choice(text, len(halls))
+        if index is not None:
+            return {"appt_hall": halls[index]}
+        named = next((code for word, code in HALL_WORDS.items() if word in text and code in halls), None)
+        return {"appt_hall": named} if named else {}
+
+    async def extract_appt_date(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[Text, Any]:
+        kind, options = pending_choice(tracker)
+        if kind == "appt_date" and tracker.get_slot("requested_slot") == "appt_date":
+            index = choice(text_of(tracker), len(options))
+            if index is not None:
+                return {"appt_date": options[index], **_cleared_choice()}
+        when = parse_when(text_of(tracker), china_now())
+        if when is None or when.day is None:
+            return {}
+        result: Dict[Text, Any] = {"appt_date": when.day.isoformat(), "appt_confirmed": None}
+        if when.hour is not None or when.hours != (0, 24):
+            result["appt_when"] = [when.hour, *when.hours]
+        return result
+
+    async def extract_appt_hour(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[Text, Any]:
+        kind, options = pending_choice(tracker)
+        text = text_of(tracker)
+        if kind == "appt_hour" and tracker.get_slot("requested_slot") == "appt_hour":
+            index = choice(text, len(options))
+            if index is not None:
+                return {"appt_hour": options[index], **_cleared_choice()}
+        when = parse_when(text, china_now())
+        if when is None or (when.hour is None and when.hours == (0, 24)):
+            return {}
+        return {"appt_when": [when.hour, *when.hours], "appt_hour": None, "appt_confirmed": None}
+
+    async def extract_appt_name(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "appt_name":
+            return {}
+        name = person_name(text_of(tracker).split()[0] if text_of(tracker).split() else "")
+        return {"appt_name": name} if name else {}
+
+    async def extract_appt_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> Dict[Text, Any]:
+        phone = phone_number(text_of(tracker))
+        if phone:
+            return {"appt_phone": phone}
+        return {}
+
+    async def extract_appt_confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "appt_confirmed":
+            return {}
+        intent = intent_of(tracker)
+        if intent == "affirm" or text_of(tracker).strip() in ("确认", "确定", "1"):
+            return {"appt_confirmed": True}
+        if intent in ("deny", "cancel_appointment"):
+            return {"appt_confirmed": False}
+        return {}
+
+    # --- validation ---------------------------------------------------------------
+
+    async def validate_appt_item(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:
+            return {"appt_item": None}
+        guide = await portal().guide(value)
+        if not guide["bookable"]:
+            dispatcher.utter_message(text=f"{guide['name']}可全程网上办理，无需到大厅，也就不用预约。"
+                                          f"办理渠道：{guide['online'].get('channel') or '江州政务服务网'}。")
+            return {"appt_item": None, "requested_slot": None}
+        if guide["online"]["fully_online"] and value != tracker.get_slot("item_code"):
+            dispatcher.utter_message(text=f"提示：{guide['name']}可全程网办（0次跑动），渠道："
+                                          f"{guide['online'].get('channel') or '江州政务服务网'}。如仍想到大厅办理，我们继续预约。")
+        return {"appt_item": value, "item_code": value, "item_name": guide["name"]}
+
+    async def validate_appt_date(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> Dict[Text, Any]:
+        item, hall = tracker.get_slot("appt_item"), tracker.get_slot("appt_hall")
+        if value is None or not item or not hall:
+            return {"appt_date": value}
+        slots = await free_slots(item, hall)
+        days = sorted({s["date"] for s in slots})
+        if value not in days:
+            bookable = sorted({s["date"] for s in await portal().slots(item, hall)})
+            reason = "已约满" if value in bookable else "不在可预约范围内（可约次日起5个工作日，节假日除外）"
+            dispatcher.utter_message(text=f"{day_label(value)}{reason}。")
+            return {"appt_date": None}
+        return {"appt_date": value, **await self._hour_from_wish(tracker, slots, value)}
+
+    async def validate_appt_hour(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> Dict[Text, Any]:
+        item, hall, day = (tracker.get_slot(s) for s in ("appt_item", "appt_hall", "appt_date"))
+        if value is None and tracker.get_slot("appt_when") and item and hall and day:
+            slots = await free_slots(item, hall)
+            result = await self._hour_from_wish(tracker, slots, day)
+            if result.get("appt_hour") is None:
+                dispatcher.utter_message(text=f"{day_label(day)}这个时段没有空位了。")
+            return result
+        # validate_appt_date may have just set the hour from the same message: keep it.
+        return {"appt_hour": value if value is not None else tracker.get_slot("appt_hour")}
+
+    async def _hour_from_wish(self, tracker: Tracker, slots: List[Dict[str, Any]], day: str) -> Dict[Text, Any]:
+        wish = tracker.get_slot("appt_when")
+        if not wish:
+            return {}
+        hour = pick_hour(slots, day, When(None, wish[0], (wish[1], wish[2])))
+        return {"appt_hour": float(hour) if hour is not None else None, "appt_when": None}
+
+    async def validate_appt_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> Dict[Text, Any]:
+        return {"appt_name": value}
+
+    async def validate_appt_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        return {"appt_phone": value}
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        except PortalError:
+            sorry_portal_down(dispatcher)
+            return [SlotSet("requested_slot", None), *slots_reset(FORM_SLOTS)]
+
+
+def _cleared_choice() -> Dict[Text, Any]:
+    return {"choice_kind": None, "choice_options": None}
+
+
+class AskApptHall(Action):
+    def name(self) -> Text:
+        return "action_ask_appt_hall"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        guide = await portal().guide(tracker.get_slot("appt_item"))
+        say(dispatcher, f"{guide['name']}可在以下大厅办理，您想去哪一个？\n"
+            + numbered([f"{h['name']}（{h['address']}）" for h in guide["halls"]]) + "\n请回复序号。")
+        return []
+
+
+class AskApptDate(Action):
+    def name(self) -> Text:
+        return "action_ask_appt_date"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        try:
+            slots = await free_slots(tracker.get_slot("appt_item"), tracker.get_slot("appt_hall"))
+        except PortalError:
+            sorry_portal_down(dispatcher)
+            return []
+        days = sorted({s["date"] for s in slots})
+        if not days:
+            dispatcher.utter_message(text="抱歉，未来5个工作日都已约满。可以稍后再试，或回复“转人工”咨询。")
+            return []
+        labels = [f"{day_label(d)} 剩余{sum(s['available'] for s in slots if s['date'] == d)}个号" for d in days]
+        return offer_choices(dispatcher, "请选择预约日期（也可以直接说“明天下午”“下周三上午10点”）：",
+                             labels, "appt_date", days)
+
+
+class AskApptHour(Action):
+    def name(self) -> Text:
+        return "action_ask_appt_hour"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        day = tracker.get_slot("appt_date")
+        try:
+            slots = [s for s in await free_slots(tracker.get_slot("appt_item"), tracker.get_slot("appt_hall"))
+                     if s["date"] == day]
+        except PortalError:
+            sorry_portal_down(dispatcher)
+            return []
+        if not slots:
+            dispatcher.utter_message(text=f"{day_label(day)}已约满，请换一天。")
+            return [SlotSet("appt_date", None), FollowupAction("appointment_form")]
+        labels = [f"{s['time']}（剩{s['available']}个）" for s in slots]
+        return offer_choices(dispatcher, f"{day_label(day)}可约时段：", labels, "appt_hour",
+                             [float(s["hour"]) for s in slots])
+
+
+class AskApptConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_appt_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        guide = await portal().guide(tracker.get_slot("appt_item"))
+        hall = next(h for h in guide["halls"] if h["code"] == tracker.get_slot("appt_hall"))
+        hour = int(tracker.get_slot("appt_hour"))
+        phone = tracker.get_slot("appt_phone")
+        say(dispatcher, "请核对预约信息：\n"
+            f"事项：{guide['name']}\n地点：{hall['name']} {hall['window']}\n"
+            f"时间：{day_label(tracker.get_slot('appt_date'))} {hour:02d}:00-{hour + 1:02d}:00\n"
+            f"姓名：{tracker.get_slot('appt_name')}\n手机：{phone[:3]}****{phone[-4:]}\n"
+            "确认请回复“确认”，不约了回复“取消”，也可以直接说要改的内容（如“换到后天上午”）。")
+        return []
+
+
+class ActionSubmitBooking(Action):
+    def name(self) -> Text:
+        return "action_submit_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        if tracker.get_slot("appt_item") is None:  # the form stopped early (e.g. item is online-only)
+            return slots_reset(FORM_SLOTS)
+        if not tracker.get_slot("appt_confirmed"):
+            dispatcher.utter_message(text="好的，本次预约没有提交。需要时随时找我。")
+            return slots_reset(FORM_SLOTS)
+        request = {
+            "item_code": tracker.get_slot("appt_item"), "hall_code": tracker.get_slot("appt_hall"),
+            "date": tracker.get_slot("appt_date"), "hour": int(tracker.get_slot("appt_hour")),
+            "name": tracker.get_slot("appt_name"), "phone": tracker.get_slot("appt_phone"),
+            "openid": tracker.sender_id,
+        }
+        try:
+            booking = await portal().book(request, _idempotency_key(request))
+        except PortalRejected as error:
+            return self._refused(dispatcher, error)
+        except PortalUnavailable:
+            sorry_portal_down(dispatcher)
+            return []
+        say(dispatcher, _confirmation(booking))
+        return slots_reset(FORM_SLOTS)
+
+    def _refused(self, dispatcher: CollectingDispatcher, error: PortalRejected) -> List[EventType]:
+        if error.code == "slot_full":
+            alternatives = error.details.get("alternatives", [])
+            if alternatives:
+                labels = [f"{day_label(a['date'])} {a['time']}" for a in alternatives]
+                dispatcher.utter_message(text="抱歉，这个时段刚刚约满了。最近的空闲时段：\n" + numbered(labels)
+                                              + "\n请告诉我您想约哪天几点。")
+            return [SlotSet("appt_date", None), SlotSet("appt_hour", None), SlotSet("appt_confirmed", None),
+                    FollowupAction("appointment_form")]
+        if error.code == "already_booked":
+            dispatcher.utter_message(text="您当天已经预约过这个事项了（每人每天每项只能约一次）。回复“我的预约”可查看。")
+        else:
+            dispatcher.utter_message(text=f"预约没有成功：{error.message}。如需帮助请回复“转人工”。")
+        return slots_reset(FORM_SLOTS)
+
+
+def _idempotency_key(request: Dict[str, Any]) -> str:
+    """Same citizen, same booking: same key, so a repeated submission never books twice."""
+    raw = "|".join(str(request[k]) for k in sorted(request))
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def _confirmation(booking: Dict[str, Any]) -> str:
+    materials = "、".join(m["name"] for m in booking["materials"][:5])
+    return (f"预约成功！预约号：{booking['booking_no']}\n"
+            f"时间：{day_label(booking['date'])} {booking['time']}\n"
+            f"地点：{booking['hall_name']} {booking['window']}（{booking['address']}）\n"
+            f"请带好：{materials}\n"
+            "请提前10分钟到达，凭预约号取号。如需取消，请至少提前2小时回复“取消预约”。")
+
+
+class ActionListBookings(Action):
+    def name(self) -> Text:
+        return "action_list_bookings"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        try:
+            bookings = [b for b in await portal().bookings(tracker.sender_id) if b["status"] == "booked"]
+        except PortalError:
+            sorry_portal_down(dispatcher)
+            return []
+        if not bookings:
+            dispatcher.utter_message(text="您目前没有待办理的预约。需要预约请回复“预约”。")
+            return []
+        say(dispatcher, "您的预约：\n" + numbered([_booking_line(b) for b in bookings])
+            + "\n如需取消，回复“取消预约”。")
+        return []
+
+
+def _booking_line(booking: Dict[str, Any]) -> str:
+    return (f"{booking['item_name']}，{day_label(booking['date'])} {booking['time']}，"
+            f"{booking['hall_name']} {booking['window']}，预约号{booking['booking_no']}")
+
+
+class ValidateCancelForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_cancel_form"
+
+    async def extract_cancel_booking_no(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                        domain: DomainDict) -> Dict[Text, Any]:
+        kind, options = pending_choice(tracker)
+        if kind == "cancel_booking_no" and tracker.get_slot("requested_slot") == "cancel_booking_no":
+            index = choice(text_of(tracker), len(options))
+            if index is not None:
+                return {"cancel_booking_no": options[index], **_cleared_choice()}
+        return {}
+
+    async def extract_cancel_confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       domain: DomainDict) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "cancel_confirmed":
+            return {}
+        intent = intent_of(tracker)
+        if intent in ("affirm", "cancel_appointment"):
+            return {"cancel_confirmed": True}
+        return {"cancel_confirmed": False} if intent == "deny" else {}
+
+
+class AskCancelBookingNo(Action):
+    def name(self) -> Text:
+        return "action_ask_cancel_booking_no"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        try:
+            bookings = [b for b in await portal().bookings(tracker.sender_id) if b["status"] == "booked"]
+        except PortalError:
+            sorry_portal_down(dispatcher)
+            return [SlotSet("cancel_confirmed", False), SlotSet("requested_slot", None)]
+        if not bookings:
+            dispatcher.utter_message(text="您目前没有可以取消的预约。")
+            return [SlotSet("cancel_confirmed", False), SlotSet("requested_slot", None)]
+        if len(bookings) == 1:
+            return [SlotSet("cancel_booking_no", bookings[0]["booking_no"]), FollowupAction("cancel_form")]
+        return offer_choices(dispatcher, "您要取消哪一个预约？", [_booking_line(b) for b in bookings],
+                             "cancel_booking_no", [b["booking_no"] for b in bookings])
+
+
+class AskCancelConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_cancel_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        number = tracker.get_slot("cancel_booking_no")
+        try:
+            booking = next((b for b in await portal().bookings(tracker.sender_id) if b["booking_no"] == number), None)
+        except PortalError:
+            sorry_portal_down(dispatcher)
+            return []
+        line = _booking_line(booking) if booking else f"预约号{number}"
+        dispatcher.utter_message(text=f"确定要取消这个预约吗？\n{line}\n回复“确认”取消，回复“不用了”保留。")
+        return []
+
+
+class ActionCancelBooking(Action):
+    def name(self) -> Text:
+        return "action_cancel_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        number, confirmed = tracker.get_slot("cancel_booking_no"), tracker.get_slot("cancel_confirmed")
+        reset = slots_reset(["cancel_booking_no", "cancel_confirmed"])
+        if not number or not confirmed:
+            if number:
+                dispatcher.utter_message(text="好的，预约保留不变。")
+            return reset
+        try:
+            await portal().cancel_booking(number, tracker.sender_id)
+        except PortalRejected as error:
+            dispatcher.utter_message(text=f"取消没有成功：{error.message}。如需帮助请回复“转人工”。")
+            return reset
+        except PortalUnavailable:
+            sorry_portal_down(dispatcher)
+            return reset
+        dispatcher.utter_message(text=f"已为您取消预约（预约号{number}）。需要时可以重新预约。")
+        return reset
+
+

@@ -1,0 +1,67 @@
+"""Chinese day and time expressions (明天下午, 下周三, 12月3号上午十点, 大后天) for booking.
+
+jionlp does the parsing; this module only prepares the text, guards every call, and turns
+the result into what a booking needs: a day, and an hour or a part of the day.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Optional, Tuple
+
+import jionlp
+
+logger = logging.getLogger(__name__)
+_REWRITES = (("明早", "明天上午"), ("明晚", "明天晚上"), ("后早", "后天上午"), ("今早", "今天上午"),
+             ("下礼拜", "下周"), ("礼拜天", "周日"), ("星期天", "周日"), ("大大后天", "4天后"),
+             ("早上", "上午"), ("早晨", "上午"), ("一早", "上午"), ("中午", "12点"), ("两点", "2点"))
+_HAS_DAY = re.compile(r"今|明|后天|周|星期|礼拜|月|号|日|/|天后")
+_PART_OF_DAY = {"上午": (0, 12), "下午": (12, 24), "晚上": (18, 24)}
+
+
+@dataclass(frozen=True)
+class When:
+    day: Optional[date]              # None: the text named no day (e.g. just 下午三点)
+    hour: Optional[int]              # an exact hour, when one was given
+    hours: Tuple[int, int] = (0, 24)  # otherwise the part of day, as [start, end)
+
+
+def parse_when(text: str, now: datetime) -> Optional[When]:
+    """The day and time in ``text`` relative to ``now``; ``None`` if there is none."""
+    prepared = _prepare(text)
+    try:
+        found = jionlp.ner.extract_time(prepared, time_base=now.timestamp(), with_parsing=True)
+    except Exception:  # noqa: BLE001 - jionlp raises many kinds on odd input; no date is the answer
+        logger.info("date parser failed on a message of %d characters", len(text))
+        return None
+    points = [f for f in found if f.get("detail", {}).get("type") == "time_point"]
+    if not points:
+        return None
+    matched, detail = points[0]["text"], points[0]["detail"]
+    start = datetime.strptime(detail["time"][0], "%Y-%m-%d %H:%M:%S")
+    end = datetime.strptime(detail["time"][1], "%Y-%m-%d %H:%M:%S")
+    day = _roll_forward(start.date(), now.date(), matched) if _HAS_DAY.search(matched) else None
+    if detail["definition"] == "accurate" and end - start <= timedelta(hours=1):
+        return When(day, start.hour)
+    part = next((hours for word, hours in _PART_OF_DAY.items() if word in matched), (0, 24))
+    return When(day, None, part)
+
+
+def _prepare(text: str) -> str:
+    for old, new in _REWRITES:
+        text = text.replace(old, new)
+    return text
+
+
+def _roll_forward(day: date, today: date, matched: str) -> date:
+    """``3号`` said on 25 November means 3 December: a bare day of month is never in the past."""
+    if day < today and "月" not in matched and "/" not in matched:
+        month = day.month % 12 + 1
+        year = day.year + (day.month == 12)
+        try:
+            return day.replace(year=year, month=month)
+        except ValueError:
+            return day
+    return day

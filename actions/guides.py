@@ -1,0 +1,161 @@
+"""办事指南: find the item the citizen means and answer the aspect asked, item kept in context."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import CLEAR_CHOICE, entity, offer_choices, say, sorry_portal_down, text_of
+from actions.portal_client import PortalError, PortalRejected, portal
+
+logger = logging.getLogger(__name__)
+AMBIGUITY_RATIO = 0.8  # a runner-up this close to the best means "ask which one"
+ASPECTS = {  # aspect -> words that ask for it, in the order answers are given
+    "conditions": ("条件", "能不能办", "能办吗", "可以办吗", "符合", "资格", "谁可以", "够不够"),
+    "materials": ("材料", "带什么", "带啥", "要啥", "准备什么", "准备啥", "原件", "复印件", "资料", "证件", "带哪些", "东西"),
+    "steps": ("流程", "步骤", "怎么办", "咋办", "手续", "程序", "怎么弄", "怎么申请", "咋弄", "怎么搞"),
+    "fee": ("钱", "费", "免费", "价格", "块"),
+    "time_limit": ("多久", "几天", "多长时间", "时限", "多快", "要等", "什么时候能拿", "几个工作日"),
+    "place": ("哪里", "哪儿", "在哪", "地点", "地址", "窗口", "去哪", "大厅", "哪个"),
+    "hours": ("几点", "上班", "下班", "办公时间", "周末", "周六", "开门", "营业", "时间"),
+    "phone": ("电话", "热线", "咨询"),
+    "online": ("网上", "线上", "手机上", "网办", "不用去", "跑一趟", "跑几次", "要不要去", "本人", "app", "APP"),
+}
+
+
+@dataclass
+class ItemSearch:
+    code: Optional[str] = None
+    candidates: List[Dict[str, Any]] = field(default_factory=list)
+
+
+async def find_item(text: str) -> ItemSearch:
+    """The one item ``text`` means, or the close candidates when it could be several."""
+    hits = await portal().search_guides(text, limit=3)
+    if not hits:
+        return ItemSearch()
+    close = [h for h in hits[1:] if h["score"] >= AMBIGUITY_RATIO * hits[0]["score"]]
+    if close:
+        return ItemSearch(candidates=[hits[0], *close])
+    return ItemSearch(code=hits[0]["code"])
+
+
+def asked_aspects(text: str) -> List[str]:
+    return [aspect for aspect, words in ASPECTS.items() if any(w in text for w in words)]
+
+
+def describe(guide: Dict[str, Any], aspects: List[str]) -> str:
+    """The answer: the aspects asked, or a summary with the most useful facts first."""
+    parts = [f"【{guide['name']}】"]
+    for aspect in aspects or ["summary"]:
+        parts.append(_RENDER[aspect](guide))
+    if not aspects:
+        parts.append("想了解详情可回复：材料、流程、费用、时限、地点、条件。")
+    return "\n".join(parts)
+
+
+def _materials(guide: Dict[str, Any]) -> str:
+    lines = []
+    for n, m in enumerate(guide["materials"], start=1):
+        copies = f"，{m['copies']}份" if m["copies"] else ""
+        note = f"（{m['note']}）" if m.get("note") else ""
+        lines.append(f"{n}. {m['name']}：{m['form']}{copies}{note}")
+    return "需带材料：\n" + "\n".join(lines)
+
+
+def _steps(guide: Dict[str, Any]) -> str:
+    return "办理流程：\n" + "\n".join(f"{n}. {s}" for n, s in enumerate(guide["steps"], start=1))
+
+
+def _fee(guide: Dict[str, Any]) -> str:
+    amount = guide["fee"]["amount"]
+    head = "不收费" if not amount else f"{amount:g}元"
+    return f"费用：{head}。{guide['fee']['note']}"
+
+
+def _time_limit(guide: Dict[str, Any]) -> str:
+    limit = guide["time_limit"]
+    promised = "即办" if limit["promised_days"] == 0 else f"{limit['promised_days']}个工作日"
+    note = f"（{limit['note']}）" if limit.get("note") else ""
+    return f"办理时限：承诺{promised}，法定{limit['legal_days']}个工作日{note}。"
+
+
+def _place(guide: Dict[str, Any]) -> str:
+    if not guide["halls"]:
+        return "办理地点：全程网上办理，无需到现场。"
+    lines = [f"{h['name']} {h['window']}，地址：{h['address']}" for h in guide["halls"]]
+    return "办理地点：\n" + "\n".join(lines)
+
+
+def _hours(guide: Dict[str, Any]) -> str:
+    lines = [f"{h['name']}：{h['hours_note']}" for h in guide["halls"]]
+    return "办公时间：\n" + "\n".join(lines) if lines else "可全天在网上办理。"
+
+
+def _phone(guide: Dict[str, Any]) -> str:
+    return f"咨询电话：{guide['hotline']}"
+
+
+def _conditions(guide: Dict[str, Any]) -> str:
+    return "办理条件：\n" + "\n".join(f"{n}. {c}" for n, c in enumerate(guide["conditions"], start=1))
+
+
+def _online(guide: Dict[str, Any]) -> str:
+    online = guide["online"]
+    if online["fully_online"]:
+        return f"可全程网办，不用跑腿（0次）：{online.get('channel') or '江州政务服务网'}。"
+    start = f"可在{online['channel']}网上申请，" if online["available"] and online.get("channel") else ""
+    return f"{start}需到现场{guide['visits']}次（最多跑一次）。"
+
+
+def _summary(guide: Dict[str, Any]) -> str:
+    names = "、".join(m["name"] for m in guide["materials"][:4])
+    more = "等" if len(guide["materials"]) > 4 else ""
+    place = f"{guide['halls'][0]['name']} {guide['halls'][0]['window']}" if guide["halls"] else "网上办理"
+    return "\n".join([guide["summary"], f"需带：{names}{more}", f"地点：{place}", _fee(guide).split("。")[0] + "。",
+                      _time_limit(guide), _online(guide)])
+
+
+_RENDER = {"materials": _materials, "steps": _steps, "fee": _fee, "time_limit": _time_limit, "place": _place,
+           "hours": _hours, "phone": _phone, "conditions": _conditions, "online": _online, "summary": _summary}
+
+
+async def answer_item(dispatcher: CollectingDispatcher, code: str, aspects: List[str]) -> List[EventType]:
+    """Answers about ``code``, keeps it in context and offers booking where a visit is needed."""
+    guide = await portal().guide(code)
+    say(dispatcher, describe(guide, aspects))
+    events: List[EventType] = [SlotSet("item_code", code), SlotSet("item_name", guide["name"]), *CLEAR_CHOICE]
+    if guide["bookable"] and guide["visits"] >= 1:
+        dispatcher.utter_message(text="需要帮您预约到大厅办理吗？回复“好”即可预约。")
+        events += [SlotSet("choice_kind", "offer_booking"), SlotSet("choice_options", [code])]
+    return events
+
+
+class ActionAnswerGuide(Action):
+    def name(self) -> Text:
+        return "action_answer_guide"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        text = text_of(tracker)
+        context = tracker.get_slot("item_code")
+        try:
+            if context and not entity(tracker, "service_item"):
+                return await answer_item(dispatcher, context, asked_aspects(text))
+            found = await find_item(text)
+            if found.candidates:
+                return offer_choices(dispatcher, "您想了解的是哪一项？",
+                                     [c["name"] for c in found.candidates], "item",
+                                     [c["code"] for c in found.candidates])
+            if found.code:
+                return await answer_item(dispatcher, found.code, asked_aspects(text))
+        except PortalRejected as error:  # e.g. an item withdrawn since it was found
+            logger.warning("guide lookup refused: %s", error.code)
+        except PortalError:
+            sorry_portal_down(dispatcher)
+            return []
+        dispatcher.utter_message(response="utter_item_not_found")
+        return []

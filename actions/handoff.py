@@ -1,0 +1,61 @@
+"""Human handoff, and the two-stage fallback that ends in an offer of a human."""
+from __future__ import annotations
+
+from typing import Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import CLEAR_CHOICE, offer_choices
+
+TOPICS = [("查询办事指南（要带什么、在哪办）", "ask_guide"), ("预约到大厅办理", "book_appointment"),
+          ("查询办件进度", "check_status"), ("转人工服务", "human_handoff")]
+
+
+class ActionHandoff(Action):
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_handoff")
+        return [SlotSet("handoff_reason", _reason(tracker)), *CLEAR_CHOICE, ConversationPaused()]
+
+
+def _reason(tracker: Tracker) -> str:
+    """Why the conversation went to a person, kept for the staff console and for NLU review."""
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    return "user_request" if intent == "human_handoff" else "fallback"
+
+
+class ActionClarify(Action):
+    """First miss: the likely topics as a numbered list; second miss in a row: offer a human."""
+
+    def name(self) -> Text:
+        return "action_clarify"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        if _missed_before(tracker):
+            dispatcher.utter_message(text="抱歉，我还是没理解您的意思。回复“转人工”由工作人员为您服务，"
+                                          "或拨打12345政务服务热线。")
+            return [SlotSet("choice_kind", "topic"), SlotSet("choice_options", ["human_handoff"])]
+        return offer_choices(dispatcher, "抱歉，我没太明白。您是想：", [label for label, _ in TOPICS], "topic",
+                             [intent for _, intent in TOPICS], "请回复序号，或换个说法告诉我。")
+
+
+def _missed_before(tracker: Tracker) -> bool:
+    """Whether the bot's previous answer was also a clarification."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") not in ("action_listen", None):
+            return event.get("name") == "action_clarify"
+    return False
+
+
+def start_topic(intent: str) -> List[EventType]:
+    """Continues the conversation as if the user had expressed ``intent``."""
+    follow = {"book_appointment": "appointment_form", "check_status": "status_form",
+              "human_handoff": "action_handoff", "ask_guide": "utter_ask_which_item",
+              "cancel_appointment": "cancel_form", "query_appointment": "action_list_bookings"}
+    return [*CLEAR_CHOICE, FollowupAction(follow[intent])]
+
+

@@ -1,0 +1,146 @@
+"""The one client every action uses to reach the government portal over HTTP.
+
+One aiohttp session per process, a timeout of 2.5 s per call, typed errors, and retries
+only for calls that are safe to repeat (reads, and bookings, which carry an
+Idempotency-Key so the portal returns the first booking to a retry).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any, Dict, Mapping, Optional
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+CALL_TIMEOUT_SECONDS = 2.5
+RETRIES = 1
+DEFAULT_PORTAL_URL = "http://127.0.0.1:8080"
+
+
+class PortalError(Exception):
+    """Base of every portal failure an action may need to tell the citizen about."""
+
+
+class PortalUnavailable(PortalError):
+    """Timeout, connection failure or 5xx: the portal could not answer now."""
+
+
+class PortalRejected(PortalError):
+    """A 4xx answer: the portal understood and refused; ``code`` says why."""
+
+    def __init__(self, status: int, code: str, message: str, details: Optional[Dict[str, Any]] = None):
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+class PortalClient:
+    def __init__(self, base_url: str, api_key: Optional[str] = None, timeout: float = CALL_TIMEOUT_SECONDS):
+        self._base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "PortalClient":
+        return cls(env.get("PORTAL_URL") or DEFAULT_PORTAL_URL, env.get("PORTAL_API_KEY") or None)
+
+    # --- guides ---------------------------------------------------------------
+
+    async def search_guides(self, query: str, limit: int = 3) -> list:
+        return (await self._call("GET", "/api/v1/guides/search", params={"q": query[:200], "limit": limit}))["items"]
+
+    async def guide(self, code: str) -> Dict[str, Any]:
+        return await self._call("GET", f"/api/v1/guides/{code}")
+
+    # --- bookings -------------------------------------------------------------
+
+    async def slots(self, item_code: str, hall_code: Optional[str] = None) -> list:
+        params = {"item_code": item_code, **({"hall_code": hall_code} if hall_code else {})}
+        return (await self._call("GET", "/api/v1/slots", params=params))["slots"]
+
+    async def book(self, booking: Dict[str, Any], idempotency_key: str) -> Dict[str, Any]:
+        return await self._call("POST", "/api/v1/appointments", json=booking,
+                                headers={"Idempotency-Key": idempotency_key}, retry=True)
+
+    async def bookings(self, openid: str) -> list:
+        return (await self._call("GET", "/api/v1/appointments", params={"openid": openid}))["bookings"]
+
+    async def cancel_booking(self, booking_no: str, openid: str) -> Dict[str, Any]:
+        return await self._call("POST", f"/api/v1/appointments/{booking_no}/cancel", json={"openid": openid})
+
+    # --- applications and feedback -----------------------------------------------
+
+    async def application_status(self, application_id: str, caller: str,
+                                 phone_last4: Optional[str] = None) -> Dict[str, Any]:
+        body = {"caller": caller, "openid": caller, **({"phone_last4": phone_last4} if phone_last4 else {})}
+        return await self._call("POST", f"/api/v1/applications/{application_id}/query", json=body)
+
+    async def rate(self, level: str, openid: str, item_code: Optional[str] = None,
+                   text: Optional[str] = None) -> Dict[str, Any]:
+        body = {"level": level, "channel": "wechat", "openid": openid, "item_code": item_code, "text": text}
+        return await self._call("POST", "/api/v1/evaluations", json=body)
+
+    async def complain(self, text: str, openid: str, item_code: Optional[str] = None) -> Dict[str, Any]:
+        body = {"text": text, "openid": openid, "item_code": item_code}
+        return await self._call("POST", "/api/v1/complaints", json=body)
+
+    # --- transport ----------------------------------------------------------------
+
+    async def _call(self, method: str, path: str, retry: Optional[bool] = None, **kwargs: Any) -> Any:
+        attempts = 1 + (RETRIES if (method == "GET" if retry is None else retry) else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._once(method, path, **kwargs)
+            except PortalUnavailable as error:
+                logger.warning("portal %s %s failed (attempt %d/%d): %s", method, path, attempt, attempts, error)
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(0.1)
+        raise AssertionError("unreachable")
+
+    async def _once(self, method: str, path: str, headers: Optional[Dict[str, str]] = None, **kwargs: Any) -> Any:
+        session = self._ensure_session()
+        try:
+            async with session.request(method, self._base_url + path, headers={**self._headers, **(headers or {})},
+                                       **kwargs) as response:
+                if response.status >= 500:
+                    raise PortalUnavailable(f"HTTP {response.status}")
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            raise PortalUnavailable(type(error).__name__) from error
+        if response.status >= 400:
+            body = body if isinstance(body, dict) else {}
+            raise PortalRejected(response.status, body.get("error", "error"), body.get("message", ""),
+                                 body.get("details"))
+        return body
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+_portal: Optional[PortalClient] = None
+
+
+def portal() -> PortalClient:
+    """The process-wide client, created on first use from ``PORTAL_URL`` / ``PORTAL_API_KEY``."""
+    global _portal
+    if _portal is None:
+        _portal = PortalClient.from_env()
+    return _portal
+
+
+def use_portal(client: PortalClient) -> None:
+    """Points every action at ``client`` (tests, and embedding the actions elsewhere)."""
+    global _portal
+    _portal = client

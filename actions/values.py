@@ -1,0 +1,106 @@
+"""Parsing and validation of what citizens type, in one place for every form.
+
+People type numbers with spaces, dashes, full-width digits or in Chinese; each parser
+normalises first and returns ``None`` when the text holds no valid value.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import List, Optional, Sequence
+
+_CN_DIGITS = {"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
+              "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
+_APPLICATION_ID = re.compile(r"(?<![A-Za-z0-9])SQ(\d{14})(?!\d)", re.IGNORECASE)
+_ID_NUMBER = re.compile(r"(?<!\d)(\d{17}[\dXx])(?![\dXx])")
+_FOUR_DIGITS = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CHOICE = re.compile(r"^(?:我)?(?:选|要|就|是)?(?:第)?([1-9]|10|[一二两三四五六七八九十])(?:个|项|条|号)?(?:吧|的|那个|这个)?$")
+_NAME = re.compile(r"^[\u4e00-\u9fa5·]{2,10}$")
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width and Chinese digits to Arabic; spaces and dashes removed."""
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"[\s\-－—_]", "", text)
+
+
+def digits_of(text: str) -> str:
+    return "".join(_CN_DIGITS.get(ch, ch) for ch in normalise(text))
+
+
+def phone_number(text: str) -> Optional[str]:
+    match = _PHONE.search(digits_of(text))
+    return match.group(1) if match else None
+
+
+def application_id(text: str) -> Optional[str]:
+    match = _APPLICATION_ID.search(normalise(text))
+    return f"SQ{match.group(1)}" if match else None
+
+
+def id_number(text: str) -> Optional[str]:
+    """An 18-character resident ID number whose check digit is right (GB 11643-1999)."""
+    for match in _ID_NUMBER.finditer(normalise(text)):
+        candidate = match.group(1).upper()
+        total = sum(int(d) * w for d, w in zip(candidate[:17], _ID_WEIGHTS))
+        if _ID_CHECK[total % 11] == candidate[17]:
+            return candidate
+    return None
+
+
+def last_four_digits(text: str) -> Optional[str]:
+    """The phone's last 4 digits from 1234 / 尾号1234 / 后四位是一二三四 (not a longer number)."""
+    digits = digits_of(text)
+    digits = re.sub(r"(后|尾号|末)四位", "", digits)
+    matches = _FOUR_DIGITS.findall(digits)
+    return matches[-1] if len(matches) == 1 else None
+
+
+def choice(text: str, count: int) -> Optional[int]:
+    """Zero-based index picked from a numbered list of ``count`` options (2, 第二个, 选3, 最后一个)."""
+    cleaned = normalise(text).rstrip("。.!！~")
+    if re.fullmatch(r"(就)?(最后|末)(一)?个(吧)?", cleaned):
+        return count - 1 if count else None
+    match = _CHOICE.match(cleaned)
+    if not match:
+        return None
+    raw = match.group(1)
+    number = int(raw) if raw.isdigit() else _ORDINALS[raw]
+    return number - 1 if 1 <= number <= count else None
+
+
+def person_name(text: str) -> Optional[str]:
+    """A Chinese personal name from 张三 / 我叫张三 / 姓名张三 / 名字是李秀英."""
+    cleaned = re.sub(r"^(我叫|我是|姓名(是)?|名字(是)?|叫)", "", normalise(text)).rstrip("。.!！")
+    return cleaned if _NAME.fullmatch(cleaned) else None
+
+
+def mask(text: str) -> str:
+    """Hides phone and ID numbers, for logs."""
+    text = _ID_NUMBER.sub(lambda m: m.group(1)[:4] + "**********" + m.group(1)[-4:], text)
+    return _PHONE.sub(lambda m: m.group(1)[:3] + "****" + m.group(1)[-4:], text)
+
+
+def numbered(options: Sequence[str]) -> str:
+    return "\n".join(f"{n}. {option}" for n, option in enumerate(options, start=1))
+
+
+def split_message(text: str, limit: int = 600) -> List[str]:
+    """Splits a long reply at line or sentence ends so no message exceeds ``limit`` characters."""
+    parts: List[str] = []
+    current = ""
+    for piece in re.split(r"(?<=[\n。；！？])", text):
+        while len(piece) > limit:
+            parts.append(piece[:limit])
+            piece = piece[limit:]
+        if len(current) + len(piece) > limit:
+            parts.append(current.rstrip())
+            current = ""
+        current += piece
+    if current.strip():
+        parts.append(current.rstrip())
+    return parts

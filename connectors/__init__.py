@@ -1,0 +1,1 @@
+"""Messaging-platform connectors of the assistant (the WeChat protocol lives only here)."""

@@ -1,0 +1,14 @@
+"""WeChat official-account connector: Rasa channel ``wechat``, async WeChat API client, tools.
+
+Enable it in ``credentials.yml`` as ``connectors.wechat.channel.WeChatInput:``; settings come
+from the environment (``shared/design/CONTRACT.md`` §4). Modules, by concern:
+
+- ``settings``: the channel's settings, checked at start-up.
+- ``signing``, ``envelope``, ``inbound``: signature, XML/AES envelope, message types.
+- ``storage``: the one storage interface (Redis, or in-process without ``REDIS_URL``).
+- ``api``, ``errors``: the async WeChat API client and its typed errors.
+- ``turns``, ``outbox``, ``text``, ``output``: exactly-once turns, passive reply or
+  customer-service push, quota, long-text splitting.
+- ``menu``, ``templates``, ``notify``, ``admin``: menu, template messages, portal webhook, CLI.
+- ``fake_api``, ``simulator``, ``devserver``: local WeChat stand-ins for chat, tests and load.
+"""

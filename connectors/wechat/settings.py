@@ -1,0 +1,122 @@
+"""Settings of the WeChat channel, read once at start-up and checked there (CONTRACT.md §4).
+
+Each value comes from the channel's entry in ``credentials.yml`` when given there, else
+from the environment, so secrets can stay out of files. Missing credentials stop the
+server at start-up with a message that names the variable, instead of failing at the
+first citizen's message.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional
+from urllib.parse import urlparse
+
+from rasa.shared.exceptions import RasaException
+
+DEFAULT_API_BASE_URL = "https://api.weixin.qq.com/"
+DEFAULT_KEY_PREFIX = "govbot-wechat:"
+
+# credentials.yml key -> environment variable
+_SOURCES = {
+    "app_id": "WECHAT_APP_ID",
+    "app_secret": "WECHAT_APP_SECRET",
+    "token": "WECHAT_TOKEN",
+    "encoding_aes_key": "WECHAT_ENCODING_AES_KEY",
+    "api_base_url": "WECHAT_API_BASE_URL",
+    "redis_url": "REDIS_URL",
+    "portal_webhook_secret": "PORTAL_WEBHOOK_SECRET",
+}
+_REQUIRED = ("app_id", "app_secret", "token")
+_TUNABLES = {"passive_timeout": float, "timestamp_window": int, "max_body_bytes": int,
+             "key_prefix": str, "api_timeout": float}
+
+
+class WeChatSettingsError(RasaException):
+    """The channel cannot start: a setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class WeChatSettings:
+    app_id: str
+    app_secret: str
+    token: str
+    encoding_aes_key: Optional[str] = None  # set: safe/compatible mode; unset: plaintext mode
+    api_base_url: str = DEFAULT_API_BASE_URL
+    redis_url: Optional[str] = None  # unset: in-process storage (one server process only)
+    portal_webhook_secret: Optional[str] = None
+    passive_timeout: float = 4.0  # WeChat waits 5 s; answer passively only within this budget
+    timestamp_window: int = 300  # seconds a signed request stays acceptable (replay window)
+    max_body_bytes: int = 64 * 1024
+    key_prefix: str = DEFAULT_KEY_PREFIX
+    api_timeout: float = 5.0
+
+    @property
+    def safe_mode(self) -> bool:
+        return bool(self.encoding_aes_key)
+
+    @classmethod
+    def from_sources(cls, credentials: Optional[Mapping[str, Any]] = None,
+                     env: Mapping[str, str] = os.environ) -> "WeChatSettings":
+        """Credentials first, environment second; raises :class:`WeChatSettingsError`."""
+        credentials = dict(credentials or {})
+        values: Dict[str, Any] = {}
+        for key, variable in _SOURCES.items():
+            value = credentials.get(key)
+            if value in (None, ""):
+                value = env.get(variable) or None
+            values[key] = str(value).strip() if value is not None else None
+        missing = [f"{_SOURCES[key]} (or '{key}' in credentials.yml)" for key in _REQUIRED if not values[key]]
+        if missing:
+            raise WeChatSettingsError(
+                "The WeChat channel cannot start: missing " + ", ".join(missing) + ". Set them to the "
+                "official account's AppID, AppSecret and Token from the WeChat admin console "
+                "(mp.weixin.qq.com → 设置与开发 → 基本配置); for local chat, run `govbot up`, which "
+                "sets demo values for the fake WeChat API.")
+        for key, convert in _TUNABLES.items():
+            if credentials.get(key) not in (None, ""):
+                try:
+                    values[key] = convert(credentials[key])
+                except (TypeError, ValueError):
+                    raise WeChatSettingsError(f"'{key}' in credentials.yml must be a {convert.__name__}") from None
+        values["api_base_url"] = _base_url(values["api_base_url"] or DEFAULT_API_BASE_URL)
+        _check_aes_key(values["encoding_aes_key"])
+        _check_redis_url(values["redis_url"])
+        settings = cls(**{k: v for k, v in values.items() if v is not None})
+        _check_numbers(settings)
+        return settings
+
+
+def _base_url(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise WeChatSettingsError(f"WECHAT_API_BASE_URL must be an http(s) URL, got {url!r}")
+    return url if url.endswith("/") else url + "/"
+
+
+def _check_aes_key(key: Optional[str]) -> None:
+    if key is None:
+        return
+    try:
+        decoded = base64.b64decode(key + "=", validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(key) != 43 or len(decoded) != 32:
+        raise WeChatSettingsError(
+            "WECHAT_ENCODING_AES_KEY must be the 43-character EncodingAESKey from the WeChat admin "
+            "console (letters and digits); leave it unset for plaintext mode.")
+
+
+def _check_redis_url(url: Optional[str]) -> None:
+    if url and urlparse(url).scheme not in ("redis", "rediss", "unix"):
+        raise WeChatSettingsError(f"REDIS_URL must start with redis:// or rediss://, got {url!r}")
+
+
+def _check_numbers(settings: WeChatSettings) -> None:
+    if not (0 < settings.passive_timeout < 5 and settings.timestamp_window > 0
+            and settings.max_body_bytes >= 1024 and settings.api_timeout > 0):
+        raise WeChatSettingsError(
+            "passive_timeout must be between 0 and 5 seconds, timestamp_window positive, "
+            "max_body_bytes at least 1024 and api_timeout positive")

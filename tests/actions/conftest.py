@@ -1,0 +1,44 @@
+"""Actions run against the real reference portal, served on loopback."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.portal_client import PortalClient, use_portal
+from portal.app import init_app
+from portal.settings import PortalSettings
+
+DOMAIN: Dict[str, Any] = {}
+
+
+@pytest.fixture
+async def portal_url(aiohttp_server, sqlite_url) -> str:
+    server = await aiohttp_server(init_app(PortalSettings(database_url=sqlite_url)))
+    return str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def client(portal_url):
+    portal = PortalClient(portal_url)
+    use_portal(portal)
+    yield portal
+    await portal.close()
+
+
+def make_tracker(text: str, intent: str = "inform", slots: Optional[Dict[str, Any]] = None,
+                 entities: Optional[List[Dict[str, Any]]] = None, sender: str = "o_citizen",
+                 events: Optional[List[Dict[str, Any]]] = None, active_loop: Optional[str] = None) -> Tracker:
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []}
+    return Tracker(sender, slots or {}, message, events or [], False, None,
+                   {"name": active_loop} if active_loop else {}, "action_listen")
+
+
+def texts(dispatcher: CollectingDispatcher) -> str:
+    return "\n".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
+
+
+def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

@@ -1,0 +1,91 @@
+"""The booking form's extraction and validation, submission, listing and cancelling."""
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking import (
+    ActionCancelBooking, ActionListBookings, ActionSubmitBooking, AskApptDate, ValidateAppointmentForm,
+)
+from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
+
+FORM_DOMAIN = {"forms": {"appointment_form": {"required_slots": [
+    "appt_item", "appt_hall", "appt_date", "appt_hour", "appt_name", "appt_phone", "appt_confirmed"]}},
+    "slots": {}}
+
+
+async def validate(text, slots=None, intent="inform", entities=None):
+    slots = {"requested_slot": None, **(slots or {})}
+    tracker = make_tracker(text, intent, slots=slots, entities=entities, active_loop="appointment_form")
+    dispatcher = CollectingDispatcher()
+    events = await ValidateAppointmentForm().run(dispatcher, tracker, FORM_DOMAIN)
+    return slot_events(events), texts(dispatcher)
+
+
+async def first_free(client, item="GA-0003", hall="SMZX"):
+    return next(s for s in await client.slots(item, hall) if s["available"])
+
+
+async def test_opening_message_fills_item_day_and_part_of_day(client):
+    slots, _ = await validate("我想预约明天下午去补办身份证", intent="book_appointment",
+                              entities=[{"entity": "service_item", "value": "补办身份证"}])
+    assert slots["appt_item"] == "GA-0003"
+    assert slots["appt_date"]  # a day was understood; whether bookable depends on today
+
+
+async def test_hall_is_asked_only_when_there_are_several(client):
+    slots, _ = await validate("2", slots={"appt_item": "GA-0003", "requested_slot": "appt_hall"})
+    assert slots["appt_hall"] == "DCQ"
+
+
+async def test_date_choice_by_number_and_hour_from_part_of_day(client):
+    free = await first_free(client)
+    slots, _ = await validate("1", slots={"appt_item": "GA-0003", "appt_hall": "SMZX", "requested_slot": "appt_date",
+                                          "choice_kind": "appt_date", "choice_options": [free["date"]]})
+    assert slots["appt_date"] == free["date"]
+
+
+async def test_unbookable_day_is_explained(client):
+    slots, reply = await validate("12月31号", slots={"appt_item": "GA-0003", "appt_hall": "SMZX",
+                                                     "requested_slot": "appt_date"})
+    assert slots["appt_date"] is None and "可预约" in reply or "约满" in reply
+
+
+async def test_phone_is_taken_from_any_message_and_checked(client):
+    slots, _ = await validate("我叫王小明 手机138 1234 5678", slots={"requested_slot": "appt_name",
+                                                                  "appt_item": "GA-0003", "appt_hall": "SMZX"})
+    assert slots["appt_phone"] == "13812345678"
+    slots, _ = await validate("1381234567", slots={"requested_slot": "appt_phone"})
+    assert "appt_phone" not in slots
+
+
+async def test_fully_online_item_says_so_before_booking(client):
+    slots, reply = await validate("个税汇算", intent="book_appointment",
+                                  entities=[{"entity": "service_item", "value": "个税汇算"}])
+    assert "全程网办" in reply and slots["appt_item"] == "SW-0001"
+
+
+async def test_submit_list_and_cancel(client):
+    free = await first_free(client)
+    booking_slots = {"appt_item": "GA-0003", "appt_hall": "SMZX", "appt_date": free["date"],
+                     "appt_hour": float(free["hour"]), "appt_name": "王小明", "appt_phone": "13812345678",
+                     "appt_confirmed": True}
+    dispatcher = CollectingDispatcher()
+    await ActionSubmitBooking().run(dispatcher, make_tracker("确认", "affirm", slots=booking_slots), DOMAIN)
+    assert "预约成功" in texts(dispatcher) and "预约号" in texts(dispatcher)
+    again = CollectingDispatcher()  # the same submission twice books once (idempotency key)
+    await ActionSubmitBooking().run(again, make_tracker("确认", "affirm", slots=booking_slots), DOMAIN)
+    listed = CollectingDispatcher()
+    await ActionListBookings().run(listed, make_tracker("我的预约", "query_appointment"), DOMAIN)
+    assert texts(listed).count("预约号") == 1
+    number = (await client.bookings("o_citizen"))[0]["booking_no"]
+    cancelled = CollectingDispatcher()
+    await ActionCancelBooking().run(cancelled, make_tracker("确认", "affirm", slots={
+        "cancel_booking_no": number, "cancel_confirmed": True}), DOMAIN)
+    assert "已为您取消" in texts(cancelled)
+
+
+async def test_date_question_lists_free_days(client):
+    dispatcher = CollectingDispatcher()
+    events = await AskApptDate().run(dispatcher, make_tracker("", slots={"appt_item": "GA-0003",
+                                                                          "appt_hall": "SMZX"}), DOMAIN)
+    assert "1. " in texts(dispatcher) and slot_events(events)["choice_kind"] == "appt_date"

@@ -1,0 +1,65 @@
+"""办事指南 actions against the real portal."""
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.guides import ActionAnswerGuide, asked_aspects
+from actions.portal_client import PortalClient, use_portal
+from actions.replies import ActionHandleReply
+from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
+
+ITEM = {"entity": "service_item", "value": "身份证丢了"}
+
+
+async def run_guide(tracker):
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerGuide().run(dispatcher, tracker, DOMAIN)
+    return texts(dispatcher), slot_events(events)
+
+
+async def test_answers_materials_for_the_item_named(client):
+    reply, slots = await run_guide(make_tracker("身份证丢了要带什么材料", "ask_guide", entities=[ITEM]))
+    assert "【居民身份证补领】" in reply and "需带材料" in reply and "原件" in reply
+    assert slots["item_code"] == "GA-0003"
+    assert all(len(m) <= 600 for m in reply.split("\n\n"))
+
+
+async def test_follow_up_keeps_the_item_in_context(client):
+    reply, _ = await run_guide(make_tracker("那要多少钱", "ask_guide", slots={"item_code": "GA-0003"}))
+    assert "居民身份证补领" in reply and "费用" in reply
+    reply, _ = await run_guide(make_tracker("在哪办", "ask_guide", slots={"item_code": "GA-0003"}))
+    assert "办理地点" in reply and "窗口" in reply or "区" in reply
+
+
+async def test_summary_says_visits_and_offers_booking(client):
+    reply, slots = await run_guide(make_tracker("补办身份证", "ask_guide",
+                                                entities=[{"entity": "service_item", "value": "补办身份证"}]))
+    assert "需到现场1次" in reply or "跑" in reply
+    assert "预约" in reply and slots["choice_kind"] == "offer_booking"
+
+
+async def test_fully_online_item_says_zero_visits(client):
+    reply, slots = await run_guide(make_tracker("个税汇算怎么弄", "ask_guide",
+                                                entities=[{"entity": "service_item", "value": "个税汇算"}]))
+    assert "个人所得税综合所得汇算清缴" in reply
+    assert slots.get("choice_kind") != "offer_booking"
+
+
+async def test_numbered_reply_picks_a_candidate(client):
+    tracker = make_tracker("2", "inform", slots={"choice_kind": "item", "choice_options": ["GA-0002", "GA-0003"]})
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandleReply().run(dispatcher, tracker, DOMAIN)
+    assert "居民身份证补领" in texts(dispatcher)
+    assert slot_events(events)["item_code"] == "GA-0003"
+
+
+def test_aspects_are_recognised():
+    assert asked_aspects("要带啥材料") == ["materials"]
+    assert asked_aspects("多少钱，多久能拿到") == ["fee", "time_limit"]
+    assert asked_aspects("网上能办不") == ["online"]
+
+
+async def test_portal_down_gets_an_apology_and_a_human():
+    use_portal(PortalClient("http://127.0.0.1:9", timeout=0.5))
+    reply, _ = await run_guide(make_tracker("身份证丢了", "ask_guide", entities=[ITEM]))
+    assert "抱歉" in reply and "转人工" in reply

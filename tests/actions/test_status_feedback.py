@@ -1,0 +1,75 @@
+"""Status after verification only; complaints and ratings reach the portal."""
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.feedback import ActionRateService, ActionRegisterComplaint, rating_level
+from actions.handoff import ActionClarify, ActionHandoff
+from actions.status import ActionShowStatus, ValidateStatusForm
+from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
+
+STATUS_DOMAIN = {"forms": {"status_form": {"required_slots": ["application_id", "status_last4"]}}, "slots": {}}
+
+
+async def show(slots):
+    dispatcher = CollectingDispatcher()
+    await ActionShowStatus().run(dispatcher, make_tracker("5678", slots=slots), DOMAIN)
+    return texts(dispatcher)
+
+
+async def test_status_shows_step_and_next_after_verification(client):
+    reply = await show({"application_id": "SQ20261118000123", "status_last4": "5678"})
+    assert "审核中" in reply and "下一步" in reply and "企业设立登记" in reply
+
+
+async def test_correction_says_what_to_bring(client):
+    reply = await show({"application_id": "SQ20261110000456", "status_last4": "4321"})
+    assert "补正" in reply and "请补交" in reply
+
+
+async def test_wrong_number_and_wrong_digits_answer_the_same(client):
+    wrong_digits = await show({"application_id": "SQ20261118000123", "status_last4": "0000"})
+    wrong_number = await show({"application_id": "SQ20261118999999", "status_last4": "5678"})
+    assert wrong_digits == wrong_number and "审核中" not in wrong_digits
+
+
+async def test_number_is_taken_from_the_first_message_and_nothing_is_shown_yet(client):
+    tracker = make_tracker("帮我查下sq20261118000123到哪了", "check_status", slots={"requested_slot": None},
+                           active_loop="status_form")
+    dispatcher = CollectingDispatcher()
+    events = await ValidateStatusForm().run(dispatcher, tracker, STATUS_DOMAIN)
+    assert slot_events(events)["application_id"] == "SQ20261118000123"
+    assert "审核中" not in texts(dispatcher)
+
+
+async def test_complaint_gets_a_reference(client):
+    dispatcher = CollectingDispatcher()
+    await ActionRegisterComplaint().run(dispatcher, make_tracker("", slots={
+        "complaint_text": "东城区大厅窗口工作人员态度很差，让我跑了三趟"}), DOMAIN)
+    assert "编号 TS" in texts(dispatcher) and "转人工" in texts(dispatcher)
+
+
+async def test_rating_levels_and_bad_rating_apology(client):
+    dispatcher = CollectingDispatcher()
+    await ActionRateService().run(dispatcher, make_tracker("给个差评", "rate_service", entities=[
+        {"entity": "rating", "value": "不满意"}]), DOMAIN)
+    assert "不满意" in texts(dispatcher) and "整改" in texts(dispatcher)
+    assert rating_level(make_tracker("五星好评", "rate_service")) == "非常满意"
+    assert rating_level(make_tracker("一般般吧", "rate_service")) == "基本满意"
+
+
+async def test_handoff_pauses_the_conversation():
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, make_tracker("转人工", "human_handoff"), DOMAIN)
+    assert any(e["event"] == "pause" for e in events)
+
+
+async def test_second_miss_in_a_row_offers_a_human():
+    first = CollectingDispatcher()
+    await ActionClarify().run(first, make_tracker("呃呃呃", "nlu_fallback"), DOMAIN)
+    assert "1. " in texts(first)
+    second = CollectingDispatcher()
+    events = [{"event": "action", "name": "action_clarify"}, {"event": "action", "name": "action_listen"},
+              {"event": "user", "text": "啊啊"}]
+    await ActionClarify().run(second, make_tracker("啊啊", "nlu_fallback", events=events), DOMAIN)
+    assert "转人工" in texts(second)
