@@ -8,8 +8,9 @@
   https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
 
 XML 一律用 defusedxml 解析（禁止 DTD、实体展开与外部引用）；加解密使用 wechatpy 的
-``WeChatCrypto``（AES-256-CBC，PKCS#7 填充，末尾校验 AppID）。配置了 EncodingAESKey 时只接受
-加密消息：安全模式与兼容模式下微信都会带上 ``encrypt_type=aes``。
+``WeChatCrypto``（AES-256-CBC，PKCS#7 填充，末尾校验 AppID）。配置了 EncodingAESKey 时默认只接受
+加密消息（安全模式与兼容模式下微信都会带上 ``encrypt_type=aes``）；``WECHAT_ENCRYPT_MODE=compatible``
+时也接受明文消息。加密的请求总是得到加密并签名的回复。
 """
 from __future__ import annotations
 
@@ -87,8 +88,8 @@ class Envelope:
         self._verify(query)
         outer = parse_xml(body)
         if query.get("encrypt_type", "raw").lower() != "aes":
-            if self._crypto is not None:
-                raise signing.SignatureError("an EncodingAESKey is configured: plaintext messages are refused")
+            if self._crypto is not None and self._settings.encrypt_mode == "safe":
+                raise signing.SignatureError("safe mode: plaintext messages are refused")
             return outer, False
         if self._crypto is None:
             raise MalformedMessageError("encrypted message but no WECHAT_ENCODING_AES_KEY configured")

@@ -28,6 +28,7 @@ _SOURCES = {
     "api_base_url": "WECHAT_API_BASE_URL",
     "redis_url": "REDIS_URL",
     "portal_webhook_secret": "PORTAL_WEBHOOK_SECRET",
+    "encrypt_mode": "WECHAT_ENCRYPT_MODE",
 }
 _REQUIRED = ("app_id", "app_secret", "token")
 _TUNABLES = {"passive_timeout": float, "timestamp_window": int, "max_body_bytes": int,
@@ -44,6 +45,9 @@ class WeChatSettings:
     app_secret: str
     token: str
     encoding_aes_key: Optional[str] = None  # set: safe/compatible mode; unset: plaintext mode
+    # With a key: "safe" accepts encrypted pushes only; "compatible" also plaintext ones
+    # (the admin console's 兼容模式 while switching, and the local demo's plaintext chat).
+    encrypt_mode: str = "safe"
     api_base_url: str = DEFAULT_API_BASE_URL
     redis_url: Optional[str] = None  # unset: in-process storage (one server process only)
     portal_webhook_secret: Optional[str] = None
@@ -83,6 +87,9 @@ class WeChatSettings:
                     raise WeChatSettingsError(f"'{key}' in credentials.yml must be a {convert.__name__}") from None
         values["api_base_url"] = _base_url(values["api_base_url"] or DEFAULT_API_BASE_URL)
         _check_aes_key(values["encoding_aes_key"])
+        values["encrypt_mode"] = (values["encrypt_mode"] or "safe").lower()
+        if values["encrypt_mode"] not in ("safe", "compatible"):
+            raise WeChatSettingsError("WECHAT_ENCRYPT_MODE must be 'safe' or 'compatible'")
         _check_redis_url(values["redis_url"])
         settings = cls(**{k: v for k, v in values.items() if v is not None})
         _check_numbers(settings)

@@ -1,0 +1,214 @@
+"""The Rasa custom channel ``wechat``: the official account's webhook inside the Rasa server.
+
+Enabled in ``credentials.yml`` as ``connectors.wechat.channel.WeChatInput:`` (Rasa loads
+custom channels by module path); it serves
+
+- ``GET  /webhooks/wechat/``         health
+- ``GET  /webhooks/wechat/webhook``  WeChat's URL verification (signed ``echostr``)
+- ``POST /webhooks/wechat/webhook``  messages and events (CONTRACT.md §3)
+- ``POST /webhooks/wechat/portal``   the portal's status-change webhook → template messages
+
+A request that fails the size limit, the signature, the timestamp window or XML parsing is
+answered 4xx and processed not at all. Storage, the WeChat API client and the turn logic are
+created on the first request, inside the server's event loop, and closed when it stops.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.wechat.api import WeChatClient
+from connectors.wechat.envelope import Envelope, MalformedMessageError, render_text_reply
+from connectors.wechat.inbound import classify
+from connectors.wechat.masking import mask_openid
+from connectors.wechat.menu import Menu
+from connectors.wechat.notify import PortalEvents
+from connectors.wechat.outbox import Outbox
+from connectors.wechat.output import PushOutput
+from connectors.wechat.settings import WeChatSettings
+from connectors.wechat.signing import SignatureError
+from connectors.wechat.storage import Storage, StorageUnavailable, open_storage
+from connectors.wechat.templates import Templates
+from connectors.wechat.turns import Turns
+
+logger = logging.getLogger(__name__)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class WeChatInput(InputChannel):
+    """WeChat official-account webhook (明文、兼容、安全模式)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "wechat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """Settings from ``credentials.yml`` first, then the environment; fails loudly when missing."""
+        return cls(WeChatSettings.from_sources(credentials, os.environ))
+
+    def __init__(self, settings: WeChatSettings, menu: Optional[Menu] = None, storage: Optional[Storage] = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.menu = menu or Menu.load()
+        self.envelope = Envelope(settings, clock)
+        self._given_storage = storage
+        self._storage: Optional[Storage] = None
+        self._client: Optional[WeChatClient] = None
+        self._outbox: Optional[Outbox] = None
+        self._turns: Optional[Turns] = None
+        self._portal: Optional[PortalEvents] = None
+        self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
+        logger.info("WeChat channel ready: %s mode, %s storage, API at %s",
+                    "safe" if settings.safe_mode else "plaintext",
+                    "Redis" if settings.redis_url or storage else "in-process", settings.api_base_url)
+
+    # ------------------------------------------------------------ runtime
+
+    @property
+    def storage(self) -> Storage:
+        if self._storage is None:
+            self._storage = self._given_storage or open_storage(self.settings.redis_url, self.settings.key_prefix)
+        return self._storage
+
+    @property
+    def client(self) -> WeChatClient:
+        if self._client is None:
+            self._client = WeChatClient.from_settings(self.settings, self.storage)
+        return self._client
+
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            self._outbox = Outbox(self.storage, self.client)
+        return self._outbox
+
+    @property
+    def turns(self) -> Turns:
+        if self._turns is None:
+            if self._on_new_message is None:
+                raise RuntimeError("the channel's blueprint has not been registered")
+            self._turns = Turns(self.storage, self.outbox, self.menu, self._on_new_message,
+                                passive_timeout=self.settings.passive_timeout)
+        return self._turns
+
+    @property
+    def portal_events(self) -> PortalEvents:
+        if self._portal is None:
+            self._portal = PortalEvents(self.client, Templates.load(), self.settings.portal_webhook_secret)
+        return self._portal
+
+    async def close(self) -> None:
+        """Lets turns in flight finish, then closes the HTTP session and the store."""
+        if self._turns is not None:
+            await self._turns.close()
+        if self._client is not None:
+            await self._client.close()
+        if self._storage is not None and self._given_storage is None:
+            await self._storage.close()
+        self._turns = self._client = self._outbox = self._portal = self._storage = None
+
+    def get_output_channel(self) -> OutputChannel:
+        """Messages outside a user's turn (e.g. ``trigger_intent``) go through the customer-service API."""
+        return PushOutput(lambda openid, texts: self.outbox.push(openid, texts))
+
+    # ------------------------------------------------------------ HTTP
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        self._on_new_message = on_new_message
+        webhook = Blueprint("wechat_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "mode": "safe" if self.settings.safe_mode else "plaintext",
+                                  "storage": type(self.storage).__name__})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            try:
+                return response.text(self.envelope.verify_url(_query(request)))
+            except SignatureError as error:
+                logger.warning("URL verification refused from %s: %s", request.remote_addr or request.ip, error)
+                return response.text("forbidden", status=403)
+            except MalformedMessageError as error:
+                return response.text(str(error), status=400)
+
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request)
+
+        @webhook.route("/portal", methods=["POST"], stream=True)
+        async def portal(request: Request) -> HTTPResponse:
+            try:
+                body = await _read_body(request, self.settings.max_body_bytes)
+            except BodyTooLarge:
+                return response.json({"error": "payload_too_large"}, status=413)
+            status, answer = await self.portal_events.handle(body, request.headers.get("X-Portal-Signature"))
+            return response.json(answer, status=status)
+
+        @webhook.listener("after_server_stop")
+        async def stop(*_: Any) -> None:
+            await self.close()
+
+        return webhook
+
+    async def _receive(self, request: Request) -> HTTPResponse:
+        query = _query(request)
+        try:
+            body = await _read_body(request, self.settings.max_body_bytes)
+        except BodyTooLarge:
+            logger.warning("refused a body over %d bytes from %s", self.settings.max_body_bytes, request.ip)
+            return response.text("payload too large", status=413)
+        try:
+            fields, encrypted = self.envelope.open(body, query)
+            inbound = classify(fields, self.menu)
+        except SignatureError as error:
+            logger.warning("refused an unsigned or stale push from %s: %s", request.ip, error)
+            return response.text("forbidden", status=403)
+        except MalformedMessageError as error:
+            logger.warning("refused a malformed push from %s: %s", request.ip, error)
+            return response.text("bad request", status=400)
+        logger.debug("push %s (%s) from %s", inbound.key, inbound.kind, mask_openid(inbound.openid))
+        try:
+            answer = await self.turns.handle(inbound)
+        except StorageUnavailable as error:
+            logger.error("cannot take push %s: %s", inbound.key, error)
+            return response.text("storage unavailable", status=503)
+        if answer is None:
+            return response.text("success")
+        reply = render_text_reply(inbound.openid, inbound.account, answer)
+        return response.text(self.envelope.seal(reply, query.get("nonce") or "", encrypted),
+                             content_type="application/xml; charset=utf-8")
+
+
+def _query(request: Request) -> Dict[str, str]:
+    return {name: request.args.get(name) for name in request.args}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """Reads at most ``limit`` bytes; refuses early on a larger Content-Length."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BodyTooLarge()
+    if request.stream is None:
+        return request.body or b""
+    request.stream.request_max_size = limit
+    chunks: List[bytes] = []
+    try:
+        async for chunk in request.stream:
+            chunks.append(chunk)
+    except PayloadTooLarge:
+        raise BodyTooLarge() from None
+    return b"".join(chunks)

@@ -1,0 +1,77 @@
+"""微信接口的全局返回码，转成带 ``errcode`` / ``errmsg`` 的类型化异常。
+
+全局返回码说明：https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html
+
+调用方按类型处理，不再比较数字：令牌失效就刷新重试一次，客服消息超出时限或次数就留待用户下次
+发消息时补发，其余错误记录日志。
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional, Type
+
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # 凭证无效 / 不合法的 access_token / access_token 超时
+
+
+class WeChatAPIError(Exception):
+    """微信接口返回了非 0 的 errcode。"""
+
+    def __init__(self, errcode: int, errmsg: str = "", path: str = ""):
+        super().__init__(f"WeChat API {path or ''} errcode={errcode} errmsg={errmsg}".replace("  ", " "))
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.path = path
+
+
+class TokenInvalidError(WeChatAPIError):
+    """40001 / 40014 / 42001：access_token 无效或过期，刷新后可重试。"""
+
+
+class CredentialError(WeChatAPIError):
+    """40013 不合法的 AppID / 40125 不合法的 AppSecret / 40164 调用 IP 不在白名单：需运维处理。"""
+
+
+class ReplyWindowError(WeChatAPIError):
+    """45015：回复时间超过限制（用户 48 小时内未互动），只能等用户再发消息。"""
+
+
+class ReplyQuotaError(WeChatAPIError):
+    """45047：客服接口下行条数超过上限，需等用户再次互动。"""
+
+
+class RateLimitError(WeChatAPIError):
+    """45009 接口调用超过日限额 / 45011 调用太频繁 / 45033 等频率限制。"""
+
+
+class UserRefusedError(WeChatAPIError):
+    """43004 用户未关注 / 43101 用户拒收订阅或模板消息。"""
+
+
+class InvalidRequestError(WeChatAPIError):
+    """参数错误：40003 openid、40037 模板、47003 模板参数、40016 菜单按钮等。"""
+
+
+class WeChatUnavailable(WeChatAPIError):
+    """-1 系统繁忙，或网络超时、连接失败、非 JSON 应答：稍后可重试。"""
+
+    def __init__(self, errmsg: str, path: str = "", errcode: int = -1):
+        super().__init__(errcode, errmsg, path)
+
+
+_BY_CODE: Dict[int, Type[WeChatAPIError]] = {
+    **{code: TokenInvalidError for code in TOKEN_ERRORS},
+    41001: TokenInvalidError,
+    40013: CredentialError, 40125: CredentialError, 40164: CredentialError, 41002: CredentialError,
+    41004: CredentialError,
+    45015: ReplyWindowError,
+    45047: ReplyQuotaError,
+    45009: RateLimitError, 45011: RateLimitError, 45033: RateLimitError, 45035: RateLimitError,
+    43004: UserRefusedError, 43101: UserRefusedError,
+    -1: WeChatUnavailable,
+}
+
+
+def error_for(errcode: int, errmsg: str, path: Optional[str] = None) -> WeChatAPIError:
+    """The typed exception for a WeChat ``errcode``."""
+    if errcode == -1:
+        return WeChatUnavailable(errmsg or "system error", path or "")
+    return _BY_CODE.get(errcode, InvalidRequestError)(errcode, errmsg, path or "")

@@ -1,0 +1,110 @@
+"""把微信推送的各类消息与事件变成一轮对话要做的事：发给助手的文字，或连接器自己的答复。
+
+- 普通消息（文本、图片、语音、视频、小视频、地理位置、链接）：
+  https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
+- 语音识别结果（``Recognition`` 字段）：
+  https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html#%E8%AF%AD%E9%9F%B3%E6%B6%88%E6%81%AF
+- 事件推送（关注 / 取消关注、扫描带参数二维码、自定义菜单 CLICK / VIEW）：
+  https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
+- 排重：有 MsgId 的消息用 MsgId，事件用 FromUserName + CreateTime（此处再加上事件类型）。
+
+消息对象由 wechatpy 的消息类构造（字段名与类型以它为准）；XML 已先经 defusedxml 安全解析。
+``sender_id`` 一律用 openid，表单与会话因此跨消息延续。
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+from wechatpy.events import EVENT_TYPES
+from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
+
+from connectors.wechat.envelope import MalformedMessageError
+from connectors.wechat.menu import Menu
+
+ASK_TO_TYPE = "抱歉，这条语音我没能听清。麻烦您打字告诉我想办的事，比如“补办身份证要带什么材料”。"
+CAPABILITIES = ("我目前只能看懂文字和语音。我可以帮您查办事指南、预约到大厅办理、查询办件进度，"
+                "也可以为您转人工服务。请直接用文字告诉我您要办的事，比如“补办身份证要带什么材料”。")
+EMPTY_TEXT = "请问有什么可以帮您？可以直接告诉我您要办的事。"
+UNKNOWN_MENU = "这个菜单暂时没有内容。"
+
+MESSAGE_WINDOW = "message"  # a user message opens 48 h for 5 customer-service messages
+EVENT_WINDOW = "event"  # a click, follow or scan opens 1 min for 3
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One push from WeChat, decided: ``text`` for the assistant, or the connector's own ``reply``."""
+    openid: str
+    account: str  # ToUserName: our account's original id, the sender of passive replies
+    key: str  # dedup key
+    kind: str  # "text", "voice", "event.click", ...
+    text: Optional[str] = None  # what the assistant receives; None: no assistant turn
+    reply: Optional[str] = None  # the connector's own answer when there is no turn
+    window: Optional[str] = None  # customer-service window this push opens
+    welcome: bool = False  # show the numbered welcome menu and remember its choices
+    metadata: Dict[str, Any] = field(default_factory=dict)
+
+
+def to_message(fields: Dict[str, Any]) -> BaseMessage:
+    """wechatpy 的消息或事件对象（与 ``wechatpy.parser.parse_message`` 同样的分派规则）。"""
+    message = dict(fields)
+    message_type = str(message.get("MsgType") or "").lower()
+    if message_type == "event":
+        event_type = str(message.get("Event") or "").lower()
+        key = str(message.get("EventKey") or "")
+        if event_type == "subscribe" and key.startswith("qrscene_"):
+            event_type = "subscribe_scan"
+            message["Event"] = event_type
+            message["EventKey"] = key[len("qrscene_"):]
+        return EVENT_TYPES.get(event_type, UnknownMessage)(message)
+    return MESSAGE_TYPES.get(message_type, UnknownMessage)(message)
+
+
+def classify(fields: Dict[str, Any], menu: Menu) -> Inbound:
+    """Decides what one push means; raises :class:`MalformedMessageError` when it is not a message."""
+    openid, account = fields.get("FromUserName"), fields.get("ToUserName")
+    msg_type = str(fields.get("MsgType") or "").lower()
+    create_time = str(fields.get("CreateTime") or "")
+    if not isinstance(openid, str) or not openid or not isinstance(account, str) or not msg_type:
+        raise MalformedMessageError("FromUserName, ToUserName and MsgType are required")
+    if not create_time.isdigit():
+        raise MalformedMessageError("CreateTime must be digits")
+    message = to_message(fields)
+    event = str(fields.get("Event") or "").lower() if msg_type == "event" else ""
+    msg_id = str(fields.get("MsgId") or "")
+    key = msg_id if msg_id.isdigit() and msg_id != "0" else f"{openid}:{create_time}:{event or msg_type}"
+    base = dict(openid=openid, account=account, key=key,
+                metadata={"wechat": {"msg_type": msg_type, "event": event or None,
+                                     "msg_id": msg_id or None, "create_time": int(create_time)}})
+
+    if msg_type == "text":
+        content = (getattr(message, "content", None) or "").strip()
+        return Inbound(kind="text", window=MESSAGE_WINDOW, **base,
+                       **({"text": content} if content else {"reply": EMPTY_TEXT}))
+    if msg_type == "voice":
+        recognition = (getattr(message, "recognition", None) or "").strip()
+        return Inbound(kind="voice", window=MESSAGE_WINDOW, **base,
+                       **({"text": recognition} if recognition else {"reply": ASK_TO_TYPE}))
+    if msg_type != "event":  # image, location, link, video, shortvideo, file, ...
+        return Inbound(kind=msg_type, reply=CAPABILITIES, window=MESSAGE_WINDOW, **base)
+    return _event(event, message, menu, base)
+
+
+def _event(event: str, message: BaseMessage, menu: Menu, base: Dict[str, Any]) -> Inbound:
+    kind = f"event.{event}"
+    if event in ("subscribe", "subscribe_scan", "scan"):
+        scene = str(getattr(message, "scene_id", "") or "")
+        payload = menu.payload_for_scene(scene) if scene else None
+        if payload:
+            return Inbound(kind=kind, text=payload, window=EVENT_WINDOW, **base)
+        return Inbound(kind=kind, reply=menu.welcome_text(), window=EVENT_WINDOW, welcome=True, **base)
+    if event == "click":
+        payload = menu.payload_for_key(str(getattr(message, "key", "") or ""))
+        if payload:
+            return Inbound(kind=kind, text=payload, window=EVENT_WINDOW, **base)
+        return Inbound(kind=kind, reply=UNKNOWN_MENU + menu.welcome_text(), window=EVENT_WINDOW,
+                       welcome=True, **base)
+    # unsubscribe (nobody to answer), VIEW (the user is opening a page), location reports,
+    # template/mass-send job reports and the like: acknowledged, nothing to say.
+    return Inbound(kind=kind, **base)

@@ -1,0 +1,105 @@
+"""Receives the portal's webhook (application status changes, bookings) and sends template messages.
+
+The portal posts JSON such as ``{"event": "application.status_changed", "openid": ...,
+"application_id": ..., "item_name": ..., "status": ..., "current": {...}, "next_step": ...}``,
+signed when ``PORTAL_WEBHOOK_SECRET`` is set: ``X-Portal-Signature`` is the hex HMAC-SHA256 of
+the body. One core (:class:`PortalEvents`) with two thin adapters: the Rasa channel's
+``POST /webhooks/wechat/portal`` and the aiohttp app of :func:`init_app` (a process of its own).
+The portal retries on 5xx, so WeChat outages answer 502, and final refusals answer 200/202.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any, Dict, Optional, Tuple
+
+from aiohttp import web
+
+from connectors.wechat.api import WeChatClient
+from connectors.wechat.errors import InvalidRequestError, UserRefusedError, WeChatAPIError, WeChatUnavailable
+from connectors.wechat.masking import mask_openid
+from connectors.wechat.templates import Templates
+
+logger = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024
+_EVENTS = {
+    "application.status_changed": "status_changed",
+    "appointment.booked": "booking_confirmed",
+    "appointment.confirmed": "booking_confirmed",
+    "appointment.reminder": "booking_reminder",
+}
+
+
+class PortalEvents:
+    def __init__(self, client: WeChatClient, templates: Templates, secret: Optional[str] = None):
+        self._client = client
+        self._templates = templates
+        self._secret = secret
+
+    async def handle(self, body: bytes, signature: Optional[str]) -> Tuple[int, Dict[str, Any]]:
+        """(HTTP status, JSON answer) for one webhook delivery."""
+        if len(body) > MAX_BODY:
+            return 413, {"error": "payload_too_large"}
+        if self._secret:
+            expected = hmac.new(self._secret.encode(), body, hashlib.sha256).hexdigest()
+            if not signature or not hmac.compare_digest(expected, signature.strip().lower()):
+                logger.warning("portal webhook with a missing or wrong X-Portal-Signature refused")
+                return 401, {"error": "bad_signature"}
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return 400, {"error": "invalid_json"}
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            return 400, {"error": "event_required"}
+        kind = _EVENTS.get(event["event"])
+        if kind is None:
+            return 202, {"sent": False, "reason": "event not handled"}
+        openid = event.get("openid")
+        if not openid or not isinstance(openid, str):
+            return 202, {"sent": False, "reason": "no bound openid"}
+        try:
+            if kind == "status_changed":
+                msgid = await self._templates.status_changed(self._client, openid, event)
+            elif kind == "booking_confirmed":
+                msgid = await self._templates.booking_confirmed(self._client, openid, event)
+            else:
+                msgid = await self._templates.booking_reminder(self._client, openid, event)
+        except UserRefusedError as error:
+            return 200, {"sent": False, "errcode": error.errcode, "errmsg": error.errmsg}
+        except InvalidRequestError as error:
+            logger.error("template %s for %s refused: %s", kind, mask_openid(openid), error)
+            return 200, {"sent": False, "errcode": error.errcode, "errmsg": error.errmsg}
+        except (WeChatUnavailable, WeChatAPIError) as error:
+            logger.error("template %s for %s not sent: %s", kind, mask_openid(openid), error)
+            return 502, {"sent": False, "errcode": error.errcode, "errmsg": error.errmsg}
+        logger.info("template %s sent to %s for %s", kind, mask_openid(openid), event["event"])
+        return 200, {"sent": True, "msgid": msgid}
+
+
+async def aiohttp_handler(request: web.Request) -> web.Response:
+    """``POST /portal/events``: the aiohttp adapter of :class:`PortalEvents`."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return web.json_response({"error": "payload_too_large"}, status=413)
+    body = await request.content.read(MAX_BODY + 1)
+    status, answer = await request.app[EVENTS].handle(body, request.headers.get("X-Portal-Signature"))
+    return web.json_response(answer, status=status)
+
+
+EVENTS = web.AppKey("portal_events", PortalEvents)
+
+
+def init_app(events: PortalEvents, client: Optional[WeChatClient] = None) -> web.Application:
+    """A standalone receiver (``govbot wechat notify``) for deployments that keep it apart."""
+    app = web.Application(client_max_size=MAX_BODY)
+    app[EVENTS] = events
+    app.router.add_post("/portal/events", aiohttp_handler)
+    app.router.add_get("/healthz", lambda _: web.json_response({"status": "ok"}))
+
+    async def close_client(_: web.Application) -> None:
+        if client is not None:
+            await client.close()
+
+    app.on_cleanup.append(close_client)
+    return app

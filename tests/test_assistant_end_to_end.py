@@ -1,0 +1,113 @@
+"""The whole assistant through the REST channel: real portal, action server and Rasa server.
+
+Slow: trains the model when it is out of date (``govbot train``), then starts the processes.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+import requests
+
+from govbot.settings import MODELS_DIR, ROOT
+from govbot.stack import Stack, running_stack
+from govbot.train import train
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def model() -> Path:
+    assert train() == 0, "training failed"
+    return MODELS_DIR / "govbot.tar.gz"
+
+
+@pytest.fixture(scope="module")
+def stack(model, tmp_path_factory) -> Iterator[Stack]:
+    with running_stack(model, log_dir=tmp_path_factory.mktemp("logs")) as running:
+        yield running
+
+
+class Citizen:
+    def __init__(self, stack: Stack):
+        self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        self.sender = f"o_{uuid.uuid4().hex[:12]}"
+
+    def says(self, text: str) -> str:
+        response = requests.post(self.url, json={"sender": self.sender, "message": text}, timeout=30)
+        response.raise_for_status()
+        replies: List[dict] = response.json()
+        return "\n".join(r.get("text", "") for r in replies)
+
+
+def test_rasa_data_is_valid():
+    result = subprocess.run([str(BIN / "rasa"), "data", "validate", "--config", "config.yml", "--domain",
+                             "bot/domain", "--data", "nlu_data", "bot/data"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_conversation_stories_predict_without_errors(model, tmp_path):
+    result = subprocess.run([str(BIN / "rasa"), "test", "core", "--model", str(model), "--stories", "tests/stories",
+                             "--fail-on-prediction-errors", "--out", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True)
+    failed = (tmp_path / "failed_test_stories.yml")
+    assert result.returncode == 0, failed.read_text() if failed.exists() else result.stdout[-3000:]
+
+
+def test_guide_question_and_follow_up(stack):
+    citizen = Citizen(stack)
+    answer = citizen.says("身份证丢了要带什么材料")
+    assert "居民身份证补领" in answer and "需带材料" in answer
+    assert "费用" in citizen.says("那要多少钱")
+
+
+def _relative_day(first_free: date) -> str:
+    today = date.today()
+    if first_free == today + timedelta(days=1):
+        return "明天"
+    if first_free == today + timedelta(days=2):
+        return "后天"
+    return f"{first_free.month}月{first_free.day}号"
+
+
+def test_book_list_and_cancel(stack):
+    slots = requests.get(f"{stack.portal_url}/api/v1/slots", params={"item_code": "GA-0003", "hall_code": "SMZX"},
+                         timeout=5).json()["slots"]
+    first = date.fromisoformat(next(s["date"] for s in slots if s["available"]))
+    citizen = Citizen(stack)
+    reply = citizen.says(f"我想预约{_relative_day(first)}上午去补办身份证")
+    assert "大厅" in reply  # two halls offer it: a numbered choice
+    reply = citizen.says("1")
+    if "日期" in reply:  # the relative day was not bookable in that hall: pick from the list
+        reply = citizen.says("1")
+    if "时段" in reply:
+        reply = citizen.says("1")
+    assert "姓名" in reply
+    assert "手机" in citizen.says("王建国")
+    assert "请核对" in citizen.says("13812345678")
+    booked = citizen.says("确认")
+    assert "预约成功" in booked and "YY" in booked
+    assert "预约号" in citizen.says("我约的是哪天来着")
+    assert "确定要取消" in citizen.says("帮我把预约取消了")
+    assert "已为您取消" in citizen.says("确认")
+
+
+def test_status_after_verification_only(stack):
+    citizen = Citizen(stack)
+    asked = citizen.says("帮我查一下SQ20261118000123办到哪了")
+    assert "后四位" in asked and "审核中" not in asked
+    assert "审核中" in citizen.says("5678")
+
+
+def test_complaint_rating_and_human(stack):
+    citizen = Citizen(stack)
+    citizen.says("我要投诉")
+    assert "TS" in citizen.says("东城区大厅窗口工作人员态度很差，让我跑了三趟")
+    assert "已记录" in citizen.says("非常满意")
+    assert "人工" in citizen.says("转人工")
