@@ -6,7 +6,8 @@
   https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html#%E8%AF%AD%E9%9F%B3%E6%B6%88%E6%81%AF
 - 事件推送（关注 / 取消关注、扫描带参数二维码、自定义菜单 CLICK / VIEW）：
   https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
-- 排重：有 MsgId 的消息用 MsgId，事件用 FromUserName + CreateTime（此处再加上事件类型）。
+- 排重：有 MsgId 的消息用 MsgId，事件用 FromUserName + CreateTime（此处再加上事件类型与 EventKey，
+  同一秒里点了两个不同菜单不会被当成重试；重试的这些字段完全相同）。
 
 消息对象由 wechatpy 的消息类构造（字段名与类型以它为准）；XML 已先经 defusedxml 安全解析。
 ``sender_id`` 一律用 openid，表单与会话因此跨消息延续。
@@ -73,7 +74,9 @@ def classify(fields: Dict[str, Any], menu: Menu) -> Inbound:
     message = to_message(fields)
     event = str(fields.get("Event") or "").lower() if msg_type == "event" else ""
     msg_id = str(fields.get("MsgId") or "")
-    key = msg_id if msg_id.isdigit() and msg_id != "0" else f"{openid}:{create_time}:{event or msg_type}"
+    event_key = str(fields.get("EventKey") or "") if msg_type == "event" else ""
+    key = (msg_id if msg_id.isdigit() and msg_id != "0"
+           else ":".join(filter(None, (openid, create_time, event or msg_type, event_key[:64]))))
     base = dict(openid=openid, account=account, key=key,
                 metadata={"wechat": {"msg_type": msg_type, "event": event or None,
                                      "msg_id": msg_id or None, "create_time": int(create_time)}})

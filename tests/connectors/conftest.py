@@ -1,0 +1,108 @@
+"""Fixtures for the WeChat connector: the fake WeChat API, Redis db 15, and the real Rasa app.
+
+The Rasa server is Rasa's own Sanic app (``rasa.core.run.configure_app``) serving the real
+channel on a loopback port inside the test's event loop; the assistant behind it is the
+devserver's ``EchoAgent`` (no trained model needed). The WeChat side is ``WeChatPeer``, built
+on wechatpy only.
+"""
+from __future__ import annotations
+
+import socket
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any, AsyncIterator, Awaitable, Callable, List, Optional
+
+import pytest
+import redis.asyncio as aioredis
+from sanic import Sanic
+
+from connectors.wechat.channel import WeChatInput
+from connectors.wechat.devserver import EchoAgent, build_app
+from connectors.wechat.fake_api import DEMO_AES_KEY, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN, FakeWeChatServer
+from connectors.wechat.settings import WeChatSettings
+from connectors.wechat.simulator import WeChatPeer
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+Sanic.test_mode = True  # several Rasa apps in one test process
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWeChatServer]:
+    async with FakeWeChatServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A key prefix of this test's own in Redis db 15; only its keys are removed afterwards."""
+    prefix = f"govbot-wechat-test:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = aioredis.from_url(REDIS_URL)
+    async for key in client.scan_iter(match=prefix + "*", count=500):
+        await client.delete(key)
+    await client.close()
+
+
+def make_settings(api_base_url: str, **overrides: Any) -> WeChatSettings:
+    settings = WeChatSettings(app_id=DEMO_APP_ID, app_secret=DEMO_APP_SECRET, token=DEMO_TOKEN,
+                              api_base_url=api_base_url)
+    return replace(settings, **overrides)
+
+
+@dataclass
+class Harness:
+    channel: WeChatInput
+    agent: Any
+    url: str
+    peer: WeChatPeer
+    server: Any
+
+    @property
+    def webhook(self) -> str:
+        return self.url + "/webhooks/wechat/webhook"
+
+    async def stop(self) -> None:
+        await self.channel.close()
+        await self.peer.close()
+        await self.server.before_stop()
+        await self.server.close()
+        await self.server.after_stop()
+
+
+@pytest.fixture
+async def start_server(fake: FakeWeChatServer) -> AsyncIterator[Callable[..., Awaitable[Harness]]]:
+    """Starts a Rasa app with the WeChat channel: ``await start_server(aes=True, ...)``."""
+    harnesses: List[Harness] = []
+
+    async def start(*, aes: bool = False, agent: Optional[Any] = None, **overrides: Any) -> Harness:
+        if aes:
+            overrides.setdefault("encoding_aes_key", DEMO_AES_KEY)
+        settings = make_settings(fake.url, **overrides)
+        channel = WeChatInput(settings)
+        agent = agent or EchoAgent()
+        app = build_app([channel], agent)
+        port = free_port()
+        server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+        await server.startup()
+        await server.before_start()
+        await server.after_start()
+        url = f"http://127.0.0.1:{port}"
+        peer = WeChatPeer(url + "/webhooks/wechat/webhook", DEMO_TOKEN, DEMO_APP_ID,
+                          DEMO_AES_KEY if aes else None, fake_api_url=fake.url)
+        harness = Harness(channel, agent, url, peer, server)
+        harnesses.append(harness)
+        return harness
+
+    yield start
+    for harness in harnesses:
+        await harness.stop()
+
+
+def new_openid() -> str:
+    return "o" + uuid.uuid4().hex[:27]

@@ -1,0 +1,158 @@
+"""Exactly-once turns: retries, overlapping deliveries, slow turns, several and long replies, quota."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+
+from connectors.wechat.devserver import EchoAgent
+from connectors.wechat.text import byte_length
+from tests.connectors.conftest import new_openid
+
+
+async def _customer_texts(peer, openid, count, wait=8.0):
+    """Customer-service texts for ``openid`` once ``count`` have arrived (or ``wait`` ran out)."""
+    deadline = time.monotonic() + wait
+    texts, after = [], 0
+    while len(texts) < count and time.monotonic() < deadline:
+        messages, after = await peer.customer_messages(openid, after, wait=max(0.1, deadline - time.monotonic()))
+        texts += [m["text"] for m in messages]
+    return texts
+
+
+async def test_the_same_message_three_times_runs_one_turn(start_server):
+    harness = await start_server()
+    peer, openid = harness.peer, new_openid()
+    xml = peer.text(openid, "补办身份证")
+    replies = [(await peer.push(xml)).reply for _ in range(3)]
+    assert replies == ["你说：补办身份证"] * 3
+    assert harness.agent.turns == [(openid, "补办身份证")]
+
+
+async def test_overlapping_deliveries_of_one_message_run_one_turn(start_server):
+    harness = await start_server(agent=EchoAgent(think=1.0))
+    peer, openid = harness.peer, new_openid()
+    xml = peer.text(openid, "同一条")
+    deliveries = await asyncio.gather(*(peer.push(xml) for _ in range(3)))
+    assert [d.reply for d in deliveries] == ["你说：同一条"] * 3
+    assert harness.agent.turns == [(openid, "同一条")]
+
+
+async def test_a_turn_over_5s_is_delivered_once_through_customer_service(start_server, fake):
+    harness = await start_server()  # passive_timeout 4 s, as in production
+    peer, openid = harness.peer, new_openid()
+    started = time.monotonic()
+    delivery = await peer.push(peer.text(openid, "slow 5.5 办护照"))
+    assert delivery.body == "success" and delivery.tries == 1
+    assert 3.9 < time.monotonic() - started < 4.9  # answered before WeChat's 5 s
+    assert await _customer_texts(peer, openid, 1) == ["慢慢答：办护照"]
+    await asyncio.sleep(1.0)  # nothing else comes later
+    sent = [c for c in fake.fake.state.calls if c["path"] == "/cgi-bin/message/custom/send"]
+    assert len(sent) == 1 and sent[0]["errcode"] == 0
+    assert harness.agent.turns == [(openid, "slow 5.5 办护照")]
+
+
+async def test_wechat_retrying_a_slow_message_still_gets_one_turn_and_one_push(start_server, fake):
+    harness = await start_server(passive_timeout=1.5)
+    peer, openid = harness.peer, new_openid()
+    # WeChat's tries, sped up: each waits 0.5 s, so all three give up while the turn runs
+    delivery = await peer.push(peer.text(openid, "slow 2 慢"), tries=3, timeout=0.5)
+    assert delivery.timed_out
+    assert await _customer_texts(peer, openid, 1) == ["慢慢答：慢"]
+    await asyncio.sleep(0.5)
+    assert len(await _customer_texts(peer, openid, 2, wait=0.3)) == 1
+    assert harness.agent.turns == [(openid, "slow 2 慢")]
+
+
+async def test_several_messages_first_passive_rest_pushed_in_order(start_server):
+    harness = await start_server()
+    peer, openid = harness.peer, new_openid()
+    assert (await peer.push(peer.text(openid, "multi 3"))).reply == "第1条"
+    assert await _customer_texts(peer, openid, 2) == ["第2条", "第3条"]
+
+
+async def test_long_reply_is_split_on_sentences_within_2048_bytes(start_server):
+    harness = await start_server()
+    peer, openid = harness.peer, new_openid()
+    first = (await peer.push(peer.text(openid, "long 5000"))).reply
+    rest = await _customer_texts(peer, openid, 2)
+    parts = [first] + rest
+    assert len(parts) == 3
+    assert all(byte_length(p) <= 2048 for p in parts)
+    assert all(p.endswith("。") for p in parts)  # cut between sentences
+    sentence = "办理居民身份证需携带户口簿和近期照片。"
+    assert "".join(parts) == "".join(f"{i}{sentence}" for i in range(5000 // len(sentence.encode())))
+
+
+async def test_messages_of_one_user_are_handled_in_order(start_server):
+    harness = await start_server(agent=EchoAgent())
+    peer, openid = harness.peer, new_openid()
+
+    async def later(delay, text):
+        await asyncio.sleep(delay)
+        return await peer.push(peer.text(openid, text))
+
+    results = await asyncio.gather(later(0, "slow 1 一"), later(0.1, "二"), later(0.2, "三"))
+    assert [r.reply for r in results] == ["慢慢答：一", "你说：二", "你说：三"]
+    assert [text for _, text in harness.agent.turns] == ["slow 1 一", "二", "三"]
+
+
+async def test_other_users_are_not_held_up_by_a_slow_one(start_server):
+    harness = await start_server()
+    peer = harness.peer
+    slow = asyncio.ensure_future(peer.push(peer.text(new_openid(), "slow 2 慢")))
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    assert (await peer.push(peer.text(new_openid(), "快"))).reply == "你说：快"
+    assert time.monotonic() - started < 1.0
+    await slow
+
+
+async def test_quota_refusal_keeps_replies_for_the_next_user_message(start_server, fake):
+    harness = await start_server()
+    peer, openid = harness.peer, new_openid()
+    async with aiohttp.ClientSession() as session:
+        await session.post(fake.url + "_fake/fail", json={
+            "path": "/cgi-bin/message/custom/send", "errcode": 45047, "times": 1})
+    assert (await peer.push(peer.text(openid, "multi 3"))).reply == "第1条"
+    await asyncio.sleep(0.8)
+    assert await _customer_texts(peer, openid, 1, wait=0.3) == []  # refused: kept, not lost
+    # the next user message delivers what was kept, first, then its own reply
+    assert (await peer.push(peer.text(openid, "你好"))).reply == "第2条"
+    assert await _customer_texts(peer, openid, 2) == ["第3条", "你说：你好"]
+
+
+async def test_out_of_window_push_waits_for_the_user(start_server, fake):
+    harness = await start_server()
+    openid = new_openid()
+    output = harness.channel.get_output_channel()
+    # no interaction within 48 h: no quota, so no API call, and the message is kept
+    await output.send_text_message(openid, "您的预约明天上午9点开始")
+    assert [c for c in fake.fake.state.calls if c["path"] == "/cgi-bin/message/custom/send"] == []
+    peer = harness.peer
+    assert (await peer.push(peer.text(openid, "在吗"))).reply == "您的预约明天上午9点开始"
+    assert await _customer_texts(peer, openid, 1) == ["你说：在吗"]
+
+
+async def test_a_45015_from_wechat_is_kept_too(start_server, fake):
+    harness = await start_server()
+    peer, openid = harness.peer, new_openid()
+    async with aiohttp.ClientSession() as session:
+        await session.post(fake.url + "_fake/fail", json={
+            "path": "/cgi-bin/message/custom/send", "errcode": 45015, "times": 1})
+    assert (await peer.push(peer.text(openid, "multi 2"))).reply == "第1条"
+    await asyncio.sleep(0.8)
+    assert (await peer.push(peer.text(openid, "再来"))).reply == "第2条"
+    assert await _customer_texts(peer, openid, 1) == ["你说：再来"]
+
+
+async def test_event_window_allows_three_pushes(start_server, fake):
+    harness = await start_server()
+    peer, openid = harness.peer, new_openid()
+    # a click opens 1 min for 3 customer-service messages; "multi" via a click payload is not
+    # possible, so check the local quota directly after a follow
+    await peer.push(peer.event(openid, "subscribe"))
+    outbox = harness.channel.outbox
+    assert await outbox.push(openid, ["a", "b", "c", "d"]) == 3
+    assert await outbox.take_pending(openid) == ["d"]
