@@ -29,6 +29,8 @@ def coerce(name: str, raw: str, schema: Dict[str, Any]) -> Any:
                               f"参数 {name} 应在 {schema['minimum']} 到 {schema['maximum']} 之间")
         return value
     value = raw.strip()
+    if "\x00" in value:
+        raise PortalError(400, "invalid_parameter", f"参数 {name} 含有非法字符")
     if not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
         raise PortalError(400, "invalid_parameter", f"参数 {name} 长度不符合要求")
     if "pattern" in schema and not re.fullmatch(schema["pattern"], value):

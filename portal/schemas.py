@@ -17,6 +17,13 @@ class Strict(BaseModel):
         extra = Extra.forbid
         anystr_strip_whitespace = True
 
+    @validator("*", pre=True, each_item=True)
+    def _no_nul_characters(cls, value: object) -> object:
+        """PostgreSQL cannot store NUL in text: refuse it at the edge, on every database alike."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        return value
+
 
 # --- catalog ---------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from govbot.settings import MODELS_DIR, ROOT
 from govbot.stack import Stack, running_stack
 from govbot.train import train
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # training the model runs in a fixture
 BIN = Path(sys.executable).parent
 
 

@@ -95,10 +95,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--endpoints", help="Rasa endpoints.yml for the model (action server, stores)")
     parser.add_argument("--think", type=float, default=0.0, help="echo agent: seconds each turn takes")
     parser.add_argument("--record", help="echo agent: append each turn to this file (JSON lines)")
+    parser.add_argument("--key-prefix", help="storage key prefix (several test runs on one Redis)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
-    channels = [WeChatInput.from_credentials({}), RestInput()]
+    channels = [WeChatInput.from_credentials({"key_prefix": args.key_prefix} if args.key_prefix else {}),
+                RestInput()]
     if args.model:
         app = build_app(channels)
         endpoints = AvailableEndpoints.read_endpoints(args.endpoints) if args.endpoints else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from connectors.wechat.api import WeChatClient
 from connectors.wechat.errors import (ReplyQuotaError, ReplyWindowError, TokenInvalidError, UserRefusedError,
@@ -34,17 +34,29 @@ class Outbox:
         self._storage = storage
         self._client = client
 
+    @staticmethod
+    def window(openid: str, window: Optional[str]) -> Optional[Tuple[str, str, float]]:
+        """The (key, count, seconds) a user interaction sets: a fresh window for customer-service
+        messages (set by the claim of that push, see ``turns``)."""
+        if window not in WINDOWS:
+            return None
+        count, seconds = WINDOWS[window]
+        return f"quota:{window}:{openid}", str(count), float(seconds)
+
     async def open_window(self, openid: str, window: Optional[str]) -> None:
-        """A user interaction opens a fresh window (and its count) for customer-service messages."""
-        if window in WINDOWS:
-            count, seconds = WINDOWS[window]
-            await self._storage.set(f"quota:{window}:{openid}", str(count), seconds)
+        spec = self.window(openid, window)
+        if spec is not None:
+            await self._storage.set(*spec)
+
+    @staticmethod
+    def pending_key(openid: str) -> str:
+        return f"pending:{openid}"
 
     async def take_pending(self, openid: str) -> List[str]:
-        return [json.loads(item) for item in await self._storage.pop_all(f"pending:{openid}")]
+        return [json.loads(item) for item in await self._storage.pop_all(self.pending_key(openid))]
 
     async def keep_pending(self, openid: str, texts: Sequence[str]) -> None:
-        await self._storage.push(f"pending:{openid}", [json.dumps(t, ensure_ascii=False) for t in texts],
+        await self._storage.push(self.pending_key(openid), [json.dumps(t, ensure_ascii=False) for t in texts],
                                  PENDING_TTL, PENDING_MAX)
 
     async def push(self, openid: str, texts: Sequence[str]) -> int:

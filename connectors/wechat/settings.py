@@ -11,7 +11,7 @@ import base64
 import binascii
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlparse
 
 from rasa.shared.exceptions import RasaException
@@ -62,8 +62,8 @@ class WeChatSettings:
         return bool(self.encoding_aes_key)
 
     @classmethod
-    def from_sources(cls, credentials: Optional[Mapping[str, Any]] = None,
-                     env: Mapping[str, str] = os.environ) -> "WeChatSettings":
+    def from_sources(cls, credentials: Optional[Mapping[str, Any]] = None, env: Mapping[str, str] = os.environ,
+                     required: Tuple[str, ...] = _REQUIRED) -> "WeChatSettings":
         """Credentials first, environment second; raises :class:`WeChatSettingsError`."""
         credentials = dict(credentials or {})
         values: Dict[str, Any] = {}
@@ -72,7 +72,7 @@ class WeChatSettings:
             if value in (None, ""):
                 value = env.get(variable) or None
             values[key] = str(value).strip() if value is not None else None
-        missing = [f"{_SOURCES[key]} (or '{key}' in credentials.yml)" for key in _REQUIRED if not values[key]]
+        missing = [f"{_SOURCES[key]} (or '{key}' in credentials.yml)" for key in required if not values[key]]
         if missing:
             raise WeChatSettingsError(
                 "The WeChat channel cannot start: missing " + ", ".join(missing) + ". Set them to the "
@@ -91,6 +91,7 @@ class WeChatSettings:
         if values["encrypt_mode"] not in ("safe", "compatible"):
             raise WeChatSettingsError("WECHAT_ENCRYPT_MODE must be 'safe' or 'compatible'")
         _check_redis_url(values["redis_url"])
+        values["token"] = values["token"] or ""  # only the webhook needs it (admin commands do not)
         settings = cls(**{k: v for k, v in values.items() if v is not None})
         _check_numbers(settings)
         return settings

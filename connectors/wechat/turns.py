@@ -6,14 +6,20 @@ WeChat waits 5 s for an answer, then retries the same push (3 tries in all). So:
    with SET NX and a lease that the running turn renews. Only the claimer runs the turn; a
    retry (in this or another process) waits for the same result. If the claimer's process
    dies, its lease runs out and the next retry takes over.
-2. **Order.** A turn waits in its user's queue (arrival order, kept in the shared store) until
-   every earlier message of that user is done; a dead waiter's entry expires with its lease.
+2. **Order.** A claimed push joins its user's queue (arrival order, kept in the shared store)
+   and its turn waits until every earlier message of that user is done; an entry whose claim
+   lease ran out (its process died) is skipped.
 3. **Passive or push.** A delivery waits for the result up to ``passive_timeout`` (about 4 s).
    Who answers is settled once, with SET NX on the push's "mode": ``passive`` (the first
    message goes back in the HTTP answer, any further ones through the customer-service API)
    or ``push`` (the delivery answers ``success`` and the turn sends every message through
    the customer-service API when it is done). Only the turn ever pushes, so nothing is sent
    twice; retries of a passive push get the same passive answer, which WeChat shows once.
+
+Each step is one atomic storage operation (one Lua script on Redis). In the common case (the
+delivery that claimed the push is still waiting, the turn ends in time) a turn costs two
+round trips: ``begin`` on arrival, ``finish`` when done, which also settles ``passive`` and
+leaves the queue; the waiting delivery is told in-process.
 
 被动回复与 5 秒超时说明：
 https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
@@ -24,28 +30,30 @@ import asyncio
 import json
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
 from rasa.core.channels.channel import UserMessage
 
 from connectors.wechat.inbound import Inbound
 from connectors.wechat.masking import mask_openid, redact
 from connectors.wechat.menu import Menu
-from connectors.wechat.output import TurnCollector, parse_choice
 from connectors.wechat.outbox import Outbox
+from connectors.wechat.output import TurnCollector, parse_choice
 from connectors.wechat.storage import Storage, StorageUnavailable
 from connectors.wechat.text import split_text
 
 logger = logging.getLogger(__name__)
 
 PASSIVE, PUSH = "passive", "push"
-LEASE = 15.0  # a running turn renews its claim and queue place every LEASE / 3 seconds
+LEASE = 15.0  # a running turn renews its claim every LEASE / 3 seconds
 DEDUP_TTL = 3600.0  # a finished push's key is remembered this long
 RESULT_TTL = 600.0
 QUEUE_TTL = 24 * 3600.0
 CHOICES_TTL = 1800.0
-POLL = 0.05  # cross-process waits poll the store this often; in-process waits are woken at once
-GRACE = 0.5  # after the passive deadline, how long a finished turn waits for the delivery's decision
+POLL = 0.05  # waits on another process poll the store this often
+LOCAL_POLL = 0.5  # waits on this process are woken at once; the store is read again only as a safety net
+MARGIN = 0.2  # the turn settles "passive" itself only this long before the delivery's deadline
+GRACE = 0.5  # after the passive deadline, how long a finished turn waits for a delivery's decision
 AFTER_PASSIVE = 0.3  # lets the passive answer reach the user before customer-service messages
 TURN_TIMEOUT = 120.0
 SORRY = "抱歉，系统刚才开小差了，请稍后再试一次。如需人工帮助，请回复“转人工”。"
@@ -65,18 +73,30 @@ class Turns:
         self._owner = uuid.uuid4().hex
         self._events: Dict[str, asyncio.Event] = {}
         self._tasks: Set[asyncio.Task] = set()
+        self._waiting: Set[str] = set()  # keys whose claiming delivery is still waiting here
+        self._to_delivery: Dict[str, Tuple[str, Optional[str]]] = {}  # turn -> its delivery: (mode, text)
+        self._to_turn: Dict[str, str] = {}  # delivery -> its turn: the mode it settled
 
     async def handle(self, inbound: Inbound) -> Optional[str]:
         """Runs (or joins) the turn of one delivery; the passive answer, or None for ``success``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._passive_timeout
-        if await self._storage.set(f"claim:{inbound.key}", self._owner, LEASE, nx=True):
-            task = loop.create_task(self._run(inbound, deadline))
+        choices_key = f"choices:{inbound.openid}" if inbound.text is not None else None
+        won, head, choices = await self._storage.begin(
+            f"claim:{inbound.key}", self._owner, LEASE, f"queue:{inbound.openid}", inbound.key, QUEUE_TTL,
+            self._outbox.window(inbound.openid, inbound.window), take_if_first=choices_key)
+        if not won:
+            logger.info("retry of %s from %s joins the first delivery", inbound.key, mask_openid(inbound.openid))
+            return await self._passive(inbound.key, deadline, POLL)
+        self._waiting.add(inbound.key)
+        try:
+            wake = self._listen(inbound.key)  # before the turn can finish
+            task = loop.create_task(self._run(inbound, deadline, head == inbound.key, choices))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        else:
-            logger.info("retry of %s from %s joins the first delivery", inbound.key, mask_openid(inbound.openid))
-        return await self._passive(inbound.key, deadline)
+            return await self._passive(inbound.key, deadline, LOCAL_POLL, wake)
+        finally:
+            self._waiting.discard(inbound.key)
 
     async def close(self, timeout: float = 10.0) -> None:
         """Lets turns in flight finish (their replies go out) before the server stops."""
@@ -85,67 +105,91 @@ class Turns:
 
     # ------------------------------------------------------------ delivery side
 
-    async def _passive(self, key: str, deadline: float) -> Optional[str]:
+    async def _passive(self, key: str, deadline: float, poll: float,
+                       wake: Optional[asyncio.Event] = None) -> Optional[str]:
+        """``wake`` given: this process runs the turn, which tells this delivery its answer; the
+        store is read only when that did not come in time (or to join a retry's turn)."""
         loop = asyncio.get_running_loop()
+        local = wake is not None
         while True:
-            mode = await self._storage.get(f"mode:{key}")
-            if mode == PUSH:
-                return None
-            result = await self._storage.get(f"result:{key}")
-            if result is not None:
-                if mode != PASSIVE and not await self._storage.set(f"mode:{key}", PASSIVE, RESULT_TTL, nx=True):
-                    continue  # someone settled the mode just now: read it again
-                self._wake(key)
-                texts = json.loads(result)
-                return texts[0] if texts else None
+            told = self._to_delivery.pop(key, None)
+            if told is not None:
+                return told[1] if told[0] == PASSIVE else None
+            if wake is None:
+                wake = self._listen(key)  # before reading the store, so that no wake-up is missed
+                mode, result = await self._storage.decide(f"mode:{key}", f"result:{key}", RESULT_TTL)
+                if mode == PUSH or (mode == PASSIVE and result is not None):
+                    return self._answer(key, local, mode, result)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 if await self._storage.set(f"mode:{key}", PUSH, RESULT_TTL, nx=True):
-                    self._wake(key)
                     logger.info("turn %s not done within %.1fs: answered success, will push",
                                 key, self._passive_timeout)
-                    return None
+                    return self._answer(key, local, PUSH, None)
+                wake = None
                 continue
-            await self._wait(key, min(POLL, remaining))
+            await self._wait(key, wake, min(poll, remaining))
+            wake = None
+
+    def _answer(self, key: str, local: bool, mode: str, result: Optional[str]) -> Optional[str]:
+        if local:
+            self._to_turn[key] = mode
+        self._wake(key)
+        texts = json.loads(result) if mode == PASSIVE and result else []
+        return texts[0] if texts else None
 
     # ------------------------------------------------------------ turn side
 
-    async def _run(self, inbound: Inbound, deadline: float) -> None:
-        heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(inbound))
+    async def _run(self, inbound: Inbound, deadline: float, first: bool, choices: Optional[str]) -> None:
+        loop = asyncio.get_running_loop()
+        heartbeat = loop.create_task(self._heartbeat(inbound))
+        key, queue, claim = inbound.key, f"queue:{inbound.openid}", f"claim:{inbound.key}"
+        left = False
         try:
-            await self._outbox.open_window(inbound.openid, inbound.window)
-            await self._enter(inbound.openid, inbound.key)
             try:
-                texts = await self._turn(inbound)
-                if inbound.window:
-                    texts = await self._outbox.take_pending(inbound.openid) + texts
-                await self._storage.set(f"result:{inbound.key}", json.dumps(texts, ensure_ascii=False), RESULT_TTL)
-                self._wake(inbound.key)
-                mode = await self._settled_mode(inbound.key, deadline)
+                if not first:
+                    await self._wait_for_turn(inbound.openid, key)
+                    if inbound.text is not None:
+                        choices = await self._storage.take_value(f"choices:{inbound.openid}")
+                texts = await self._turn(inbound, choices)
+                settle = key in self._waiting and loop.time() < deadline - MARGIN
+                texts, mode, left = await self._storage.finish(
+                    f"result:{key}", texts, RESULT_TTL,
+                    self._outbox.pending_key(inbound.openid) if inbound.window else None,
+                    mode=f"mode:{key}", settle_passive=settle, queue=queue, member=key, claim=claim,
+                    done_ttl=DEDUP_TTL)
+                if mode == PASSIVE and key in self._waiting:
+                    self._to_delivery[key] = (PASSIVE, texts[0] if texts else None)
+                self._wake(key)
+                if left:
+                    self._wake(f"user:{inbound.openid}")
+                if mode not in (PASSIVE, PUSH):
+                    mode = await self._settled_mode(key, deadline)
                 rest = texts[1:] if mode == PASSIVE else texts
                 if rest:
                     if mode == PASSIVE:
                         await asyncio.sleep(AFTER_PASSIVE)
                     await self._outbox.push(inbound.openid, rest)
             finally:
-                await self._leave(inbound.openid, inbound.key)
-            await self._storage.set(f"claim:{inbound.key}", "done", DEDUP_TTL)
+                if not left:
+                    await self._storage.leave(queue, key, claim, "done", DEDUP_TTL)
+                    self._wake(f"user:{inbound.openid}")
         except StorageUnavailable as error:
-            logger.error("turn %s of %s interrupted: %s", inbound.key, mask_openid(inbound.openid), error)
+            logger.error("turn %s of %s interrupted: %s", key, mask_openid(inbound.openid), error)
         except Exception:  # a background task: log it, never let it vanish silently
-            logger.exception("turn %s of %s failed", inbound.key, mask_openid(inbound.openid))
+            logger.exception("turn %s of %s failed", key, mask_openid(inbound.openid))
         finally:
             heartbeat.cancel()
+            self._to_turn.pop(key, None)
+            self._to_delivery.pop(key, None)
 
-    async def _turn(self, inbound: Inbound) -> List[str]:
+    async def _turn(self, inbound: Inbound, choices: Optional[str]) -> List[str]:
         if inbound.text is None:
             if inbound.welcome:
                 await self._remember_choices(inbound.openid, self._menu.welcome_payloads())
             return split_text(inbound.reply) if inbound.reply else []
         text = inbound.text
-        choices = await self._storage.get(f"choices:{inbound.openid}")
         if choices is not None:
-            await self._storage.delete(f"choices:{inbound.openid}")
             text = parse_choice(text, json.loads(choices)) or text
         collector = TurnCollector()
         message = UserMessage(text, collector, inbound.openid, input_channel=self._input_channel,
@@ -167,63 +211,69 @@ class Turns:
         await self._storage.set(f"choices:{openid}", json.dumps(payloads, ensure_ascii=False), CHOICES_TTL)
 
     async def _settled_mode(self, key: str, deadline: float) -> str:
-        """Waits for the delivery's decision; after the deadline (and a grace) settles on push."""
+        """Waits for a delivery's decision; after the deadline (and a grace) settles on push.
+
+        This process's delivery tells its decision directly; the store is read only when that
+        did not come (its client went away, or a delivery on another process decided)."""
         loop = asyncio.get_running_loop()
         give_up = deadline + GRACE
+        look_in_store = False
         while True:
-            mode = await self._storage.get(f"mode:{key}")
+            wake = self._listen(key)
+            mode = self._to_turn.pop(key, None)
+            if mode is None and look_in_store:
+                mode = await self._storage.get(f"mode:{key}")
             if mode in (PASSIVE, PUSH):
                 return mode
+            look_in_store = True
             if loop.time() >= give_up:
                 if await self._storage.set(f"mode:{key}", PUSH, RESULT_TTL, nx=True):
                     return PUSH
                 continue
-            await self._wait(key, min(POLL, give_up - loop.time()))
+            await self._wait(key, wake, min(LOCAL_POLL, give_up - loop.time()))
 
     # ------------------------------------------------------------ per-user order
 
-    async def _enter(self, openid: str, key: str) -> None:
+    async def _wait_for_turn(self, openid: str, key: str) -> None:
+        """Waits until every earlier message of this user is done (or its process is gone)."""
         queue = f"queue:{openid}"
-        await self._storage.set(f"alive:{key}", self._owner, LEASE)
-        await self._storage.enqueue(queue, key, QUEUE_TTL)
         while True:
+            wake = self._listen(f"user:{openid}")
             head = await self._storage.head(queue)
             if head == key:
                 return
             if head is None:  # the queue was lost (store restarted): join again
                 await self._storage.enqueue(queue, key, QUEUE_TTL)
                 continue
-            if not await self._storage.exists(f"alive:{head}"):
+            if await self._storage.get(f"claim:{head}") in (None, "done"):
                 logger.warning("skipping a dead turn %s in the queue of %s", head, mask_openid(openid))
                 await self._storage.dequeue(queue, head)
                 continue
-            await self._wait(f"user:{openid}", POLL)
-
-    async def _leave(self, openid: str, key: str) -> None:
-        await self._storage.dequeue(f"queue:{openid}", key)
-        await self._storage.delete(f"alive:{key}")
-        self._wake(f"user:{openid}")
+            await self._wait(f"user:{openid}", wake, POLL)
 
     async def _heartbeat(self, inbound: Inbound) -> None:
         while True:
             await asyncio.sleep(LEASE / 3)
             try:
                 await self._storage.extend_if_equals(f"claim:{inbound.key}", self._owner, LEASE)
-                await self._storage.set(f"alive:{inbound.key}", self._owner, LEASE)
             except StorageUnavailable as error:
                 logger.warning("heartbeat of %s failed: %s", inbound.key, error)
 
     # ------------------------------------------------------------ in-process wake-ups
+
+    def _listen(self, name: str) -> asyncio.Event:
+        """The event that the next ``_wake(name)`` sets; taken before reading the store."""
+        event = self._events.get(name)
+        if event is None:
+            event = self._events[name] = asyncio.Event()
+        return event
 
     def _wake(self, name: str) -> None:
         event = self._events.pop(name, None)
         if event is not None:
             event.set()
 
-    async def _wait(self, name: str, timeout: float) -> None:
-        event = self._events.get(name)
-        if event is None:
-            event = self._events[name] = asyncio.Event()
+    async def _wait(self, name: str, event: asyncio.Event, timeout: float) -> None:
         try:
             await asyncio.wait_for(event.wait(), max(timeout, 0.001))
         except asyncio.TimeoutError:

@@ -1,0 +1,262 @@
+"""WeChat webhook load benchmark: N concurrent citizens in multi-turn flows, webhook vs REST.
+
+One run starts a Rasa server (``connectors.wechat.devserver``: the ``wechat`` and ``rest``
+channels on Rasa's own app) and a fake WeChat API, then plays the same flows twice with N
+concurrent users: once through the REST channel, once through the WeChat webhook exactly as
+WeChat delivers (signed, ``--aes`` encrypted, 5 s timeout, 3 tries; a reply that comes back as
+``success`` is timed until its customer-service message reaches the fake API). It prints
+p50 / p95 / p99, messages per second and replies later than 5 s per channel.
+
+Targets (issue #4): p50 through the webhook <= 1.10 x REST; no reply later than 5 s with 50
+concurrent users on 2 cores. Only 127.0.0.1 is contacted; every loop is bounded by
+``--rounds`` and ``--max-seconds``.
+
+    .venv/bin/python benchmarks/wechat_load.py [--users 50] [--rounds 2] [--aes] [--redis URL]
+        [--model models/govbot.tar.gz --endpoints .run/endpoints.yml | --think 0.1]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+
+from connectors.wechat.fake_api import (DEMO_AES_KEY, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN,  # noqa: E402
+                                        FakeState, FakeWeChat, FakeWeChatServer)
+from connectors.wechat.simulator import WeChatPeer  # noqa: E402
+
+LATE = 5.0
+# Multi-turn flows of the assistant's conversations (guides, booking, status, handoff).
+FLOWS: List[List[str]] = [
+    ["你好", "补办身份证需要带什么材料", "要多少钱", "谢谢"],
+    ["我想预约明天上午去办护照", "市民服务中心", "上午十点", "张三", "13812345678", "确认"],
+    ["我的营业执照申请办到哪一步了", "SQ20261118000123", "5678", "好的谢谢"],
+    ["社保卡丢了怎么办", "在哪里办", "转人工"],
+    ["在吗", "公积金怎么提取", "需要本人去吗", "再见"],
+]
+
+
+@dataclass
+class Result:
+    latencies: List[float] = field(default_factory=list)
+    late: int = 0
+    lost: int = 0
+    wall: float = 0.0
+
+    def summary(self) -> Dict[str, float]:
+        ordered = sorted(self.latencies) or [float("nan")]
+
+        def pct(p: float) -> float:
+            return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+        return {"messages": len(self.latencies), "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
+                "mean_ms": statistics.fmean(ordered) * 1000, "max_ms": ordered[-1] * 1000,
+                "messages_per_s": len(self.latencies) / self.wall if self.wall else 0.0,
+                "later_than_5s": self.late, "lost": self.lost}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def rest_user(session: aiohttp.ClientSession, url: str, sender: str, flow: List[str], result: Result) -> None:
+    for text in flow:
+        started = time.monotonic()
+        try:
+            async with session.post(url, json={"sender": sender, "message": text},
+                                    timeout=aiohttp.ClientTimeout(total=30)) as response:
+                await response.read()
+                ok = response.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            ok = False
+        elapsed = time.monotonic() - started
+        if not ok:
+            result.lost += 1
+            continue
+        result.latencies.append(elapsed)
+        result.late += elapsed > LATE
+
+
+async def customer_messages(fake: FakeWeChat, openid: str, after: int, wait: float) -> List[Dict]:
+    """Customer-service texts for ``openid`` after ``after``, read in-process from the fake."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = [m for m in fake.state.messages[after:] if m["openid"] == openid]
+        if found or time.monotonic() >= deadline:
+            return found
+        await asyncio.sleep(0.02)
+
+
+async def wechat_user(peer: WeChatPeer, fake: FakeWeChat, openid: str, flow: List[str], result: Result) -> None:
+    for text in flow:
+        after = len(fake.state.messages)
+        delivery = await peer.push(peer.text(openid, text))
+        if delivery.reply is not None:
+            elapsed = delivery.elapsed
+        else:  # answered "success" (or timed out): the reply comes through the customer-service API
+            started_wall = time.time() - delivery.elapsed
+            messages = await customer_messages(fake, openid, after, wait=20)
+            if not messages:
+                result.lost += 1
+                continue
+            elapsed = messages[0]["at"] - started_wall
+        result.latencies.append(elapsed)
+        result.late += elapsed > LATE
+
+
+async def run_phase(name: str, users: int, rounds: int, play, max_seconds: float) -> Result:
+    result = Result()
+    rng = random.Random(42)
+    plan = [[rng.choice(FLOWS) for _ in range(rounds)] for _ in range(users)]
+
+    async def user(index: int) -> None:
+        for flow in plan[index]:
+            await play(index, flow, result)
+
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(asyncio.gather(*(user(i) for i in range(users))), max_seconds)
+    except asyncio.TimeoutError:
+        sys.stderr.write(f"{name}: stopped after {max_seconds:.0f}s (--max-seconds)\n")
+    result.wall = time.monotonic() - started
+    return result
+
+
+async def wait_up(url: str, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit("the Rasa server exited during start-up")
+            try:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=1)) as response:
+                    if response.status == 200:
+                        return
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                pass
+            await asyncio.sleep(0.5)
+    raise SystemExit(f"{url} did not come up within {timeout:.0f}s")
+
+
+async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
+    port = args.port or free_port()
+    prefix = f"govbot-wechat-bench:{uuid.uuid4().hex[:8]}:"
+    # The load generator shares 2 cores with the server: it reads the fake's deliveries in-process
+    # and does not report quota windows (quota is not enforced here; tests cover it).
+    async with FakeWeChatServer(FakeState(enforce_quota=False)) as fake:
+        env = {**os.environ, "WECHAT_APP_ID": DEMO_APP_ID, "WECHAT_APP_SECRET": DEMO_APP_SECRET,
+               "WECHAT_TOKEN": DEMO_TOKEN, "WECHAT_API_BASE_URL": fake.url, "PYTHONPATH": str(ROOT)}
+        env.pop("REDIS_URL", None)
+        env.pop("WECHAT_ENCODING_AES_KEY", None)
+        if args.redis:
+            env["REDIS_URL"] = args.redis
+        if args.aes:
+            env["WECHAT_ENCODING_AES_KEY"] = DEMO_AES_KEY
+        command = [sys.executable, "-m", "connectors.wechat.devserver", "--port", str(port), "--key-prefix", prefix]
+        if args.model:
+            command += ["--model", args.model] + (["--endpoints", args.endpoints] if args.endpoints else [])
+        else:
+            command += ["--think", str(args.think)]
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=None if args.verbose else subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            await wait_up(base + "/webhooks/wechat/", server)
+            connector = aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                peer = WeChatPeer(base + "/webhooks/wechat/webhook", DEMO_TOKEN, DEMO_APP_ID,
+                                  DEMO_AES_KEY if args.aes else None, session=session)
+                run_id = uuid.uuid4().hex[:6]
+
+                async def play_rest(i: int, flow: List[str], result: Result) -> None:
+                    await rest_user(session, base + "/webhooks/rest/webhook", f"rest-{run_id}-{i}", flow, result)
+
+                async def play_wechat(i: int, flow: List[str], result: Result) -> None:
+                    await wechat_user(peer, fake.fake, f"o{run_id}{i:06d}benchmarkuser00000"[:28], flow, result)
+
+                await run_phase("warm-up", min(args.users, 5), 1, play_rest, args.max_seconds)
+                await run_phase("warm-up", min(args.users, 5), 1, play_wechat, args.max_seconds)
+                results = {}
+                for name, play in (("rest", play_rest), ("wechat", play_wechat)):
+                    results[name] = (await run_phase(name, args.users, args.rounds, play, args.max_seconds)).summary()
+        finally:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            if args.redis:
+                await _clean_redis(args.redis, prefix)
+    return results
+
+
+async def _clean_redis(url: str, prefix: str) -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(url)
+    async for key in client.scan_iter(match=prefix + "*", count=500):
+        await client.delete(key)
+    await client.close()
+
+
+def report(results: Dict[str, Dict[str, float]], args: argparse.Namespace) -> bool:
+    rest, wechat = results["rest"], results["wechat"]
+    ratio = wechat["p50_ms"] / rest["p50_ms"] if rest["p50_ms"] else float("inf")
+    assistant = f"model {args.model}" if args.model else f"echo agent, {args.think * 1000:.0f} ms per turn"
+    lines = [f"{args.users} concurrent users x {args.rounds} flows, {assistant}, "
+             f"{'safe (AES)' if args.aes else 'plaintext'} mode, {'Redis' if args.redis else 'in-process'} storage, "
+             f"{os.cpu_count()} cores",
+             f"{'channel':8} {'msgs':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'msg/s':>7} "
+             f"{'>5 s':>5} {'lost':>5}"]
+    for name, s in results.items():
+        lines.append(f"{name:8} {s['messages']:6d} {s['p50_ms']:8.1f} {s['p95_ms']:8.1f} {s['p99_ms']:8.1f} "
+                     f"{s['max_ms']:8.1f} {s['messages_per_s']:7.1f} {s['later_than_5s']:5d} {s['lost']:5d}")
+    met = ratio <= 1.10 and wechat["later_than_5s"] == 0 and wechat["lost"] == 0
+    lines.append(f"webhook p50 / REST p50 = {ratio:.2f} (target <= 1.10); replies later than 5 s through the "
+                 f"webhook: {wechat['later_than_5s']} (target 0) -> {'targets met' if met else 'TARGETS MISSED'}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"results": results, "ratio_p50": ratio, "met": met}, indent=2))
+    return met
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=2, help="flows per user")
+    parser.add_argument("--think", type=float, default=0.1, help="echo agent: seconds per turn (no --model)")
+    parser.add_argument("--model", help="a trained model instead of the echo agent")
+    parser.add_argument("--endpoints", help="endpoints.yml for --model (action server)")
+    parser.add_argument("--aes", action="store_true", help="safe mode (encrypted pushes and replies)")
+    parser.add_argument("--redis", help="REDIS_URL for the connector's storage (keys removed afterwards)")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--max-seconds", type=float, default=600, help="bound of each phase")
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--verbose", action="store_true", help="show the server's log")
+    args = parser.parse_args(argv)
+    if not 1 <= args.users <= 500 or not 1 <= args.rounds <= 20:
+        parser.error("--users must be 1-500 and --rounds 1-20")
+    met = report(asyncio.run(main_async(args)), args)
+    return 0 if met or not args.check else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
