@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from typing import List, Optional
 
@@ -50,6 +51,9 @@ def _up(_args: argparse.Namespace) -> int:
 
 
 def _portal(args: argparse.Namespace) -> int:
+    # People paste Chinese straight into URLs (curl '...?q=身份证丢了' sends raw UTF-8); aiohttp's
+    # C parser refuses such bytes, its pure-Python parser accepts them. Set before aiohttp loads.
+    os.environ.setdefault("AIOHTTP_NO_EXTENSIONS", "1")
     from aiohttp import web
 
     from portal.app import init_app

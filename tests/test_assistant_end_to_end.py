@@ -4,6 +4,7 @@ Slow: trains the model when it is out of date (``govbot train``), then starts th
 """
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import uuid
@@ -58,6 +59,16 @@ def test_conversation_stories_predict_without_errors(model, tmp_path):
                             cwd=ROOT, capture_output=True, text=True)
     failed = (tmp_path / "failed_test_stories.yml")
     assert result.returncode == 0, failed.read_text() if failed.exists() else result.stdout[-3000:]
+
+
+def test_portal_answers_chinese_typed_raw_into_the_url(stack):
+    """What `curl 'http://.../guides/search?q=身份证丢了'` sends: unescaped UTF-8 in the request line."""
+    host, port = stack.portal_url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall("GET /api/v1/guides/search?q=身份证丢了 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                     .encode())
+        response = b"".join(iter(lambda: conn.recv(65536), b""))
+    assert response.startswith(b"HTTP/1.1 200") and "居民身份证补领".encode() in response
 
 
 def test_guide_question_and_follow_up(stack):

@@ -316,6 +316,9 @@ class RedisStorage(Storage):
             url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0,
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
             retry_on_error=[RedisConnectionError, RedisTimeoutError], health_check_interval=15,
+            # One connection per process: redis-py's pool check-out costs more CPU than the few
+            # short commands of a turn (measured with benchmarks/wechat_load.py); it reconnects
+            # by itself after a Redis restart.
             single_connection_client=True)
         self._scripts = {name: self._redis.register_script(source) for name, source in (
             ("delete_if_equals", _DELETE_IF_EQUALS), ("extend_if_equals", _EXTEND_IF_EQUALS),
