@@ -41,6 +41,7 @@ from connectors.wechat.fake_api import (DEMO_AES_KEY, DEMO_APP_ID, DEMO_APP_SECR
 from connectors.wechat.simulator import WeChatPeer  # noqa: E402
 
 LATE = 5.0
+EARLY_SUCCESS = 3.5  # the server answers "success" at its 4 s deadline when a turn is slow
 # Multi-turn flows of the assistant's conversations (guides, booking, status, handoff).
 FLOWS: List[List[str]] = [
     ["你好", "补办身份证需要带什么材料", "要多少钱", "谢谢"],
@@ -56,6 +57,7 @@ class Result:
     latencies: List[float] = field(default_factory=list)
     late: int = 0
     lost: int = 0
+    empty: int = 0  # turns where the assistant said nothing (timed, but noted)
     wall: float = 0.0
 
     def summary(self) -> Dict[str, float]:
@@ -67,7 +69,7 @@ class Result:
         return {"messages": len(self.latencies), "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
                 "mean_ms": statistics.fmean(ordered) * 1000, "max_ms": ordered[-1] * 1000,
                 "messages_per_s": len(self.latencies) / self.wall if self.wall else 0.0,
-                "later_than_5s": self.late, "lost": self.lost}
+                "later_than_5s": self.late, "lost": self.lost, "empty": self.empty}
 
 
 def free_port() -> int:
@@ -82,8 +84,9 @@ async def rest_user(session: aiohttp.ClientSession, url: str, sender: str, flow:
         try:
             async with session.post(url, json={"sender": sender, "message": text},
                                     timeout=aiohttp.ClientTimeout(total=30)) as response:
-                await response.read()
-                ok = response.status == 200
+                answer = await response.json(content_type=None) if response.status == 200 else None
+                ok = answer is not None
+                result.empty += ok and not answer
         except (aiohttp.ClientError, asyncio.TimeoutError):
             ok = False
         elapsed = time.monotonic() - started
@@ -110,6 +113,9 @@ async def wechat_user(peer: WeChatPeer, fake: FakeWeChat, openid: str, flow: Lis
         delivery = await peer.push(peer.text(openid, text))
         if delivery.reply is not None:
             elapsed = delivery.elapsed
+        elif delivery.status == 200 and delivery.elapsed < EARLY_SUCCESS:
+            elapsed = delivery.elapsed  # "success" long before the passive deadline: nothing to say
+            result.empty += 1
         else:  # answered "success" (or timed out): the reply comes through the customer-service API
             started_wall = time.time() - delivery.elapsed
             messages = await customer_messages(fake, openid, after, wait=20)
@@ -170,12 +176,15 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
         if args.aes:
             env["WECHAT_ENCODING_AES_KEY"] = DEMO_AES_KEY
         command = [sys.executable, "-m", "connectors.wechat.devserver", "--port", str(port), "--key-prefix", prefix]
+        helpers: List[subprocess.Popen] = []
         if args.model:
-            command += ["--model", args.model] + (["--endpoints", args.endpoints] if args.endpoints else [])
+            endpoints = args.endpoints or await start_stack(helpers, args)
+            command += ["--model", args.model, "--endpoints", endpoints]
         else:
             command += ["--think", str(args.think)]
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                   stderr=None if args.verbose else subprocess.DEVNULL)
+        helpers.append(server)
         try:
             base = f"http://127.0.0.1:{port}"
             await wait_up(base + "/webhooks/wechat/", server)
@@ -197,14 +206,37 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                 for name, play in (("rest", play_rest), ("wechat", play_wechat)):
                     results[name] = (await run_phase(name, args.users, args.rounds, play, args.max_seconds)).summary()
         finally:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            for process in helpers:
+                process.terminate()
+            for process in helpers:
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
             if args.redis:
                 await _clean_redis(args.redis, prefix)
     return results
+
+
+async def start_stack(processes: List[subprocess.Popen], args: argparse.Namespace) -> str:
+    """The reference portal (on a fresh SQLite file) and the action server, for ``--model``."""
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="wechat-load-"))
+    portal_port, action_port = free_port(), free_port()
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": None if args.verbose else subprocess.DEVNULL}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}",
+           "PORTAL_URL": f"http://127.0.0.1:{portal_port}"}
+    env.pop("PORTAL_WEBHOOK_URL", None)
+    processes.append(subprocess.Popen([sys.executable, "-m", "govbot", "portal", "--port", str(portal_port)],
+                                      cwd=ROOT, env=env, **quiet))
+    processes.append(subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port",
+                                       str(action_port)], cwd=ROOT, env=env, **quiet))
+    await wait_up(f"http://127.0.0.1:{portal_port}/healthz", processes[0])
+    await wait_up(f"http://127.0.0.1:{action_port}/health", processes[1])
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n")
+    return str(endpoints)
 
 
 async def _clean_redis(url: str, prefix: str) -> None:
@@ -224,10 +256,11 @@ def report(results: Dict[str, Dict[str, float]], args: argparse.Namespace) -> bo
              f"{'safe (AES)' if args.aes else 'plaintext'} mode, {'Redis' if args.redis else 'in-process'} storage, "
              f"{os.cpu_count()} cores",
              f"{'channel':8} {'msgs':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'msg/s':>7} "
-             f"{'>5 s':>5} {'lost':>5}"]
+             f"{'>5 s':>5} {'lost':>5} {'empty':>6}"]
     for name, s in results.items():
         lines.append(f"{name:8} {s['messages']:6d} {s['p50_ms']:8.1f} {s['p95_ms']:8.1f} {s['p99_ms']:8.1f} "
-                     f"{s['max_ms']:8.1f} {s['messages_per_s']:7.1f} {s['later_than_5s']:5d} {s['lost']:5d}")
+                     f"{s['max_ms']:8.1f} {s['messages_per_s']:7.1f} {s['later_than_5s']:5d} {s['lost']:5d} "
+                     f"{s['empty']:6d}")
     met = ratio <= 1.10 and wechat["later_than_5s"] == 0 and wechat["lost"] == 0
     lines.append(f"webhook p50 / REST p50 = {ratio:.2f} (target <= 1.10); replies later than 5 s through the "
                  f"webhook: {wechat['later_than_5s']} (target 0) -> {'targets met' if met else 'TARGETS MISSED'}")
@@ -243,7 +276,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="flows per user")
     parser.add_argument("--think", type=float, default=0.1, help="echo agent: seconds per turn (no --model)")
     parser.add_argument("--model", help="a trained model instead of the echo agent")
-    parser.add_argument("--endpoints", help="endpoints.yml for --model (action server)")
+    parser.add_argument("--endpoints", help="endpoints.yml for --model (default: start the reference portal "
+                                            "on a fresh SQLite file and the action server)")
     parser.add_argument("--aes", action="store_true", help="safe mode (encrypted pushes and replies)")
     parser.add_argument("--redis", help="REDIS_URL for the connector's storage (keys removed afterwards)")
     parser.add_argument("--port", type=int, default=0)

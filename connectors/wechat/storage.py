@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import json
 import time
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import redis.asyncio as aioredis
@@ -75,8 +76,9 @@ class Storage(abc.ABC):
     async def close(self) -> None:
         return None
 
-    # Composite operations of a turn. Defined here by the primitives (atomic in-process, where
-    # nothing awaits real I/O); RedisStorage runs each as one Lua script: one round trip, atomic.
+    # Composite operations of a turn (see ``turns``). Defined here by the primitives, which is
+    # atomic in-process (nothing in MemoryStorage awaits real I/O); RedisStorage runs each as one
+    # Lua script: one round trip, atomic across processes.
 
     async def begin(self, claim: str, owner: str, lease: float, queue: str, member: str, queue_ttl: float,
                     also_set: Optional[Tuple[str, str, float]] = None, take_if_first: Optional[str] = None
@@ -99,37 +101,71 @@ class Storage(abc.ABC):
             await self.delete(key)
         return value
 
-    async def finish(self, result: str, texts: List[str], ttl: float, prepend_from: Optional[str] = None, *,
-                     mode: str, settle_passive: bool, queue: str, member: str, claim: str,
-                     done_ttl: float) -> Tuple[List[str], Optional[str], bool]:
-        """Stores a turn's texts (first moving in the JSON list ``prepend_from``); settles
-        ``mode`` passive if asked and still open; when passive with at most one text (nothing
-        left to push) also leaves the queue. Returns (texts, mode, left the queue)."""
+    async def finish(self, keys: "TurnKeys", texts: List[str], ttl: float, prepend_from: Optional[str],
+                     settle_passive: bool, lease: float) -> Tuple[List[str], "Settled"]:
+        """Stores a turn's texts (first moving in the JSON list ``prepend_from``), then ``settle``."""
         if prepend_from is not None:
             texts = [json.loads(item) for item in await self.pop_all(prepend_from)] + list(texts)
-        await self.set(result, json.dumps(texts, ensure_ascii=False), ttl)
-        if settle_passive:
-            await self.set(mode, "passive", ttl, nx=True)
-        current = await self.get(mode)
-        if current == "passive" and len(texts) <= 1:
-            await self.leave(queue, member, claim, "done", done_ttl)
-            return list(texts), current, True
-        return list(texts), current, False
+        await self.set(keys.result, json.dumps(texts, ensure_ascii=False), ttl)
+        return list(texts), await self.settle(keys, len(texts), settle_passive, ttl, lease)
 
-    async def decide(self, mode: str, result: str, ttl: float) -> Tuple[Optional[str], Optional[str]]:
-        """A delivery's look: (mode, result); a ready result with no mode yet becomes passive."""
-        current = await self.get(mode)
-        if current == "push":
-            return current, None
-        found = await self.get(result)
-        if found is not None and current is None:
-            current = "passive" if await self.set(mode, "passive", ttl, nx=True) else await self.get(mode)
-        return current, found
+    async def settle(self, keys: "TurnKeys", count: int, settle_passive: bool, ttl: float,
+                     lease: float) -> "Settled":
+        """Unless an earlier turn of the user is still pushing ("busy"): settles ``passive`` if
+        asked and still open; once the mode is known, takes the user's output (``pushing``) when
+        there is something to push, marks the claim done and leaves the queue."""
+        pusher = await self.get(keys.pushing)
+        busy = pusher is not None and pusher != keys.member
+        if settle_passive and not busy:
+            await self.set(keys.mode, "passive", ttl, nx=True)
+        mode = await self.get(keys.mode)
+        if busy or mode not in ("passive", "push"):
+            return Settled(mode, False, busy)
+        if count > (1 if mode == "passive" else 0):
+            await self.set(keys.pushing, keys.member, lease)
+        await self.dequeue(keys.queue, keys.member)
+        await self.set(keys.claim, "done", keys.done_ttl)
+        return Settled(mode, True, False)
 
-    async def leave(self, queue: str, member: str, claim: str, done: str, ttl: float) -> None:
-        """Leaves ``queue`` and marks the claim done (remembered ``ttl`` for late retries)."""
-        await self.dequeue(queue, member)
-        await self.set(claim, done, ttl)
+    async def decide(self, keys: "TurnKeys", ttl: float) -> Tuple[Optional[str], Optional[str]]:
+        """A delivery's look: (mode, result). A ready result with no mode yet becomes passive,
+        unless an earlier turn of the user is still pushing (its messages must come first)."""
+        mode = await self.get(keys.mode)
+        if mode == "push":
+            return mode, None
+        result = await self.get(keys.result)
+        if result is None or mode is not None:
+            return mode, result
+        pusher = await self.get(keys.pushing)
+        if pusher is not None and pusher != keys.member:
+            return None, None
+        await self.set(keys.mode, "passive", ttl)
+        return "passive", result
+
+    async def leave(self, keys: "TurnKeys") -> None:
+        """Gives everything up (a failed turn): queue place, claim, and the output if held."""
+        await self.dequeue(keys.queue, keys.member)
+        await self.set(keys.claim, "done", keys.done_ttl)
+        await self.delete_if_equals(keys.pushing, keys.member)
+
+
+@dataclass(frozen=True)
+class TurnKeys:
+    """The keys of one push's turn (built by ``turns``)."""
+    member: str  # the push's key
+    claim: str
+    mode: str
+    result: str
+    queue: str  # the user's queue
+    pushing: str  # which turn of the user is sending customer-service messages now
+    done_ttl: float
+
+
+@dataclass(frozen=True)
+class Settled:
+    mode: Optional[str]
+    left: bool  # left the queue (the next turn may run); took the output if it has to push
+    busy: bool  # an earlier turn of the user is still pushing
 
 
 class MemoryStorage(Storage):
@@ -259,11 +295,25 @@ _TAKE_VALUE = """
 local value = redis.call('GET', KEYS[1])
 if value then redis.call('DEL', KEYS[1]) end
 return value"""
+_SETTLE = """
+local pusher = redis.call('GET', KEYS[4])
+local busy = pusher and pusher ~= ARGV[1]
+if ARGV[2] == '1' and not busy then redis.call('SET', KEYS[1], 'passive', 'PX', ARGV[3], 'NX') end
+local mode = redis.call('GET', KEYS[1]) or ''
+if busy or (mode ~= 'passive' and mode ~= 'push') then return {mode, 0, busy and 1 or 0} end
+local limit = 0
+if mode == 'passive' then limit = 1 end
+if tonumber(ARGV[4]) > limit then redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[5]) end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[3], 'done', 'PX', ARGV[6])
+return {mode, 1, 0}"""
+# KEYS: mode, queue, claim, pushing, result, pending
+# ARGV: member, settle, ttl_ms, (count: from texts), lease_ms, done_ms, texts_json, take_pending
 _FINISH = """
-local texts = cjson.decode(ARGV[2])
-if ARGV[3] == '1' then
-  local pending = redis.call('LRANGE', KEYS[2], 0, -1)
-  redis.call('DEL', KEYS[2])
+local texts = cjson.decode(ARGV[7])
+if ARGV[8] == '1' then
+  local pending = redis.call('LRANGE', KEYS[6], 0, -1)
+  redis.call('DEL', KEYS[6])
   if #pending > 0 then
     local merged = {}
     for _, item in ipairs(pending) do table.insert(merged, cjson.decode(item)) end
@@ -273,29 +323,22 @@ if ARGV[3] == '1' then
 end
 local encoded = '[]'
 if #texts > 0 then encoded = cjson.encode(texts) end
-redis.call('SET', KEYS[1], encoded, 'PX', ARGV[1])
-if ARGV[4] == '1' then redis.call('SET', KEYS[3], 'passive', 'PX', ARGV[1], 'NX') end
-local mode = redis.call('GET', KEYS[3]) or ''
-local left = 0
-if mode == 'passive' and #texts <= 1 then
-  redis.call('ZREM', KEYS[4], ARGV[5])
-  redis.call('SET', KEYS[5], 'done', 'PX', ARGV[6])
-  left = 1
-end
-return {encoded, mode, left}"""
+redis.call('SET', KEYS[5], encoded, 'PX', ARGV[3])
+ARGV[4] = tostring(#texts)
+""" + _SETTLE.replace("return {", "return {encoded, ")
 _DECIDE = """
 local mode = redis.call('GET', KEYS[1])
 if mode == 'push' then return {mode, ''} end
 local result = redis.call('GET', KEYS[2])
-if not result then return {mode or '', ''} end
-if not mode then
-  redis.call('SET', KEYS[1], 'passive', 'PX', ARGV[1])
-  mode = 'passive'
-end
-return {mode, result}"""
+if (not result) or mode then return {mode or '', result or ''} end
+local pusher = redis.call('GET', KEYS[3])
+if pusher and pusher ~= ARGV[2] then return {'', ''} end
+redis.call('SET', KEYS[1], 'passive', 'PX', ARGV[1])
+return {'passive', result}"""
 _LEAVE = """
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('SET', KEYS[2], 'done', 'PX', ARGV[2])
+if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
 return 1"""
 _POP_ALL = """
 local items = redis.call('LRANGE', KEYS[1], 0, -1)
@@ -323,7 +366,8 @@ class RedisStorage(Storage):
         self._scripts = {name: self._redis.register_script(source) for name, source in (
             ("delete_if_equals", _DELETE_IF_EQUALS), ("extend_if_equals", _EXTEND_IF_EQUALS),
             ("take", _TAKE), ("enqueue", _ENQUEUE), ("push", _PUSH), ("pop_all", _POP_ALL), ("begin", _BEGIN),
-            ("take_value", _TAKE_VALUE), ("finish", _FINISH), ("decide", _DECIDE), ("leave", _LEAVE))}
+            ("take_value", _TAKE_VALUE), ("finish", _FINISH), ("settle", _SETTLE), ("decide", _DECIDE),
+            ("leave", _LEAVE))}
 
     def _key(self, key: str) -> str:
         return self._prefix + key
@@ -389,21 +433,27 @@ class RedisStorage(Storage):
     async def take_value(self, key: str) -> Optional[str]:
         return await self._script("take_value", [key], [])
 
-    async def finish(self, result: str, texts: List[str], ttl: float, prepend_from: Optional[str] = None, *,
-                     mode: str, settle_passive: bool, queue: str, member: str, claim: str,
-                     done_ttl: float) -> Tuple[List[str], Optional[str], bool]:
-        encoded, current, left = await self._script(
-            "finish", [result, prepend_from or "-", mode, queue, claim],
-            [_ms(ttl), json.dumps(texts, ensure_ascii=False), "1" if prepend_from else "0",
-             "1" if settle_passive else "0", member, _ms(done_ttl)])
-        return list(json.loads(encoded)), current or None, bool(left)
+    async def finish(self, keys: TurnKeys, texts: List[str], ttl: float, prepend_from: Optional[str],
+                     settle_passive: bool, lease: float) -> Tuple[List[str], Settled]:
+        encoded, mode, left, busy = await self._script(
+            "finish", [keys.mode, keys.queue, keys.claim, keys.pushing, keys.result, prepend_from or "-"],
+            [keys.member, "1" if settle_passive else "0", _ms(ttl), "0", _ms(lease), _ms(keys.done_ttl),
+             json.dumps(texts, ensure_ascii=False), "1" if prepend_from else "0"])
+        return list(json.loads(encoded)), Settled(mode or None, bool(left), bool(busy))
 
-    async def decide(self, mode: str, result: str, ttl: float) -> Tuple[Optional[str], Optional[str]]:
-        current, found = await self._script("decide", [mode, result], [_ms(ttl)])
-        return current or None, found or None
+    async def settle(self, keys: TurnKeys, count: int, settle_passive: bool, ttl: float,
+                     lease: float) -> Settled:
+        mode, left, busy = await self._script(
+            "settle", [keys.mode, keys.queue, keys.claim, keys.pushing],
+            [keys.member, "1" if settle_passive else "0", _ms(ttl), str(count), _ms(lease), _ms(keys.done_ttl)])
+        return Settled(mode or None, bool(left), bool(busy))
 
-    async def leave(self, queue: str, member: str, claim: str, done: str, ttl: float) -> None:
-        await self._script("leave", [queue, claim], [member, done, _ms(ttl)])
+    async def decide(self, keys: TurnKeys, ttl: float) -> Tuple[Optional[str], Optional[str]]:
+        mode, result = await self._script("decide", [keys.mode, keys.result, keys.pushing], [_ms(ttl), keys.member])
+        return mode or None, result or None
+
+    async def leave(self, keys: TurnKeys) -> None:
+        await self._script("leave", [keys.queue, keys.claim, keys.pushing], [keys.member, _ms(keys.done_ttl)])
 
     async def close(self) -> None:
         await self._redis.close()
