@@ -39,7 +39,7 @@ from connectors.wechat.masking import mask_openid, redact
 from connectors.wechat.menu import Menu
 from connectors.wechat.outbox import Outbox
 from connectors.wechat.output import TurnCollector, parse_choice
-from connectors.wechat.storage import Storage, StorageUnavailable
+from connectors.wechat.storage import Settled, Storage, StorageUnavailable, TurnKeys
 from connectors.wechat.text import split_text
 
 logger = logging.getLogger(__name__)
@@ -87,14 +87,14 @@ class Turns:
             self._outbox.window(inbound.openid, inbound.window), take_if_first=choices_key)
         if not won:
             logger.info("retry of %s from %s joins the first delivery", inbound.key, mask_openid(inbound.openid))
-            return await self._passive(inbound.key, deadline, POLL)
+            return await self._passive(inbound.key, inbound.openid, deadline, POLL)
         self._waiting.add(inbound.key)
         try:
             wake = self._listen(inbound.key)  # before the turn can finish
             task = loop.create_task(self._run(inbound, deadline, head == inbound.key, choices))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            return await self._passive(inbound.key, deadline, LOCAL_POLL, wake)
+            return await self._passive(inbound.key, inbound.openid, deadline, LOCAL_POLL, wake)
         finally:
             self._waiting.discard(inbound.key)
 
@@ -105,7 +105,7 @@ class Turns:
 
     # ------------------------------------------------------------ delivery side
 
-    async def _passive(self, key: str, deadline: float, poll: float,
+    async def _passive(self, key: str, openid: str, deadline: float, poll: float,
                        wake: Optional[asyncio.Event] = None) -> Optional[str]:
         """``wake`` given: this process runs the turn, which tells this delivery its answer; the
         store is read only when that did not come in time (or to join a retry's turn)."""
@@ -117,7 +117,7 @@ class Turns:
                 return told[1] if told[0] == PASSIVE else None
             if wake is None:
                 wake = self._listen(key)  # before reading the store, so that no wake-up is missed
-                mode, result = await self._storage.decide(f"mode:{key}", f"result:{key}", RESULT_TTL)
+                mode, result = await self._storage.decide(self._keys(key, openid), RESULT_TTL)
                 if mode == PUSH or (mode == PASSIVE and result is not None):
                     return self._answer(key, local, mode, result)
             remaining = deadline - loop.time()
@@ -140,48 +140,69 @@ class Turns:
 
     # ------------------------------------------------------------ turn side
 
+    @staticmethod
+    def _keys(key: str, openid: str) -> TurnKeys:
+        return TurnKeys(member=key, claim=f"claim:{key}", mode=f"mode:{key}", result=f"result:{key}",
+                        queue=f"queue:{openid}", pushing=f"pushing:{openid}", done_ttl=DEDUP_TTL)
+
     async def _run(self, inbound: Inbound, deadline: float, first: bool, choices: Optional[str]) -> None:
+        """The turn: waits for its place, runs the assistant, settles who answers, pushes the rest.
+
+        It leaves the user's queue as soon as the answer's path is settled, so the next message
+        can run while this one's customer-service messages go out; those come first all the
+        same, because a turn answers only when no earlier turn of the user is still pushing."""
         loop = asyncio.get_running_loop()
         heartbeat = loop.create_task(self._heartbeat(inbound))
-        key, queue, claim = inbound.key, f"queue:{inbound.openid}", f"claim:{inbound.key}"
-        left = False
+        key, openid = inbound.key, inbound.openid
+        keys = self._keys(key, openid)
+        settled = Settled(None, False, False)
         try:
             try:
                 if not first:
-                    await self._wait_for_turn(inbound.openid, key)
+                    await self._wait_for_turn(openid, key)
                     if inbound.text is not None:
-                        choices = await self._storage.take_value(f"choices:{inbound.openid}")
+                        choices = await self._storage.take_value(f"choices:{openid}")
                 texts = await self._turn(inbound, choices)
-                settle = key in self._waiting and loop.time() < deadline - MARGIN
-                texts, mode, left = await self._storage.finish(
-                    f"result:{key}", texts, RESULT_TTL,
-                    self._outbox.pending_key(inbound.openid) if inbound.window else None,
-                    mode=f"mode:{key}", settle_passive=settle, queue=queue, member=key, claim=claim,
-                    done_ttl=DEDUP_TTL)
-                if mode == PASSIVE and key in self._waiting:
+                texts, settled = await self._storage.finish(
+                    keys, texts, RESULT_TTL, self._outbox.pending_key(openid) if inbound.window else None,
+                    self._may_settle(key, deadline), LEASE)
+                while not settled.left:
+                    if settled.busy:  # an earlier turn of this user is still pushing
+                        await self._wait(f"out:{openid}", self._listen(f"out:{openid}"), POLL)
+                    else:  # a delivery decides (or, after the deadline, push)
+                        await self._settled_mode(key, deadline)
+                    settled = await self._storage.settle(keys, len(texts), self._may_settle(key, deadline),
+                                                         RESULT_TTL, LEASE)
+                if settled.mode == PASSIVE and key in self._waiting:
                     self._to_delivery[key] = (PASSIVE, texts[0] if texts else None)
                 self._wake(key)
-                if left:
-                    self._wake(f"user:{inbound.openid}")
-                if mode not in (PASSIVE, PUSH):
-                    mode = await self._settled_mode(key, deadline)
-                rest = texts[1:] if mode == PASSIVE else texts
+                self._wake(f"user:{openid}")
+                rest = texts[1:] if settled.mode == PASSIVE else texts
                 if rest:
-                    if mode == PASSIVE:
+                    if settled.mode == PASSIVE:
                         await asyncio.sleep(AFTER_PASSIVE)
-                    await self._outbox.push(inbound.openid, rest)
+                    try:
+                        await self._outbox.push(openid, rest)
+                    finally:
+                        await self._storage.delete_if_equals(keys.pushing, key)
+                        self._wake(f"out:{openid}")
             finally:
-                if not left:
-                    await self._storage.leave(queue, key, claim, "done", DEDUP_TTL)
-                    self._wake(f"user:{inbound.openid}")
+                if not settled.left:
+                    await self._storage.leave(keys)
+                    self._wake(f"user:{openid}")
+                    self._wake(f"out:{openid}")
         except StorageUnavailable as error:
-            logger.error("turn %s of %s interrupted: %s", key, mask_openid(inbound.openid), error)
+            logger.error("turn %s of %s interrupted: %s", key, mask_openid(openid), error)
         except Exception:  # a background task: log it, never let it vanish silently
-            logger.exception("turn %s of %s failed", key, mask_openid(inbound.openid))
+            logger.exception("turn %s of %s failed", key, mask_openid(openid))
         finally:
             heartbeat.cancel()
             self._to_turn.pop(key, None)
             self._to_delivery.pop(key, None)
+
+    def _may_settle(self, key: str, deadline: float) -> bool:
+        """The turn may settle "passive" itself while its delivery still waits here, in time."""
+        return key in self._waiting and asyncio.get_running_loop().time() < deadline - MARGIN
 
     async def _turn(self, inbound: Inbound, choices: Optional[str]) -> List[str]:
         if inbound.text is None:
@@ -256,6 +277,7 @@ class Turns:
             await asyncio.sleep(LEASE / 3)
             try:
                 await self._storage.extend_if_equals(f"claim:{inbound.key}", self._owner, LEASE)
+                await self._storage.extend_if_equals(f"pushing:{inbound.openid}", inbound.key, LEASE)
             except StorageUnavailable as error:
                 logger.warning("heartbeat of %s failed: %s", inbound.key, error)
 
