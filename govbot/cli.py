@@ -9,7 +9,21 @@ import sys
 from typing import List, Optional
 
 
+# The WeChat commands live with the WeChat protocol in ``connectors/`` and parse their own flags.
+DELEGATED = {
+    "chat": ("connectors.wechat.simulator", "local WeChat simulator against a running server (--aes: safe mode)"),
+    "fake-wechat": ("connectors.wechat.fake_api", "the fake WeChat API server alone (--port P)"),
+    "wechat": ("connectors.wechat.admin", "official-account administration: menu push|show, notify"),
+}
+
+
 def main(argv: Optional[List[str]] = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        import importlib
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        sys.exit(importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:]) or 0)
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sys.exit(args.run(args) or 0)
@@ -35,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     nlu.add_argument("action", choices=["sync"], help="sync: regenerate service-item lookups, synonyms and "
                                                       "the jieba dictionary from the portal catalog")
     nlu.set_defaults(run=_nlu)
+
+    for name, (_module, help_text) in DELEGATED.items():
+        commands.add_parser(name, help=help_text)  # listed in --help; handled in main()
 
     train = commands.add_parser("train", help="train the Rasa model when data, domain or config changed")
     train.add_argument("--force", action="store_true", help="train even when nothing changed")
