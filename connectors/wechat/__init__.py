@@ -3,12 +3,14 @@
 Enable it in ``credentials.yml`` as ``connectors.wechat.channel.WeChatInput:``; settings come
 from the environment (``shared/design/CONTRACT.md`` §4). Modules, by concern:
 
-- ``settings``: the channel's settings, checked at start-up.
+- ``channel``: the Rasa input channel (webhook, health, portal events).
+- ``settings``, ``masking``: the channel's settings, checked at start-up; personal data masked in logs.
 - ``signing``, ``envelope``, ``inbound``: signature, XML/AES envelope, message types.
-- ``storage``: the one storage interface (Redis, or in-process without ``REDIS_URL``).
+- ``storage``, ``redis_storage``: the one storage interface; Redis, or in-process without ``REDIS_URL``.
 - ``api``, ``errors``: the async WeChat API client and its typed errors.
 - ``turns``, ``outbox``, ``text``, ``output``: exactly-once turns, passive reply or
   customer-service push, quota, long-text splitting.
 - ``menu``, ``templates``, ``notify``, ``admin``: menu, template messages, portal webhook, CLI.
-- ``fake_api``, ``simulator``, ``devserver``: local WeChat stand-ins for chat, tests and load.
+- ``fake_api``, ``simulator``, ``devserver``: local WeChat stand-ins for chat, tests and load
+  (``govbot fake-wechat``, ``govbot chat``, the benchmark's server).
 """

@@ -14,11 +14,10 @@ created on the first request, inside the server's event loop, and closed when it
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -57,12 +56,17 @@ class WeChatInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         """Settings from ``credentials.yml`` first, then the environment; fails loudly when missing."""
-        return cls(WeChatSettings.from_sources(credentials, os.environ))
+        settings = WeChatSettings.from_sources(credentials, os.environ)
+        if not settings.redis_url and os.environ.get("SANIC_WORKERS", "1") not in ("", "1"):
+            logger.warning("SANIC_WORKERS > 1 without REDIS_URL: each worker dedups and orders messages on its "
+                           "own; set REDIS_URL so that retries reaching another worker are recognised")
+        return cls(settings)
 
     def __init__(self, settings: WeChatSettings, menu: Optional[Menu] = None, storage: Optional[Storage] = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.menu = menu or Menu.load()
+        self.templates = Templates.load()
         self.envelope = Envelope(settings, clock)
         self._given_storage = storage
         self._storage: Optional[Storage] = None
@@ -107,7 +111,7 @@ class WeChatInput(InputChannel):
     @property
     def portal_events(self) -> PortalEvents:
         if self._portal is None:
-            self._portal = PortalEvents(self.client, Templates.load(), self.settings.portal_webhook_secret)
+            self._portal = PortalEvents(self.client, self.templates, self.settings.portal_webhook_secret)
         return self._portal
 
     async def close(self) -> None:

@@ -11,7 +11,8 @@ simulator, tests) reports those interactions to ``POST /_fake/interactions``.
 Everything is recorded and inspectable over HTTP:
 
 - ``GET /_fake/calls[?path=...]``, ``DELETE /_fake/calls``: the API calls, with their errcode
-- ``GET /_fake/messages?openid=&after=&wait=``: delivered customer-service texts (long poll)
+- ``GET /_fake/messages?openid=&after=&wait=``: what the user's WeChat shows, in order:
+  customer-service texts (``kind: text``) and template messages (``kind: template``); long poll
 - ``GET /_fake/templates``: delivered template messages; ``GET /_fake/menu``: the current menu
 - ``POST /_fake/interactions`` ``{"openid", "kind": "message"|"event"}``
 - ``POST /_fake/expire_tokens``: every issued token expires now (42001 on its next use)
@@ -24,10 +25,11 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from aiohttp import web
 
@@ -156,9 +158,13 @@ class FakeWeChat:
         if len(content.encode("utf-8")) > TEXT_LIMIT:
             raise WeChatError(45002, "content size out of limit")
         self._spend(openid)
-        self.state.messages.append({"seq": len(self.state.messages) + 1, "openid": openid, "text": content,
-                                    "at": self.state.clock()})
+        self._deliver(openid, content, "text")
         return {}
+
+    def _deliver(self, openid: str, text: str, kind: str) -> None:
+        """What the user's WeChat would show: customer-service texts and template messages."""
+        self.state.messages.append({"seq": len(self.state.messages) + 1, "openid": openid, "text": text,
+                                    "kind": kind, "at": self.state.clock()})
 
     def template_send(self, body: Dict[str, Any]) -> Dict[str, Any]:
         openid = body.get("touser")
@@ -177,6 +183,7 @@ class FakeWeChat:
                 raise WeChatError(47003, f"argument invalid! data.{name}.value invalid")
         msgid = 1000 + len(self.state.templates)
         self.state.templates.append({"msgid": msgid, "openid": openid, **body})
+        self._deliver(openid, " / ".join(item["value"] for item in data.values()), "template")
         return {"msgid": msgid}
 
     def menu_create(self, body: Dict[str, Any]) -> Dict[str, Any]:
@@ -215,8 +222,8 @@ class FakeWeChat:
             ("GET", "/_fake/calls", self._calls),
             ("DELETE", "/_fake/calls", self._reset),
             ("GET", "/_fake/messages", self._messages),
-            ("GET", "/_fake/templates", lambda _: web.json_response({"templates": self.state.templates})),
-            ("GET", "/_fake/menu", lambda _: web.json_response({"menu": self.state.menu})),
+            ("GET", "/_fake/templates", lambda _: _json({"templates": self.state.templates})),
+            ("GET", "/_fake/menu", lambda _: _json({"menu": self.state.menu})),
             ("POST", "/_fake/interactions", self._interactions),
             ("POST", "/_fake/expire_tokens", self._expire),
             ("POST", "/_fake/fail", self._fail),
@@ -241,10 +248,10 @@ class FakeWeChat:
         except WeChatError as error:
             result = {"errcode": error.errcode, "errmsg": error.errmsg}
         self._record(request, body, result)
-        if request.path == "/cgi-bin/message/custom/send" and not result["errcode"]:
+        if request.path.startswith("/cgi-bin/message/") and not result["errcode"]:
             async with self._delivered:
                 self._delivered.notify_all()
-        return web.json_response(result, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+        return _json(result)
 
     def _api(self, run: Callable[[Dict[str, Any]], Dict[str, Any]], body: bool = True):
         async def handler(request: web.Request) -> web.Response:
@@ -298,7 +305,7 @@ class FakeWeChat:
     async def _calls(self, request: web.Request) -> web.Response:
         path = request.query.get("path")
         calls = [c for c in self.state.calls if not path or c["path"] == path]
-        return web.json_response({"calls": calls}, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+        return _json({"calls": calls})
 
     async def _reset(self, _: web.Request) -> web.Response:
         self.state.calls.clear()
@@ -318,8 +325,7 @@ class FakeWeChat:
                     await asyncio.wait_for(self._delivered.wait_for(lambda: bool(found())), wait)
                 except asyncio.TimeoutError:
                     pass
-        return web.json_response({"messages": found(), "last": len(self.state.messages)},
-                                 dumps=lambda o: json.dumps(o, ensure_ascii=False))
+        return _json({"messages": found(), "last": len(self.state.messages)})
 
     async def _interactions(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -345,6 +351,10 @@ class FakeWeChat:
         if "token_ttl" in body:
             self.state.token_ttl = int(body["token_ttl"])
         return web.json_response({"ok": True})
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
 def _check_button(button: Dict[str, Any], name_limit: int) -> None:
@@ -383,16 +393,20 @@ class FakeWeChatServer:
             await self._runner.cleanup()
 
 
-def demo_environment(fake_port: int = DEFAULT_PORT) -> Dict[str, str]:
-    """Settings that point the channel at a local fake (for ``govbot up`` without real credentials)."""
+def demo_environment(env: Mapping[str, str], fake_port: int = DEFAULT_PORT) -> Dict[str, str]:
+    """What ``govbot up`` adds when no official account is configured (``WECHAT_APP_ID`` unset):
+    demo credentials and the local fake API (run it as ``govbot fake-wechat --port fake_port``),
+    with the demo EncodingAESKey in compatible mode so ``govbot chat`` works with and without
+    ``--aes``. Empty when a real account is configured: nothing is faked then."""
+    if env.get("WECHAT_APP_ID"):
+        return {}
     return {"WECHAT_APP_ID": DEMO_APP_ID, "WECHAT_APP_SECRET": DEMO_APP_SECRET, "WECHAT_TOKEN": DEMO_TOKEN,
+            "WECHAT_ENCODING_AES_KEY": DEMO_AES_KEY, "WECHAT_ENCRYPT_MODE": "compatible",
             "WECHAT_API_BASE_URL": f"http://127.0.0.1:{fake_port}/"}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """``govbot fake-wechat --port P``: the fake WeChat API server alone."""
-    import os
-
     parser = argparse.ArgumentParser(prog="govbot fake-wechat", description="fake WeChat server API (local only)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)

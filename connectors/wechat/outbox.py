@@ -15,10 +15,11 @@ import logging
 from typing import List, Optional, Sequence, Tuple
 
 from connectors.wechat.api import WeChatClient
-from connectors.wechat.errors import (ReplyQuotaError, ReplyWindowError, TokenInvalidError, UserRefusedError,
-                                      WeChatAPIError, WeChatUnavailable)
+from connectors.wechat.errors import (ReplyQuotaError, ReplyWindowError, UserRefusedError, WeChatAPIError,
+                                      WeChatUnavailable)
 from connectors.wechat.inbound import EVENT_WINDOW, MESSAGE_WINDOW
 from connectors.wechat.masking import mask_openid
+from connectors.wechat.storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ PENDING_MAX = 20
 class Outbox:
     """Pushes messages through the customer-service API within WeChat's quota."""
 
-    def __init__(self, storage, client: WeChatClient):
+    def __init__(self, storage: Storage, client: WeChatClient):
         self._storage = storage
         self._client = client
 
@@ -83,7 +84,9 @@ class Outbox:
     async def _send(self, openid: str, text: str) -> None:
         try:
             await self._client.send_text(openid, text)
-        except (WeChatUnavailable, TokenInvalidError) as error:
+        except WeChatUnavailable as error:
+            # -1 (busy) or no answer: one more try; after a timeout the first may have arrived,
+            # and a duplicate is better than a lost answer to a citizen.
             logger.warning("customer-service send to %s failed (%s); retrying once", mask_openid(openid), error)
             await asyncio.sleep(0.5)
             await self._client.send_text(openid, text)

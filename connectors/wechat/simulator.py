@@ -277,7 +277,8 @@ class Chat:
                 await asyncio.sleep(2)
                 continue
             for message in messages:
-                self.say(f"公众号（客服消息）：{message['text']}")
+                kind = "模板消息" if message.get("kind") == "template" else "客服消息"
+                self.say(f"公众号（{kind}）：{message['text']}")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -1,7 +1,7 @@
 """The small key-value store behind dedup, per-user order, quota, pending replies and tokens.
 
-One interface, two implementations: :class:`RedisStorage` shares state between every server
-process (``REDIS_URL``); :class:`MemoryStorage` keeps it in-process for a single process. The
+One interface, two implementations: ``redis_storage.RedisStorage`` shares state between every
+server process (``REDIS_URL``); :class:`MemoryStorage` keeps it in-process for a single process. The
 logic above (``turns``, ``outbox``, ``api``) is written once against :class:`Storage`, so the
 embedded default and the production setup behave the same. Every operation that must be
 atomic across processes (claim, compare-and-delete, counters, queue order) is one Redis
@@ -14,13 +14,6 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
-
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
 class StorageUnavailable(Exception):
@@ -254,212 +247,10 @@ class MemoryStorage(Storage):
         return list(items) if isinstance(items, list) else []
 
 
-_DELETE_IF_EQUALS = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0"""
-_EXTEND_IF_EQUALS = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0"""
-_TAKE = """
-local left = tonumber(redis.call('GET', KEYS[1]) or '0')
-if left and left > 0 then redis.call('DECR', KEYS[1]) return 1 end
-return 0"""
-_ENQUEUE = """
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[1])
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return 1"""
-_PUSH = """
-for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1"""
-_BEGIN = """
-if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {0, '', ''} end
-if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[6]) end
-if not redis.call('ZSCORE', KEYS[2], ARGV[3]) then
-  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[3])
-end
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PEXPIRE', KEYS[3], ARGV[4])
-local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1] or ''
-local taken = ''
-if ARGV[7] == '1' and head == ARGV[3] then
-  taken = redis.call('GET', KEYS[5]) or ''
-  if taken ~= '' then redis.call('DEL', KEYS[5]) end
-end
-return {1, head, taken}"""
-_TAKE_VALUE = """
-local value = redis.call('GET', KEYS[1])
-if value then redis.call('DEL', KEYS[1]) end
-return value"""
-_SETTLE = """
-local pusher = redis.call('GET', KEYS[4])
-local busy = pusher and pusher ~= ARGV[1]
-if ARGV[2] == '1' and not busy then redis.call('SET', KEYS[1], 'passive', 'PX', ARGV[3], 'NX') end
-local mode = redis.call('GET', KEYS[1]) or ''
-if busy or (mode ~= 'passive' and mode ~= 'push') then return {mode, 0, busy and 1 or 0} end
-local limit = 0
-if mode == 'passive' then limit = 1 end
-if tonumber(ARGV[4]) > limit then redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[5]) end
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('SET', KEYS[3], 'done', 'PX', ARGV[6])
-return {mode, 1, 0}"""
-# KEYS: mode, queue, claim, pushing, result, pending
-# ARGV: member, settle, ttl_ms, (count: from texts), lease_ms, done_ms, texts_json, take_pending
-_FINISH = """
-local texts = cjson.decode(ARGV[7])
-if ARGV[8] == '1' then
-  local pending = redis.call('LRANGE', KEYS[6], 0, -1)
-  redis.call('DEL', KEYS[6])
-  if #pending > 0 then
-    local merged = {}
-    for _, item in ipairs(pending) do table.insert(merged, cjson.decode(item)) end
-    for _, text in ipairs(texts) do table.insert(merged, text) end
-    texts = merged
-  end
-end
-local encoded = '[]'
-if #texts > 0 then encoded = cjson.encode(texts) end
-redis.call('SET', KEYS[5], encoded, 'PX', ARGV[3])
-ARGV[4] = tostring(#texts)
-""" + _SETTLE.replace("return {", "return {encoded, ")
-_DECIDE = """
-local mode = redis.call('GET', KEYS[1])
-if mode == 'push' then return {mode, ''} end
-local result = redis.call('GET', KEYS[2])
-if (not result) or mode then return {mode or '', result or ''} end
-local pusher = redis.call('GET', KEYS[3])
-if pusher and pusher ~= ARGV[2] then return {'', ''} end
-redis.call('SET', KEYS[1], 'passive', 'PX', ARGV[1])
-return {'passive', result}"""
-_LEAVE = """
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('SET', KEYS[2], 'done', 'PX', ARGV[2])
-if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
-return 1"""
-_POP_ALL = """
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-redis.call('DEL', KEYS[1])
-return items"""
-
-
-def _ms(ttl: float) -> int:
-    return max(1, int(ttl * 1000))
-
-
-class RedisStorage(Storage):
-    """Redis storage shared by every server process; reconnects by itself after a restart."""
-
-    def __init__(self, url: str, prefix: str) -> None:
-        self._prefix = prefix
-        self._redis = aioredis.from_url(
-            url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0,
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError], health_check_interval=15,
-            # One connection per process: redis-py's pool check-out costs more CPU than the few
-            # short commands of a turn (measured with benchmarks/wechat_load.py); it reconnects
-            # by itself after a Redis restart.
-            single_connection_client=True)
-        self._scripts = {name: self._redis.register_script(source) for name, source in (
-            ("delete_if_equals", _DELETE_IF_EQUALS), ("extend_if_equals", _EXTEND_IF_EQUALS),
-            ("take", _TAKE), ("enqueue", _ENQUEUE), ("push", _PUSH), ("pop_all", _POP_ALL), ("begin", _BEGIN),
-            ("take_value", _TAKE_VALUE), ("finish", _FINISH), ("settle", _SETTLE), ("decide", _DECIDE),
-            ("leave", _LEAVE))}
-
-    def _key(self, key: str) -> str:
-        return self._prefix + key
-
-    async def _run(self, awaitable):
-        try:
-            return await awaitable
-        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
-            raise StorageUnavailable(f"Redis unreachable: {error}") from error
-        except RedisError as error:
-            raise StorageUnavailable(f"Redis error: {error}") from error
-
-    async def _script(self, name: str, keys: List[str], args: List[object]):
-        return await self._run(self._scripts[name](keys=[self._key(k) for k in keys], args=args))
-
-    async def set(self, key: str, value: str, ttl: float, nx: bool = False) -> bool:
-        return bool(await self._run(self._redis.set(self._key(key), value, px=_ms(ttl), nx=nx)))
-
-    async def get(self, key: str) -> Optional[str]:
-        return await self._run(self._redis.get(self._key(key)))
-
-    async def delete(self, key: str) -> None:
-        await self._run(self._redis.delete(self._key(key)))
-
-    async def delete_if_equals(self, key: str, value: str) -> bool:
-        return bool(await self._script("delete_if_equals", [key], [value]))
-
-    async def extend_if_equals(self, key: str, value: str, ttl: float) -> bool:
-        return bool(await self._script("extend_if_equals", [key], [value, _ms(ttl)]))
-
-    async def exists(self, key: str) -> bool:
-        return bool(await self._run(self._redis.exists(self._key(key))))
-
-    async def take(self, key: str) -> bool:
-        return bool(await self._script("take", [key], []))
-
-    async def enqueue(self, key: str, member: str, ttl: float) -> None:
-        await self._script("enqueue", [key, key + ":seq"], [member, _ms(ttl)])
-
-    async def head(self, key: str) -> Optional[str]:
-        first = await self._run(self._redis.zrange(self._key(key), 0, 0))
-        return first[0] if first else None
-
-    async def dequeue(self, key: str, member: str) -> None:
-        await self._run(self._redis.zrem(self._key(key), member))
-
-    async def push(self, key: str, values: Sequence[str], ttl: float, max_len: int) -> None:
-        if values:
-            await self._script("push", [key], [_ms(ttl), max_len, *values])
-
-    async def pop_all(self, key: str) -> List[str]:
-        return list(await self._script("pop_all", [key], []) or [])
-
-    async def begin(self, claim: str, owner: str, lease: float, queue: str, member: str, queue_ttl: float,
-                    also_set: Optional[Tuple[str, str, float]] = None, take_if_first: Optional[str] = None
-                    ) -> Tuple[bool, Optional[str], Optional[str]]:
-        extra_key, extra_value, extra_ttl = also_set if also_set is not None else ("-", "", 1.0)
-        won, head, taken = await self._script(
-            "begin", [claim, queue, queue + ":seq", extra_key, take_if_first or "-"],
-            [owner, _ms(lease), member, _ms(queue_ttl), extra_value, _ms(extra_ttl), "1" if take_if_first else "0"])
-        return bool(won), head or None, taken or None
-
-    async def take_value(self, key: str) -> Optional[str]:
-        return await self._script("take_value", [key], [])
-
-    async def finish(self, keys: TurnKeys, texts: List[str], ttl: float, prepend_from: Optional[str],
-                     settle_passive: bool, lease: float) -> Tuple[List[str], Settled]:
-        encoded, mode, left, busy = await self._script(
-            "finish", [keys.mode, keys.queue, keys.claim, keys.pushing, keys.result, prepend_from or "-"],
-            [keys.member, "1" if settle_passive else "0", _ms(ttl), "0", _ms(lease), _ms(keys.done_ttl),
-             json.dumps(texts, ensure_ascii=False), "1" if prepend_from else "0"])
-        return list(json.loads(encoded)), Settled(mode or None, bool(left), bool(busy))
-
-    async def settle(self, keys: TurnKeys, count: int, settle_passive: bool, ttl: float,
-                     lease: float) -> Settled:
-        mode, left, busy = await self._script(
-            "settle", [keys.mode, keys.queue, keys.claim, keys.pushing],
-            [keys.member, "1" if settle_passive else "0", _ms(ttl), str(count), _ms(lease), _ms(keys.done_ttl)])
-        return Settled(mode or None, bool(left), bool(busy))
-
-    async def decide(self, keys: TurnKeys, ttl: float) -> Tuple[Optional[str], Optional[str]]:
-        mode, result = await self._script("decide", [keys.mode, keys.result, keys.pushing], [_ms(ttl), keys.member])
-        return mode or None, result or None
-
-    async def leave(self, keys: TurnKeys) -> None:
-        await self._script("leave", [keys.queue, keys.claim, keys.pushing], [keys.member, _ms(keys.done_ttl)])
-
-    async def close(self) -> None:
-        await self._redis.close()
-        await self._redis.connection_pool.disconnect()
-
-
 def open_storage(redis_url: Optional[str], prefix: str) -> Storage:
     """Redis when ``REDIS_URL`` is set, else in-process storage."""
-    return RedisStorage(redis_url, prefix) if redis_url else MemoryStorage()
+    if not redis_url:
+        return MemoryStorage()
+    from connectors.wechat.redis_storage import RedisStorage
+
+    return RedisStorage(redis_url, prefix)

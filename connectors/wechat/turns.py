@@ -152,7 +152,8 @@ class Turns:
         can run while this one's customer-service messages go out; those come first all the
         same, because a turn answers only when no earlier turn of the user is still pushing."""
         loop = asyncio.get_running_loop()
-        heartbeat = loop.create_task(self._heartbeat(inbound))
+        heartbeat: List[asyncio.Task] = []  # started only for turns longer than a third of the lease
+        timer = loop.call_later(LEASE / 3, lambda: heartbeat.append(loop.create_task(self._heartbeat(inbound))))
         key, openid = inbound.key, inbound.openid
         keys = self._keys(key, openid)
         settled = Settled(None, False, False)
@@ -196,7 +197,9 @@ class Turns:
         except Exception:  # a background task: log it, never let it vanish silently
             logger.exception("turn %s of %s failed", key, mask_openid(openid))
         finally:
-            heartbeat.cancel()
+            timer.cancel()
+            for task in heartbeat:
+                task.cancel()
             self._to_turn.pop(key, None)
             self._to_delivery.pop(key, None)
 
@@ -215,7 +218,8 @@ class Turns:
         collector = TurnCollector()
         message = UserMessage(text, collector, inbound.openid, input_channel=self._input_channel,
                               message_id=inbound.key, metadata=inbound.metadata)
-        logger.info("turn %s of %s: %s", inbound.key, mask_openid(inbound.openid), redact(text))
+        logger.info("turn %s of %s (%s)", inbound.key, mask_openid(inbound.openid), inbound.kind)
+        logger.debug("turn %s text: %s", inbound.key, redact(text))
         try:
             await asyncio.wait_for(self._on_new_message(message), TURN_TIMEOUT)
         except asyncio.TimeoutError:
@@ -274,12 +278,12 @@ class Turns:
 
     async def _heartbeat(self, inbound: Inbound) -> None:
         while True:
-            await asyncio.sleep(LEASE / 3)
             try:
                 await self._storage.extend_if_equals(f"claim:{inbound.key}", self._owner, LEASE)
                 await self._storage.extend_if_equals(f"pushing:{inbound.openid}", inbound.key, LEASE)
             except StorageUnavailable as error:
                 logger.warning("heartbeat of %s failed: %s", inbound.key, error)
+            await asyncio.sleep(LEASE / 3)
 
     # ------------------------------------------------------------ in-process wake-ups
 

@@ -132,3 +132,5 @@ async def test_the_rasa_server_receives_the_portal_webhook(start_server, fake):
         async with session.post(harness.url + "/webhooks/wechat/portal", data=body) as response:
             assert response.status == 401
     assert len(fake.fake.state.templates) == 1
+    shown = fake.fake.state.messages[-1]  # what the citizen's WeChat shows
+    assert shown["kind"] == "template" and "SQ20261118000123" in shown["text"] and "补正" in shown["text"]

@@ -10,7 +10,8 @@ from connectors.wechat.api import WeChatClient
 from connectors.wechat.errors import (CredentialError, InvalidRequestError, ReplyWindowError, TokenInvalidError,
                                       WeChatAPIError, WeChatUnavailable)
 from connectors.wechat.fake_api import DEMO_APP_ID, DEMO_APP_SECRET
-from connectors.wechat.storage import MemoryStorage, RedisStorage
+from connectors.wechat.redis_storage import RedisStorage
+from connectors.wechat.storage import MemoryStorage
 from tests.connectors.conftest import REDIS_URL, new_openid
 
 

@@ -69,3 +69,13 @@ def test_personal_data_is_masked_for_logs():
     text = redact("我的手机13812345678，身份证11010519491231002X")
     assert "13812345678" not in text and "138****5678" in text
     assert "11010519491231002X" not in text and "110105********002X" in text
+
+
+def test_demo_environment_only_without_a_real_account():
+    from connectors.wechat.fake_api import demo_environment
+
+    demo = demo_environment({}, fake_port=8011)
+    settings = WeChatSettings.from_sources({}, demo)
+    assert settings.api_base_url == "http://127.0.0.1:8011/"
+    assert settings.safe_mode and settings.encrypt_mode == "compatible"
+    assert demo_environment({"WECHAT_APP_ID": "wxreal"}) == {}

@@ -9,7 +9,6 @@ import time
 import pytest
 
 from connectors.wechat.devserver import EchoAgent
-from connectors.wechat.simulator import WeChatPeer
 from tests.connectors.conftest import REDIS_URL, free_port, new_openid
 
 

@@ -6,7 +6,8 @@ import asyncio
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from connectors.wechat.storage import MemoryStorage, RedisStorage
+from connectors.wechat.redis_storage import RedisStorage
+from connectors.wechat.storage import MemoryStorage
 from connectors.wechat.text import MAX_BYTES, byte_length, split_text
 from tests.connectors.conftest import REDIS_URL
 
@@ -74,3 +75,32 @@ async def test_counters_queues_and_lists(store):
     await store.push("l", ["c", "d"], 5, max_len=3)
     assert await store.pop_all("l") == ["b", "c", "d"]
     assert await store.pop_all("l") == []
+
+
+async def test_turn_composites_behave_alike(store):
+    from connectors.wechat.storage import TurnKeys
+
+    def keys(member):
+        return TurnKeys(member=member, claim=f"claim:{member}", mode=f"mode:{member}", result=f"result:{member}",
+                        queue="queue:u", pushing="pushing:u", done_ttl=60)
+
+    won, head, taken = await store.begin("claim:a", "me", 5, "queue:u", "a", 60, ("quota:u", "5", 60), "choices:u")
+    assert (won, head, taken) == (True, "a", None)
+    assert (await store.begin("claim:a", "other", 5, "queue:u", "a", 60))[0] is False
+    await store.push("pending:u", ['"旧1"'], 60, 20)
+    texts, settled = await store.finish(keys("a"), ["新1", "新2"], 60, "pending:u", True, 5)
+    assert texts == ["旧1", "新1", "新2"]
+    assert (settled.mode, settled.left, settled.busy) == ("passive", True, False)  # takes the output
+    assert await store.get("pushing:u") == "a" and await store.head("queue:u") is None
+    # a later turn of the user must not answer while "a" pushes
+    await store.begin("claim:b", "me", 5, "queue:u", "b", 60)
+    texts, settled = await store.finish(keys("b"), ["答"], 60, None, True, 5)
+    assert settled.busy and not settled.left and settled.mode is None
+    assert await store.decide(keys("b"), 60) == (None, None)
+    assert await store.delete_if_equals("pushing:u", "a")
+    settled = await store.settle(keys("b"), 1, False, 60, 5)
+    assert (settled.mode, settled.left, settled.busy) == (None, False, False)  # waits for a delivery
+    assert await store.decide(keys("b"), 60) == ("passive", '["答"]')
+    settled = await store.settle(keys("b"), 1, False, 60, 5)
+    assert (settled.mode, settled.left) == ("passive", True) and await store.get("pushing:u") is None
+    assert await store.get("claim:b") == "done"

@@ -6,9 +6,17 @@ import time
 
 import aiohttp
 
+import pytest
+
 from connectors.wechat.devserver import EchoAgent
 from connectors.wechat.text import byte_length
-from tests.connectors.conftest import new_openid
+from tests.connectors.conftest import REDIS_URL, new_openid
+
+
+@pytest.fixture(params=["memory", "redis"])
+def backend(request, redis_prefix):
+    """Storage settings: in-process, or Redis db 15 under this test's own prefix."""
+    return {} if request.param == "memory" else {"redis_url": REDIS_URL, "key_prefix": redis_prefix}
 
 
 async def _customer_texts(peer, openid, count, wait=8.0):
@@ -21,8 +29,8 @@ async def _customer_texts(peer, openid, count, wait=8.0):
     return texts
 
 
-async def test_the_same_message_three_times_runs_one_turn(start_server):
-    harness = await start_server()
+async def test_the_same_message_three_times_runs_one_turn(start_server, backend):
+    harness = await start_server(**backend)
     peer, openid = harness.peer, new_openid()
     xml = peer.text(openid, "补办身份证")
     replies = [(await peer.push(xml)).reply for _ in range(3)]
@@ -30,8 +38,8 @@ async def test_the_same_message_three_times_runs_one_turn(start_server):
     assert harness.agent.turns == [(openid, "补办身份证")]
 
 
-async def test_overlapping_deliveries_of_one_message_run_one_turn(start_server):
-    harness = await start_server(agent=EchoAgent(think=1.0))
+async def test_overlapping_deliveries_of_one_message_run_one_turn(start_server, backend):
+    harness = await start_server(agent=EchoAgent(think=1.0), **backend)
     peer, openid = harness.peer, new_openid()
     xml = peer.text(openid, "同一条")
     deliveries = await asyncio.gather(*(peer.push(xml) for _ in range(3)))
@@ -45,7 +53,7 @@ async def test_a_turn_over_5s_is_delivered_once_through_customer_service(start_s
     started = time.monotonic()
     delivery = await peer.push(peer.text(openid, "slow 5.5 办护照"))
     assert delivery.body == "success" and delivery.tries == 1
-    assert 3.9 < time.monotonic() - started < 4.9  # answered before WeChat's 5 s
+    assert 3.9 < time.monotonic() - started < 5.0  # answered within WeChat's 5 s
     assert await _customer_texts(peer, openid, 1) == ["慢慢答：办护照"]
     await asyncio.sleep(1.0)  # nothing else comes later
     sent = [c for c in fake.fake.state.calls if c["path"] == "/cgi-bin/message/custom/send"]
@@ -53,8 +61,8 @@ async def test_a_turn_over_5s_is_delivered_once_through_customer_service(start_s
     assert harness.agent.turns == [(openid, "slow 5.5 办护照")]
 
 
-async def test_wechat_retrying_a_slow_message_still_gets_one_turn_and_one_push(start_server, fake):
-    harness = await start_server(passive_timeout=1.5)
+async def test_wechat_retrying_a_slow_message_still_gets_one_turn_and_one_push(start_server, fake, backend):
+    harness = await start_server(passive_timeout=1.5, **backend)
     peer, openid = harness.peer, new_openid()
     # WeChat's tries, sped up: each waits 0.5 s, so all three give up while the turn runs
     delivery = await peer.push(peer.text(openid, "slow 2 慢"), tries=3, timeout=0.5)
@@ -65,15 +73,15 @@ async def test_wechat_retrying_a_slow_message_still_gets_one_turn_and_one_push(s
     assert harness.agent.turns == [(openid, "slow 2 慢")]
 
 
-async def test_several_messages_first_passive_rest_pushed_in_order(start_server):
-    harness = await start_server()
+async def test_several_messages_first_passive_rest_pushed_in_order(start_server, backend):
+    harness = await start_server(**backend)
     peer, openid = harness.peer, new_openid()
     assert (await peer.push(peer.text(openid, "multi 3"))).reply == "第1条"
     assert await _customer_texts(peer, openid, 2) == ["第2条", "第3条"]
 
 
-async def test_long_reply_is_split_on_sentences_within_2048_bytes(start_server):
-    harness = await start_server()
+async def test_long_reply_is_split_on_sentences_within_2048_bytes(start_server, backend):
+    harness = await start_server(**backend)
     peer, openid = harness.peer, new_openid()
     first = (await peer.push(peer.text(openid, "long 5000"))).reply
     rest = await _customer_texts(peer, openid, 2)
@@ -85,8 +93,8 @@ async def test_long_reply_is_split_on_sentences_within_2048_bytes(start_server):
     assert "".join(parts) == "".join(f"{i}{sentence}" for i in range(5000 // len(sentence.encode())))
 
 
-async def test_messages_of_one_user_are_handled_in_order(start_server):
-    harness = await start_server(agent=EchoAgent())
+async def test_messages_of_one_user_are_handled_in_order(start_server, backend):
+    harness = await start_server(agent=EchoAgent(), **backend)
     peer, openid = harness.peer, new_openid()
 
     async def later(delay, text):
@@ -109,8 +117,8 @@ async def test_other_users_are_not_held_up_by_a_slow_one(start_server):
     await slow
 
 
-async def test_quota_refusal_keeps_replies_for_the_next_user_message(start_server, fake):
-    harness = await start_server()
+async def test_quota_refusal_keeps_replies_for_the_next_user_message(start_server, fake, backend):
+    harness = await start_server(**backend)
     peer, openid = harness.peer, new_openid()
     async with aiohttp.ClientSession() as session:
         await session.post(fake.url + "_fake/fail", json={
@@ -156,3 +164,31 @@ async def test_event_window_allows_three_pushes(start_server, fake):
     outbox = harness.channel.outbox
     assert await outbox.push(openid, ["a", "b", "c", "d"]) == 3
     assert await outbox.take_pending(openid) == ["d"]
+
+
+async def test_a_reply_never_overtakes_the_previous_turns_pushed_messages(start_server, fake, backend):
+    harness = await start_server(**backend)
+    peer, openid = harness.peer, new_openid()
+    assert (await peer.push(peer.text(openid, "multi 4"))).reply == "第1条"
+    second = await peer.push(peer.text(openid, "下一句"))  # sent at once, while 第2-4条 go out
+    answered = time.time()
+    assert second.reply == "你说：下一句"
+    pushed = [m for m in fake.fake.state.messages if m["openid"] == openid]
+    assert [m["text"] for m in pushed] == ["第2条", "第3条", "第4条"]
+    assert all(m["at"] <= answered for m in pushed)
+    assert [t for _, t in harness.agent.turns] == ["multi 4", "下一句"]
+
+
+async def test_a_turn_of_a_dead_process_is_taken_over_and_skipped(start_server, backend):
+    harness = await start_server(**backend)
+    peer, openid = harness.peer, new_openid()
+    storage = harness.channel.storage
+    xml = peer.text(openid, "接手")
+    key = xml.split("<MsgId>")[1].split("</MsgId>")[0]
+    # another process claimed this message and a second one of the same user, then died
+    await storage.begin(f"claim:{key}", "dead-process", 0.3, f"queue:{openid}", key, 60)
+    await storage.begin("claim:999", "dead-process", 0.3, f"queue:{openid}", "999", 60)
+    await asyncio.sleep(0.5)  # their leases run out
+    assert (await peer.push(xml)).reply == "你说：接手"  # WeChat's retry takes the turn over
+    assert (await peer.push(peer.text(openid, "然后"))).reply == "你说：然后"  # the dead "999" is skipped
+    assert [t for _, t in harness.agent.turns] == ["接手", "然后"]
