@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
 from connectors.wechat.api import WeChatClient
+from connectors.wechat.cli import configure_wechat
 from connectors.wechat.errors import WeChatAPIError
 from connectors.wechat.menu import MENU_FILE, Menu, MenuError
 from connectors.wechat.settings import WeChatSettings, WeChatSettingsError
@@ -75,28 +76,25 @@ def _serve_notify(settings: WeChatSettings, host: str, port: int) -> int:
     return 0
 
 
-def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout) -> int:
-    parser = argparse.ArgumentParser(prog="govbot wechat", description="公众号管理：菜单、通知")
-    commands = parser.add_subparsers(dest="command", required=True)
-    menu = commands.add_parser("menu", help="the official account's custom menu (connectors/wechat/menu.yml)")
-    menu.add_argument("action", choices=["push", "show"])
-    menu.add_argument("--local", action="store_true", help="show: print menu.yml as it would be pushed")
-    menu.add_argument("--file", type=Path, default=MENU_FILE)
-    notify = commands.add_parser("notify", help="receive the portal's webhook and send template messages")
-    notify.add_argument("--host", default="127.0.0.1")
-    notify.add_argument("--port", type=int, default=8012)
-    args = parser.parse_args(argv)
+def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
+    out = out or sys.stdout
     try:
-        if args.command == "menu" and args.action == "show" and args.local:
+        if args.wechat_command == "menu" and args.action == "show" and args.local:
             return asyncio.run(menu_show(None, out, local=True, path=args.file))  # type: ignore[arg-type]
         settings = WeChatSettings.from_sources({}, os.environ, required=("app_id", "app_secret"))
-        if args.command == "notify":
+        if args.wechat_command == "notify":
             return _serve_notify(settings, args.host, args.port)
-        run = menu_push(settings, out, args.file) if args.action == "push" else menu_show(settings, out, path=args.file)
-        return asyncio.run(run)
+        run_menu = menu_push(settings, out, args.file) if args.action == "push" else menu_show(settings, out, path=args.file)
+        return asyncio.run(run_menu)
     except (WeChatSettingsError, MenuError) as error:
         sys.stderr.write(f"{error}\n")
         return 2
     except WeChatAPIError as error:
         sys.stderr.write(f"微信接口返回错误 {error.errcode}：{error.errmsg}\n")
         return 1
+
+
+def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> int:
+    parser = argparse.ArgumentParser(prog="govbot wechat", description="公众号管理：菜单、通知")
+    configure_wechat(parser)
+    return run(parser.parse_args(argv), out)

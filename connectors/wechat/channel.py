@@ -171,6 +171,11 @@ class WeChatInput(InputChannel):
     async def _receive(self, request: Request) -> HTTPResponse:
         query = _query(request)
         try:
+            self.envelope.verify(query)  # before reading any body
+        except SignatureError as error:
+            logger.warning("refused an unsigned or stale push from %s: %s", request.ip, error)
+            return response.text("forbidden", status=403)
+        try:
             body = await _read_body(request, self.settings.max_body_bytes)
         except BodyTooLarge:
             logger.warning("refused a body over %d bytes from %s", self.settings.max_body_bytes, request.ip)

@@ -75,6 +75,10 @@ class Envelope:
         self._crypto = (WeChatCrypto(settings.token, settings.encoding_aes_key, settings.app_id)
                         if settings.encoding_aes_key else None)
 
+    def verify(self, query: Mapping[str, str]) -> None:
+        """URL 上的 ``signature``（Token、timestamp、nonce）与时间窗口；不通过抛出 ``SignatureError``。"""
+        self._verify(query)
+
     def verify_url(self, query: Mapping[str, str]) -> str:
         """接入验证（GET）：签名正确则原样返回 ``echostr``。"""
         self._verify(query)

@@ -40,7 +40,7 @@ DEMO_APP_SECRET = "govbot-demo-secret"
 DEMO_TOKEN = "govbotdemotoken"
 DEMO_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 DEMO_ACCOUNT = "gh_govbotdemo0001"
-DEFAULT_PORT = 8011
+DEFAULT_PORT = 8011  # as connectors.wechat.cli.FAKE_PORT
 MESSAGE_WINDOW = (5, 48 * 3600.0)
 EVENT_WINDOW = (3, 60.0)
 TEXT_LIMIT = 2048
@@ -405,18 +405,19 @@ def demo_environment(env: Mapping[str, str], fake_port: int = DEFAULT_PORT) -> D
             "WECHAT_API_BASE_URL": f"http://127.0.0.1:{fake_port}/"}
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def run(args: argparse.Namespace) -> int:
     """``govbot fake-wechat --port P``: the fake WeChat API server alone."""
-    parser = argparse.ArgumentParser(prog="govbot fake-wechat", description="fake WeChat server API (local only)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--app-id", default=os.environ.get("WECHAT_APP_ID") or DEMO_APP_ID)
-    parser.add_argument("--app-secret", default=os.environ.get("WECHAT_APP_SECRET") or DEMO_APP_SECRET)
-    parser.add_argument("--token-ttl", type=int, default=7200, help="seconds an access token lives")
-    parser.add_argument("--no-quota", action="store_true", help="do not enforce customer-service quota")
-    args = parser.parse_args(argv)
-    state = FakeState(app_id=args.app_id, app_secret=args.app_secret, token_ttl=args.token_ttl,
-                      enforce_quota=not args.no_quota)
-    logger.info("fake WeChat API on http://%s:%d/ (app id %s)", args.host, args.port, args.app_id)
+    app_id = args.app_id or os.environ.get("WECHAT_APP_ID") or DEMO_APP_ID
+    state = FakeState(app_id=app_id, app_secret=args.app_secret or os.environ.get("WECHAT_APP_SECRET") or DEMO_APP_SECRET,
+                      token_ttl=args.token_ttl, enforce_quota=not args.no_quota)
+    logger.info("fake WeChat API on http://%s:%d/ (app id %s)", args.host, args.port, app_id)
     web.run_app(FakeWeChat(state).app(), host=args.host, port=args.port, access_log=None, print=None)
     return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from connectors.wechat.cli import configure_fake
+
+    parser = argparse.ArgumentParser(prog="govbot fake-wechat", description="fake WeChat server API (local only)")
+    configure_fake(parser)
+    return run(parser.parse_args(argv))

@@ -75,7 +75,7 @@ class WeChatSettings:
         missing = [f"{_SOURCES[key]} (or '{key}' in credentials.yml)" for key in required if not values[key]]
         if missing:
             raise WeChatSettingsError(
-                "The WeChat channel cannot start: missing " + ", ".join(missing) + ". Set them to the "
+                "WeChat settings missing: " + ", ".join(missing) + ". Set them to the "
                 "official account's AppID, AppSecret and Token from the WeChat admin console "
                 "(mp.weixin.qq.com → 设置与开发 → 基本配置); for local chat, run `govbot up`, which "
                 "sets demo values for the fake WeChat API.")

@@ -28,7 +28,8 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import deserialize_reply
 from wechatpy.utils import WeChatSigner
 
-from connectors.wechat.fake_api import DEFAULT_PORT, DEMO_ACCOUNT, DEMO_AES_KEY, DEMO_APP_ID, DEMO_TOKEN
+from connectors.wechat.cli import FAKE_PORT, configure_chat
+from connectors.wechat.fake_api import DEMO_ACCOUNT, DEMO_AES_KEY, DEMO_APP_ID, DEMO_TOKEN
 
 WECHAT_TIMEOUT = 5.0  # WeChat drops a request after 5 s ...
 WECHAT_TRIES = 3  # ... and tries 3 times in all
@@ -281,23 +282,18 @@ class Chat:
                 self.say(f"公众号（{kind}）：{message['text']}")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def run(args: argparse.Namespace) -> int:
     """``govbot chat [--aes]``: chat with the running server the way WeChat would deliver it."""
-    parser = argparse.ArgumentParser(prog="govbot chat", description="本地微信模拟器（终端聊天）")
-    parser.add_argument("--aes", action="store_true", help="safe mode: encrypt pushes, decrypt replies")
-    parser.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}/webhooks/wechat/webhook")
-    parser.add_argument("--fake-api", default=os.environ.get("WECHAT_API_BASE_URL") or f"http://127.0.0.1:{DEFAULT_PORT}/",
-                        help="the fake WeChat API the server sends customer-service messages to")
-    parser.add_argument("--openid", default="o" + secrets.token_hex(13)[:27], help="who you are (default: random)")
-    parser.add_argument("--no-follow", action="store_true", help="do not start with a follow (subscribe) event")
-    args = parser.parse_args(argv)
+    url = args.url or f"http://127.0.0.1:{os.environ.get('RASA_PORT') or '5005'}/webhooks/wechat/webhook"
+    fake_api = args.fake_api or os.environ.get("WECHAT_API_BASE_URL") or f"http://127.0.0.1:{FAKE_PORT}/"
     aes_key = (os.environ.get("WECHAT_ENCODING_AES_KEY") or DEMO_AES_KEY) if args.aes else None
-    peer = WeChatPeer(args.url, os.environ.get("WECHAT_TOKEN") or DEMO_TOKEN,
-                      os.environ.get("WECHAT_APP_ID") or DEMO_APP_ID, aes_key, fake_api_url=args.fake_api)
+    peer = WeChatPeer(url, os.environ.get("WECHAT_TOKEN") or DEMO_TOKEN, os.environ.get("WECHAT_APP_ID") or DEMO_APP_ID,
+                      aes_key, fake_api_url=fake_api)
+    openid = args.openid or "o" + secrets.token_hex(14)[:27]
 
     async def chat() -> int:
         try:
-            return await Chat(peer, args.openid).run(follow=not args.no_follow)
+            return await Chat(peer, openid).run(follow=not args.no_follow)
         finally:
             await peer.close()
 
@@ -305,3 +301,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return asyncio.run(chat())
     except KeyboardInterrupt:
         return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="govbot chat", description="本地微信模拟器（终端聊天）")
+    configure_chat(parser)
+    return run(parser.parse_args(argv))

@@ -97,6 +97,7 @@ class Turns:
             return await self._passive(inbound.key, inbound.openid, deadline, LOCAL_POLL, wake)
         finally:
             self._waiting.discard(inbound.key)
+            self._to_delivery.pop(inbound.key, None)  # its consumer is this delivery
 
     async def close(self, timeout: float = 10.0) -> None:
         """Lets turns in flight finish (their replies go out) before the server stops."""
@@ -200,8 +201,7 @@ class Turns:
             timer.cancel()
             for task in heartbeat:
                 task.cancel()
-            self._to_turn.pop(key, None)
-            self._to_delivery.pop(key, None)
+            self._to_turn.pop(key, None)  # its consumer is this turn
 
     def _may_settle(self, key: str, deadline: float) -> bool:
         """The turn may settle "passive" itself while its delivery still waits here, in time."""

@@ -134,3 +134,18 @@ async def test_the_rasa_server_receives_the_portal_webhook(start_server, fake):
     assert len(fake.fake.state.templates) == 1
     shown = fake.fake.state.messages[-1]  # what the citizen's WeChat shows
     assert shown["kind"] == "template" and "SQ20261118000123" in shown["text"] and "补正" in shown["text"]
+
+
+def test_command_entry_points(capsys):
+    import argparse
+
+    from connectors.wechat.cli import configure_chat, configure_fake
+
+    chat, fake = argparse.ArgumentParser(), argparse.ArgumentParser()
+    configure_chat(chat)
+    configure_fake(fake)
+    args = chat.parse_args(["--aes", "--openid", "o123456789"])
+    assert args.aes and args.openid == "o123456789" and args.url is None  # env read when it runs
+    assert fake.parse_args(["--port", "9011"]).port == 9011
+    assert admin.main(["menu", "show", "--local"]) == 0
+    assert json.loads(capsys.readouterr().out)["button"][2]["name"] == "更多服务"

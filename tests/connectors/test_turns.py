@@ -192,3 +192,15 @@ async def test_a_turn_of_a_dead_process_is_taken_over_and_skipped(start_server, 
     assert (await peer.push(xml)).reply == "你说：接手"  # WeChat's retry takes the turn over
     assert (await peer.push(peer.text(openid, "然后"))).reply == "你说：然后"  # the dead "999" is skipped
     assert [t for _, t in harness.agent.turns] == ["接手", "然后"]
+
+
+async def test_token_expiring_mid_conversation_is_refreshed_transparently(start_server, fake):
+    harness = await start_server()
+    peer, openid = harness.peer, new_openid()
+    assert (await peer.push(peer.text(openid, "multi 2"))).reply == "第1条"
+    assert await _customer_texts(peer, openid, 1) == ["第2条"]
+    fake.fake.expire_tokens()
+    assert (await peer.push(peer.text(openid, "multi 2"))).reply == "第1条"
+    assert await _customer_texts(peer, openid, 2) == ["第2条", "第2条"]
+    sends = [c["errcode"] for c in fake.fake.state.calls if c["path"] == "/cgi-bin/message/custom/send"]
+    assert sends == [0, 42001, 0]
