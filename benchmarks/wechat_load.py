@@ -1,18 +1,21 @@
 """WeChat webhook load benchmark: N concurrent citizens in multi-turn flows, webhook vs REST.
 
 One run starts a Rasa server (``connectors.wechat.devserver``: the ``wechat`` and ``rest``
-channels on Rasa's own app) and a fake WeChat API, then plays the same flows twice with N
-concurrent users: once through the REST channel, once through the WeChat webhook exactly as
-WeChat delivers (signed, ``--aes`` encrypted, 5 s timeout, 3 tries; a reply that comes back as
-``success`` is timed until its customer-service message reaches the fake API). It prints
-p50 / p95 / p99, messages per second and replies later than 5 s per channel.
+channels on Rasa's own app) and a fake WeChat API, then plays the same flows with N concurrent
+users, round by round alternately through the REST channel and through the WeChat webhook
+exactly as WeChat delivers (signed, ``--aes`` encrypted, 5 s timeout, 3 tries; a reply that
+comes back as ``success`` is timed until its customer-service message reaches the fake API).
+Each citizen takes 1-3 s to type each message (``--typing``; ``0 0`` sends back to back).
+It prints p50 / p95 / p99, messages per second, replies later than 5 s and the server's CPU
+time per message, per channel. With ``--model`` it also starts the reference portal and the
+action server, so the flows run against the real assistant.
 
 Targets (issue #4): p50 through the webhook <= 1.10 x REST; no reply later than 5 s with 50
 concurrent users on 2 cores. Only 127.0.0.1 is contacted; every loop is bounded by
 ``--rounds`` and ``--max-seconds``.
 
-    .venv/bin/python benchmarks/wechat_load.py [--users 50] [--rounds 2] [--aes] [--redis URL]
-        [--model models/govbot.tar.gz --endpoints .run/endpoints.yml | --think 0.1]
+    .venv/bin/python benchmarks/wechat_load.py [--users 50] [--rounds 2] [--typing 1 3] [--aes]
+        [--redis URL] [--model models/govbot.tar.gz [--endpoints FILE] | --think 0.1]
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -81,8 +84,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def rest_user(session: aiohttp.ClientSession, url: str, sender: str, flow: List[str], result: Result) -> None:
-    for text in flow:
+Step = Tuple[str, float]  # a message and the seconds the citizen takes before sending it
+
+
+async def rest_user(session: aiohttp.ClientSession, url: str, sender: str, flow: List[Step], result: Result) -> None:
+    for text, pause in flow:
+        await asyncio.sleep(pause)
         started = time.monotonic()
         try:
             async with session.post(url, json={"sender": sender, "message": text},
@@ -110,8 +117,9 @@ async def customer_messages(fake: FakeWeChat, openid: str, after: int, wait: flo
         await asyncio.sleep(0.02)
 
 
-async def wechat_user(peer: WeChatPeer, fake: FakeWeChat, openid: str, flow: List[str], result: Result) -> None:
-    for text in flow:
+async def wechat_user(peer: WeChatPeer, fake: FakeWeChat, openid: str, flow: List[Step], result: Result) -> None:
+    for text, pause in flow:
+        await asyncio.sleep(pause)
         after = len(fake.state.messages)
         delivery = await peer.push(peer.text(openid, text))
         if delivery.reply is not None:
@@ -130,13 +138,14 @@ async def wechat_user(peer: WeChatPeer, fake: FakeWeChat, openid: str, flow: Lis
         result.late += elapsed > LATE
 
 
-def plan_for(users: int, rounds: int) -> List[List[List[str]]]:
-    """The same flows for both channels: user i plays plan[round][i]."""
+def plan_for(users: int, rounds: int, typing: Tuple[float, float]) -> List[List[List[Step]]]:
+    """The same flows and pauses for both channels: user i plays plan[round][i]."""
     rng = random.Random(42)
-    return [[rng.choice(FLOWS) for _ in range(users)] for _ in range(rounds)]
+    return [[[(text, rng.uniform(*typing)) for text in rng.choice(FLOWS)] for _ in range(users)]
+            for _ in range(rounds)]
 
 
-async def run_round(name: str, flows: List[List[str]], play, result: Result, max_seconds: float,
+async def run_round(name: str, flows: List[List[Step]], play, result: Result, max_seconds: float,
                     cpu: "ServerCpu") -> None:
     """One flow per user, all users at once; adds to ``result`` (and the server's CPU time)."""
     started, cpu_before = time.monotonic(), cpu.seconds()
@@ -212,21 +221,21 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                                   DEMO_AES_KEY if args.aes else None, session=session)
                 run_id = uuid.uuid4().hex[:6]
 
-                async def play_rest(i: int, flow: List[str], result: Result) -> None:
+                async def play_rest(i: int, flow: List[Step], result: Result) -> None:
                     await rest_user(session, base + "/webhooks/rest/webhook", f"rest-{run_id}-{i}", flow, result)
 
-                async def play_wechat(i: int, flow: List[str], result: Result) -> None:
+                async def play_wechat(i: int, flow: List[Step], result: Result) -> None:
                     await wechat_user(peer, fake.fake, f"o{run_id}{i:06d}benchmarkuser00000"[:28], flow, result)
 
 
                 cpu = ServerCpu(server.pid)
-                warm = plan_for(min(args.users, 5), 1)[0]
+                warm = plan_for(min(args.users, 5), 1, (0.0, 0.0))[0]
                 await run_round("warm-up", warm, play_rest, Result(), args.max_seconds, cpu)
                 await run_round("warm-up", warm, play_wechat, Result(), args.max_seconds, cpu)
                 # Rounds alternate between the channels, so that anything else running on the
                 # machine weighs on both alike.
                 totals = {"rest": Result(), "wechat": Result()}
-                for flows in plan_for(args.users, args.rounds):
+                for flows in plan_for(args.users, args.rounds, tuple(args.typing)):
                     await run_round("rest", flows, play_rest, totals["rest"], args.max_seconds, cpu)
                     await run_round("wechat", flows, play_wechat, totals["wechat"], args.max_seconds, cpu)
                 results = {name: total.summary() for name, total in totals.items()}
@@ -277,7 +286,8 @@ def report(results: Dict[str, Dict[str, float]], args: argparse.Namespace) -> bo
     rest, wechat = results["rest"], results["wechat"]
     ratio = wechat["p50_ms"] / rest["p50_ms"] if rest["p50_ms"] else float("inf")
     assistant = f"model {args.model}" if args.model else f"echo agent, {args.think * 1000:.0f} ms per turn"
-    lines = [f"{args.users} concurrent users x {args.rounds} flows, {assistant}, "
+    typing = f"{args.typing[0]:g}-{args.typing[1]:g} s typing before each message"
+    lines = [f"{args.users} concurrent users x {args.rounds} flows ({typing}), {assistant}, "
              f"{'safe (AES)' if args.aes else 'plaintext'} mode, {'Redis' if args.redis else 'in-process'} storage, "
              f"{os.cpu_count()} cores",
              f"{'channel':8} {'msgs':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'msg/s':>7} "
@@ -303,6 +313,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2, help="flows per user")
     parser.add_argument("--think", type=float, default=0.1, help="echo agent: seconds per turn (no --model)")
+    parser.add_argument("--typing", type=float, nargs=2, default=[1.0, 3.0], metavar=("MIN", "MAX"),
+                        help="seconds a citizen takes before each message, drawn uniformly (0 0: back to back)")
     parser.add_argument("--model", help="a trained model instead of the echo agent")
     parser.add_argument("--endpoints", help="endpoints.yml for --model (default: start the reference portal "
                                             "on a fresh SQLite file and the action server)")

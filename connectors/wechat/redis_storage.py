@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from connectors.wechat.storage import Settled, Storage, StorageUnavailable, TurnKeys
+from connectors.wechat.storage import Begun, Settled, Storage, StorageUnavailable, TurnKeys
 
 _DELETE_IF_EQUALS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -41,7 +41,7 @@ redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1"""
 _BEGIN = """
-if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {0, '', ''} end
+if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {0, 0, '', 0} end
 if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[6]) end
 if not redis.call('ZSCORE', KEYS[2], ARGV[3]) then
   redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[3])
@@ -49,12 +49,15 @@ end
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
 local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1] or ''
+if head ~= ARGV[3] then return {1, 0, '', 0} end
 local taken = ''
-if ARGV[7] == '1' and head == ARGV[3] then
+if ARGV[7] == '1' then
   taken = redis.call('GET', KEYS[5]) or ''
   if taken ~= '' then redis.call('DEL', KEYS[5]) end
 end
-return {1, head, taken}"""
+local clear = 1
+if redis.call('EXISTS', KEYS[6]) == 1 or redis.call('EXISTS', KEYS[7]) == 1 then clear = 0 end
+return {1, 1, taken, clear}"""
 _TAKE_VALUE = """
 local value = redis.call('GET', KEYS[1])
 if value then redis.call('DEL', KEYS[1]) end
@@ -122,11 +125,10 @@ class RedisStorage(Storage):
         self._redis = aioredis.from_url(
             url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0,
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError], health_check_interval=15,
-            # One connection per process: redis-py's pool check-out costs more CPU than the few
-            # short commands of a turn (measured with benchmarks/wechat_load.py); it reconnects
-            # by itself after a Redis restart.
-            single_connection_client=True)
+            # A pool, not one shared connection: while the event loop is busy with the model,
+            # concurrent turns' commands must not queue behind each other (measured with
+            # benchmarks/wechat_load.py --model); the pool also reconnects after a Redis restart.
+            retry_on_error=[RedisConnectionError, RedisTimeoutError], health_check_interval=15)
         self._scripts = {name: self._redis.register_script(source) for name, source in (
             ("delete_if_equals", _DELETE_IF_EQUALS), ("extend_if_equals", _EXTEND_IF_EQUALS),
             ("take", _TAKE), ("enqueue", _ENQUEUE), ("push", _PUSH), ("pop_all", _POP_ALL), ("begin", _BEGIN),
@@ -185,14 +187,16 @@ class RedisStorage(Storage):
     async def pop_all(self, key: str) -> List[str]:
         return list(await self._script("pop_all", [key], []) or [])
 
-    async def begin(self, claim: str, owner: str, lease: float, queue: str, member: str, queue_ttl: float,
-                    also_set: Optional[Tuple[str, str, float]] = None, take_if_first: Optional[str] = None
-                    ) -> Tuple[bool, Optional[str], Optional[str]]:
+    async def begin(self, keys: TurnKeys, owner: str, lease: float, queue_ttl: float,
+                    also_set: Optional[Tuple[str, str, float]] = None, take_if_first: Optional[str] = None,
+                    pending: Optional[str] = None) -> Begun:
         extra_key, extra_value, extra_ttl = also_set if also_set is not None else ("-", "", 1.0)
-        won, head, taken = await self._script(
-            "begin", [claim, queue, queue + ":seq", extra_key, take_if_first or "-"],
-            [owner, _ms(lease), member, _ms(queue_ttl), extra_value, _ms(extra_ttl), "1" if take_if_first else "0"])
-        return bool(won), head or None, taken or None
+        won, first, taken, clear = await self._script(
+            "begin", [keys.claim, keys.queue, keys.queue + ":seq", extra_key, take_if_first or "-", keys.pushing,
+                      pending or "-"],
+            [owner, _ms(lease), keys.member, _ms(queue_ttl), extra_value, _ms(extra_ttl),
+             "1" if take_if_first else "0"])
+        return Begun(bool(won), bool(first), taken or None, bool(clear))
 
     async def take_value(self, key: str) -> Optional[str]:
         return await self._script("take_value", [key], [])

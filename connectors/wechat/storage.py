@@ -73,19 +73,22 @@ class Storage(abc.ABC):
     # atomic in-process (nothing in MemoryStorage awaits real I/O); RedisStorage runs each as one
     # Lua script: one round trip, atomic across processes.
 
-    async def begin(self, claim: str, owner: str, lease: float, queue: str, member: str, queue_ttl: float,
-                    also_set: Optional[Tuple[str, str, float]] = None, take_if_first: Optional[str] = None
-                    ) -> Tuple[bool, Optional[str], Optional[str]]:
-        """Claims ``claim``; if won, sets ``also_set``, joins ``queue`` and, when first in it, takes
-        the value of ``take_if_first``. Returns (won, head of queue, taken value)."""
-        if not await self.set(claim, owner, lease, nx=True):
-            return False, None, None
+    async def begin(self, keys: "TurnKeys", owner: str, lease: float, queue_ttl: float,
+                    also_set: Optional[Tuple[str, str, float]] = None, take_if_first: Optional[str] = None,
+                    pending: Optional[str] = None) -> "Begun":
+        """Claims the push; if won, sets ``also_set`` and joins the user's queue; when first in
+        it, takes the value of ``take_if_first`` and tells whether the way is clear: no earlier
+        turn still pushes and nothing waits in the list ``pending``."""
+        if not await self.set(keys.claim, owner, lease, nx=True):
+            return Begun(False, False, None, False)
         if also_set is not None:
             await self.set(*also_set)
-        await self.enqueue(queue, member, queue_ttl)
-        head = await self.head(queue)
-        taken = await self.take_value(take_if_first) if take_if_first and head == member else None
-        return True, head, taken
+        await self.enqueue(keys.queue, keys.member, queue_ttl)
+        if await self.head(keys.queue) != keys.member:
+            return Begun(True, False, None, False)
+        taken = await self.take_value(take_if_first) if take_if_first else None
+        clear = await self.get(keys.pushing) is None and not (pending and await self.exists(pending))
+        return Begun(True, True, taken, clear)
 
     async def take_value(self, key: str) -> Optional[str]:
         """GET and DEL at once (a remembered choice is used once)."""
@@ -152,6 +155,14 @@ class TurnKeys:
     queue: str  # the user's queue
     pushing: str  # which turn of the user is sending customer-service messages now
     done_ttl: float
+
+
+@dataclass(frozen=True)
+class Begun:
+    won: bool  # this delivery claimed the push: its process runs the turn
+    first: bool  # no earlier message of the user is waiting or running
+    taken: Optional[str]  # the value taken (a remembered choice), when first
+    clear: bool  # first, no earlier turn pushing, nothing pending: the answer may go when it is ready
 
 
 @dataclass(frozen=True)

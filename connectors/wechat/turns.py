@@ -32,6 +32,7 @@ import logging
 import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
+import async_timeout
 from rasa.core.channels.channel import UserMessage
 
 from connectors.wechat.inbound import Inbound
@@ -39,7 +40,7 @@ from connectors.wechat.masking import mask_openid, redact
 from connectors.wechat.menu import Menu
 from connectors.wechat.outbox import Outbox
 from connectors.wechat.output import TurnCollector, parse_choice
-from connectors.wechat.storage import Settled, Storage, StorageUnavailable, TurnKeys
+from connectors.wechat.storage import Begun, Settled, Storage, StorageUnavailable, TurnKeys
 from connectors.wechat.text import split_text
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class Turns:
         self._passive_timeout = passive_timeout
         self._input_channel = input_channel
         self._owner = uuid.uuid4().hex
-        self._events: Dict[str, asyncio.Event] = {}
+        self._events: Dict[str, "asyncio.Future[None]"] = {}
         self._tasks: Set[asyncio.Task] = set()
         self._waiting: Set[str] = set()  # keys whose claiming delivery is still waiting here
         self._to_delivery: Dict[str, Tuple[str, Optional[str]]] = {}  # turn -> its delivery: (mode, text)
@@ -81,17 +82,18 @@ class Turns:
         """Runs (or joins) the turn of one delivery; the passive answer, or None for ``success``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._passive_timeout
-        choices_key = f"choices:{inbound.openid}" if inbound.text is not None else None
-        won, head, choices = await self._storage.begin(
-            f"claim:{inbound.key}", self._owner, LEASE, f"queue:{inbound.openid}", inbound.key, QUEUE_TTL,
-            self._outbox.window(inbound.openid, inbound.window), take_if_first=choices_key)
-        if not won:
+        keys = self._keys(inbound.key, inbound.openid)
+        begun = await self._storage.begin(
+            keys, self._owner, LEASE, QUEUE_TTL, self._outbox.window(inbound.openid, inbound.window),
+            take_if_first=f"choices:{inbound.openid}" if inbound.text is not None else None,
+            pending=self._outbox.pending_key(inbound.openid) if inbound.window else None)
+        if not begun.won:
             logger.info("retry of %s from %s joins the first delivery", inbound.key, mask_openid(inbound.openid))
             return await self._passive(inbound.key, inbound.openid, deadline, POLL)
         self._waiting.add(inbound.key)
         try:
             wake = self._listen(inbound.key)  # before the turn can finish
-            task = loop.create_task(self._run(inbound, deadline, head == inbound.key, choices))
+            task = loop.create_task(self._run(inbound, deadline, begun))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return await self._passive(inbound.key, inbound.openid, deadline, LOCAL_POLL, wake)
@@ -107,7 +109,7 @@ class Turns:
     # ------------------------------------------------------------ delivery side
 
     async def _passive(self, key: str, openid: str, deadline: float, poll: float,
-                       wake: Optional[asyncio.Event] = None) -> Optional[str]:
+                       wake: "Optional[asyncio.Future[None]]" = None) -> Optional[str]:
         """``wake`` given: this process runs the turn, which tells this delivery its answer; the
         store is read only when that did not come in time (or to join a retry's turn)."""
         loop = asyncio.get_running_loop()
@@ -146,28 +148,37 @@ class Turns:
         return TurnKeys(member=key, claim=f"claim:{key}", mode=f"mode:{key}", result=f"result:{key}",
                         queue=f"queue:{openid}", pushing=f"pushing:{openid}", done_ttl=DEDUP_TTL)
 
-    async def _run(self, inbound: Inbound, deadline: float, first: bool, choices: Optional[str]) -> None:
+    async def _run(self, inbound: Inbound, deadline: float, begun: Begun) -> None:
         """The turn: waits for its place, runs the assistant, settles who answers, pushes the rest.
 
         It leaves the user's queue as soon as the answer's path is settled, so the next message
         can run while this one's customer-service messages go out; those come first all the
-        same, because a turn answers only when no earlier turn of the user is still pushing."""
+        same, because a turn answers only when no earlier turn of the user is still pushing.
+        When nothing of the user was ahead at arrival (``begun.clear``), the waiting delivery
+        gets its answer at once, while the result is being stored."""
         loop = asyncio.get_running_loop()
         heartbeat: List[asyncio.Task] = []  # started only for turns longer than a third of the lease
         timer = loop.call_later(LEASE / 3, lambda: heartbeat.append(loop.create_task(self._heartbeat(inbound))))
         key, openid = inbound.key, inbound.openid
         keys = self._keys(key, openid)
         settled = Settled(None, False, False)
+        choices = begun.taken
         try:
             try:
-                if not first:
+                if not begun.first:
                     await self._wait_for_turn(openid, key)
                     if inbound.text is not None:
                         choices = await self._storage.take_value(f"choices:{openid}")
                 texts = await self._turn(inbound, choices)
-                texts, settled = await self._storage.finish(
-                    keys, texts, RESULT_TTL, self._outbox.pending_key(openid) if inbound.window else None,
-                    self._may_settle(key, deadline), LEASE)
+                early = begun.clear and self._may_settle(key, deadline)
+                if early:  # answer now; finish (below) settles "passive" unless a deadline beat us
+                    self._to_delivery[key] = (PASSIVE, texts[0] if texts else None)
+                    self._wake(key)
+                # replies kept for this user (45015/45047) go first; not after an early answer,
+                # which must stay the first text (what arrived meanwhile waits for the next message)
+                pending = self._outbox.pending_key(openid) if inbound.window and not early else None
+                texts, settled = await self._storage.finish(keys, texts, RESULT_TTL, pending,
+                                                            self._may_settle(key, deadline) or early, LEASE)
                 while not settled.left:
                     if settled.busy:  # an earlier turn of this user is still pushing
                         await self._wait(f"out:{openid}", self._listen(f"out:{openid}"), POLL)
@@ -221,7 +232,8 @@ class Turns:
         logger.info("turn %s of %s (%s)", inbound.key, mask_openid(inbound.openid), inbound.kind)
         logger.debug("turn %s text: %s", inbound.key, redact(text))
         try:
-            await asyncio.wait_for(self._on_new_message(message), TURN_TIMEOUT)
+            async with async_timeout.timeout(TURN_TIMEOUT):  # no extra task, unlike asyncio.wait_for
+                await self._on_new_message(message)
         except asyncio.TimeoutError:
             logger.error("turn %s took longer than %ss", inbound.key, TURN_TIMEOUT)
             return collector.parts() + [SORRY]
@@ -287,21 +299,22 @@ class Turns:
 
     # ------------------------------------------------------------ in-process wake-ups
 
-    def _listen(self, name: str) -> asyncio.Event:
-        """The event that the next ``_wake(name)`` sets; taken before reading the store."""
-        event = self._events.get(name)
-        if event is None:
-            event = self._events[name] = asyncio.Event()
-        return event
+    def _listen(self, name: str) -> "asyncio.Future[None]":
+        """The future that the next ``_wake(name)`` completes; taken before reading the store."""
+        future = self._events.get(name)
+        if future is None or future.done():
+            future = self._events[name] = asyncio.get_running_loop().create_future()
+        return future
 
     def _wake(self, name: str) -> None:
-        event = self._events.pop(name, None)
-        if event is not None:
-            event.set()
+        future = self._events.pop(name, None)
+        if future is not None and not future.done():
+            future.set_result(None)
 
-    async def _wait(self, name: str, event: asyncio.Event, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(event.wait(), max(timeout, 0.001))
-        except asyncio.TimeoutError:
-            if self._events.get(name) is event:
-                del self._events[name]
+    async def _wait(self, name: str, future: "asyncio.Future[None]", timeout: float) -> None:
+        # asyncio.wait: no task per wait, and a waiter cancelled (its client went away) leaves
+        # the shared future to the others
+        if not future.done():
+            await asyncio.wait((future,), timeout=max(timeout, 0.001))
+        if not future.done() and self._events.get(name) is future:
+            del self._events[name]

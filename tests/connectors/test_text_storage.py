@@ -84,16 +84,19 @@ async def test_turn_composites_behave_alike(store):
         return TurnKeys(member=member, claim=f"claim:{member}", mode=f"mode:{member}", result=f"result:{member}",
                         queue="queue:u", pushing="pushing:u", done_ttl=60)
 
-    won, head, taken = await store.begin("claim:a", "me", 5, "queue:u", "a", 60, ("quota:u", "5", 60), "choices:u")
-    assert (won, head, taken) == (True, "a", None)
-    assert (await store.begin("claim:a", "other", 5, "queue:u", "a", 60))[0] is False
     await store.push("pending:u", ['"旧1"'], 60, 20)
+    await store.set("choices:u", '["/ask_guide"]', 60)
+    begun = await store.begin(keys("a"), "me", 5, 60, ("quota:u", "5", 60), "choices:u", "pending:u")
+    assert (begun.won, begun.first, begun.taken, begun.clear) == (True, True, '["/ask_guide"]', False)
+    assert await store.get("quota:u") == "5" and await store.get("choices:u") is None
+    assert not (await store.begin(keys("a"), "other", 5, 60)).won
     texts, settled = await store.finish(keys("a"), ["新1", "新2"], 60, "pending:u", True, 5)
     assert texts == ["旧1", "新1", "新2"]
     assert (settled.mode, settled.left, settled.busy) == ("passive", True, False)  # takes the output
     assert await store.get("pushing:u") == "a" and await store.head("queue:u") is None
     # a later turn of the user must not answer while "a" pushes
-    await store.begin("claim:b", "me", 5, "queue:u", "b", 60)
+    begun = await store.begin(keys("b"), "me", 5, 60)
+    assert begun.won and begun.first and not begun.clear  # "a" still pushes
     texts, settled = await store.finish(keys("b"), ["答"], 60, None, True, 5)
     assert settled.busy and not settled.left and settled.mode is None
     assert await store.decide(keys("b"), 60) == (None, None)

@@ -186,8 +186,8 @@ async def test_a_turn_of_a_dead_process_is_taken_over_and_skipped(start_server, 
     xml = peer.text(openid, "接手")
     key = xml.split("<MsgId>")[1].split("</MsgId>")[0]
     # another process claimed this message and a second one of the same user, then died
-    await storage.begin(f"claim:{key}", "dead-process", 0.3, f"queue:{openid}", key, 60)
-    await storage.begin("claim:999", "dead-process", 0.3, f"queue:{openid}", "999", 60)
+    for dead in (key, "999"):
+        await storage.begin(harness.channel.turns._keys(dead, openid), "dead-process", 0.3, 60)
     await asyncio.sleep(0.5)  # their leases run out
     assert (await peer.push(xml)).reply == "你说：接手"  # WeChat's retry takes the turn over
     assert (await peer.push(peer.text(openid, "然后"))).reply == "你说：然后"  # the dead "999" is skipped
