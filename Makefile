@@ -33,3 +33,6 @@ validate: setup
 
 bench: setup
 	$(BIN)/python benchmarks/guide_search.py
+	$(BIN)/python benchmarks/nlu_eval.py
+	$(BIN)/python benchmarks/turn_latency.py
+	$(BIN)/python benchmarks/wechat_load.py

@@ -22,6 +22,7 @@ from actions.values import choice, numbered, person_name, phone_number
 
 logger = logging.getLogger(__name__)
 FORM_SLOTS = ["appt_item", "appt_hall", "appt_date", "appt_hour", "appt_name", "appt_phone", "appt_confirmed"]
+HELPER_SLOTS = ("choice_kind", "choice_options", "appt_when")  # set by extraction, not asked by the form
 HALL_WORDS = {"市民中心": "SMZX", "市里": "SMZX", "东城": "DCQ", "出入境": "CRJ", "车管所": "CGS", "公积金": "GJJ"}
 
 
@@ -51,7 +52,9 @@ class ValidateAppointmentForm(FormValidationAction):
             if index is not None:
                 return {"appt_item": options[index], **_cleared_choice()}
         named = entity(tracker, "service_item")
-        if named or tracker.get_slot("requested_slot") == "appt_item":
+        # The opening message may name the item even when NLU missed the entity (我想预约明天去办护照).
+        opening = tracker.get_slot("appt_item") is None and intent_of(tracker) == "book_appointment"
+        if named or opening or tracker.get_slot("requested_slot") == "appt_item":
             return await self._search_item(dispatcher, tracker, text_of(tracker))
         if tracker.get_slot("appt_item") is None and tracker.get_slot("item_code"):
             return {"appt_item": tracker.get_slot("item_code")}
@@ -197,11 +200,15 @@ class ValidateAppointmentForm(FormValidationAction):
         return {"appt_phone": value}
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        before = {name: tracker.slots.get(name) for name in HELPER_SLOTS}
         try:
-            return await super().run(dispatcher, tracker, domain)
+            events = await super().run(dispatcher, tracker, domain)
         except PortalError:
             sorry_portal_down(dispatcher)
             return [SlotSet("requested_slot", None), *slots_reset(FORM_SLOTS)]
+        # rasa-sdk returns only the form's own slots: keep what extraction set besides them.
+        return events + [SlotSet(name, tracker.slots.get(name)) for name in HELPER_SLOTS
+                         if tracker.slots.get(name) != before[name]]
 
 
 def _cleared_choice() -> Dict[Text, Any]:

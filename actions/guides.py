@@ -142,6 +142,9 @@ class ActionAnswerGuide(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         text = text_of(tracker)
         context = tracker.get_slot("item_code")
+        if text.startswith("/") and not context:  # a menu click (/ask_guide) names no item yet
+            dispatcher.utter_message(response="utter_ask_which_item")
+            return []
         try:
             if context and not entity(tracker, "service_item"):
                 return await answer_item(dispatcher, context, asked_aspects(text))

@@ -22,6 +22,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     if argv and argv[0] in DELEGATED:
         import importlib
 
+        from govbot.up import load_dotenv
+
+        load_dotenv()
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         sys.exit(importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:]) or 0)
     args = _parser().parse_args(argv)

@@ -16,8 +16,10 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     portal_port: int = 8080
+    wechat_fake_port: int = 8011
     portal_url: Optional[str] = None  # None: start and use the bundled reference portal
     redis_url: Optional[str] = None
+    wechat_configured: bool = False  # False: demo credentials against the local fake WeChat API
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -25,8 +27,10 @@ class Settings:
             rasa_port=_port(env, "RASA_PORT", cls.rasa_port),
             action_port=_port(env, "ACTION_PORT", cls.action_port),
             portal_port=_port(env, "PORTAL_PORT", cls.portal_port),
+            wechat_fake_port=_port(env, "WECHAT_FAKE_PORT", cls.wechat_fake_port),
             portal_url=env.get("PORTAL_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
+            wechat_configured=bool(env.get("WECHAT_APP_ID")),
         )
 
     @property

@@ -14,7 +14,10 @@ from honcho.environ import parse as parse_env
 from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
+from connectors.wechat.fake_api import demo_environment
 from govbot.settings import MODELS_DIR, ROOT, RUN_DIR, Settings
+
+CHANNELS = {"rest": None, "connectors.wechat.channel.WeChatInput": None}
 
 
 def up(settings: Settings) -> int:
@@ -43,16 +46,20 @@ def _processes(settings: Settings) -> Dict[str, str]:
     processes = parse_procfile((ROOT / "Procfile").read_text()).processes
     if settings.portal_url:  # a real portal: do not start the reference one
         processes.pop("portal")
+    if settings.wechat_configured:  # a real official account: no fake WeChat API
+        processes.pop("wechat-api")
     return processes
 
 
 def _check_ports(settings: Settings, processes: Dict[str, str]) -> None:
-    wanted = {"rasa": settings.rasa_port, "actions": settings.action_port, "portal": settings.portal_port}
+    wanted = {"rasa": settings.rasa_port, "actions": settings.action_port, "portal": settings.portal_port,
+              "wechat-api": settings.wechat_fake_port}
     busy = [f"{name} port {port}" for name, port in wanted.items() if name in processes and not _port_free(port)]
     if busy:
         raise SystemExit(
             f"Port already in use: {', '.join(busy)}. Stop the program holding it "
-            "(e.g. an earlier 'govbot up') or choose another with RASA_PORT / ACTION_PORT / PORTAL_PORT.")
+            "(e.g. an earlier 'govbot up') or choose another with RASA_PORT / ACTION_PORT / PORTAL_PORT / "
+            "WECHAT_FAKE_PORT.")
 
 
 def _port_free(port: int) -> bool:
@@ -73,15 +80,18 @@ def _environment(settings: Settings) -> Dict[str, str]:
         "RASA_PORT": str(settings.rasa_port), "ACTION_PORT": str(settings.action_port),
         "PORTAL_PORT": str(settings.portal_port), "PORTAL_URL": settings.effective_portal_url,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        "PYTHONUNBUFFERED": "1",
+        "WECHAT_FAKE_PORT": str(settings.wechat_fake_port), "PYTHONUNBUFFERED": "1",
     })
+    env.update(demo_environment(env, settings.wechat_fake_port))
+    # Status changes reach citizens as template messages through the channel's receiver.
+    env.setdefault("PORTAL_WEBHOOK_URL", f"http://127.0.0.1:{settings.rasa_port}/webhooks/wechat/portal")
     return env
 
 
 def _write_rasa_config(settings: Settings) -> None:
     RUN_DIR.mkdir(exist_ok=True)
     (RUN_DIR / "endpoints.yml").write_text(yaml.safe_dump(rasa_endpoints(settings), sort_keys=False))
-    (RUN_DIR / "credentials.yml").write_text(yaml.safe_dump({"rest": None}, sort_keys=False))
+    (RUN_DIR / "credentials.yml").write_text(yaml.safe_dump(CHANNELS, sort_keys=False))
 
 
 def rasa_endpoints(settings: Settings) -> Dict[str, object]:

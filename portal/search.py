@@ -27,6 +27,9 @@ NAME_WEIGHT, ALIAS_WEIGHT, KEYWORD_WEIGHT = 3, 2, 1
 MAX_QUERY_CHARS = 200
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _NOISE = re.compile(r"[^\w\u4e00-\u9fff]+")
+# Booking and time words say *when* or *how*, never *which* service ("离婚预约" is 离婚): they
+# are cut out before any feature is made, so "我想预约明天上午去办护照" ranks on 护照 alone.
+_GENERIC = re.compile("预约|预定|预订|挂号|取号|排号|大前天|前天|昨天|今天|明天|大后天|后天|上午|下午|中午|晚上|早上")
 # Words that carry no information about *which* service is meant.
 _STOPWORDS = frozenset(
     "我 你 他 她 的 了 吗 呢 啊 吧 呀 嘛 么 在 是 要 想 能 可以 需要 怎么 怎么办 怎样 如何 什么 啥 咋 哪 哪里 哪儿"
@@ -60,7 +63,7 @@ class Segmenter:
                 self._jieba.add_word(word, freq=20000)
 
     def features(self, text: str) -> List[str]:
-        text = normalise(text)
+        text = _GENERIC.sub("", normalise(text))
         words = [w for w in self._jieba.lcut_for_search(text) if len(w) >= 2 and w not in _STOPWORDS]
         features = [f"w:{w}" for w in words]
         for run in _CJK_RUN.findall(text):

@@ -46,3 +46,13 @@ def test_redis_stores_only_when_redis_url_is_set():
 
 def test_a_real_portal_url_skips_the_bundled_portal():
     assert "portal" not in _processes(Settings(portal_url="https://portal.example.gov.cn"))
+
+
+def test_without_an_official_account_up_runs_the_fake_wechat_api_with_demo_credentials():
+    from govbot.up import _environment
+
+    demo = Settings(wechat_fake_port=8111)
+    assert "wechat-api" in _processes(demo)
+    env = _environment(demo)
+    assert env["WECHAT_API_BASE_URL"] == "http://127.0.0.1:8111/" and env["WECHAT_APP_ID"]
+    assert "wechat-api" not in _processes(Settings(wechat_configured=True))

@@ -89,3 +89,8 @@ async def test_date_question_lists_free_days(client):
     events = await AskApptDate().run(dispatcher, make_tracker("", slots={"appt_item": "GA-0003",
                                                                           "appt_hall": "SMZX"}), DOMAIN)
     assert "1. " in texts(dispatcher) and slot_events(events)["choice_kind"] == "appt_date"
+
+
+async def test_opening_message_names_the_item_even_when_nlu_missed_it(client):
+    slots, reply = await validate("我想预约明天上午去办护照", intent="book_appointment")
+    assert slots.get("choice_options") == ["CRJ-0001", "CRJ-0002"] or (slots.get("appt_item") or "").startswith("CRJ"), (slots, reply)

@@ -63,3 +63,9 @@ async def test_portal_down_gets_an_apology_and_a_human():
     use_portal(PortalClient("http://127.0.0.1:9", timeout=0.5))
     reply, _ = await run_guide(make_tracker("身份证丢了", "ask_guide", entities=[ITEM]))
     assert "抱歉" in reply and "转人工" in reply
+
+
+async def test_menu_click_asks_which_item(client):
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerGuide().run(dispatcher, make_tracker("/ask_guide", "ask_guide"), DOMAIN)
+    assert dispatcher.messages[0]["response"] == "utter_ask_which_item"
