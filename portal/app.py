@@ -1,6 +1,7 @@
 """Portal app factory: resources opened in ``cleanup_ctx``, JSON errors, bearer-key auth."""
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -46,13 +47,30 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     catalog = await read_catalog(engine)
     app[CATALOG] = catalog
     app[INDEX] = GuideIndex(list(catalog.guides.values()))
-    app[APPOINTMENTS] = Appointments(engine, catalog, settings.now)
+    app[APPOINTMENTS] = Appointments(engine, catalog, notifier, settings.now)
     app[APPLICATIONS] = Applications(engine, catalog, notifier, settings.now)
     app[FEEDBACK] = Feedback(engine, settings.now)
     logger.info("portal ready: %d items, %d halls", len(catalog.guides), len(catalog.halls))
+    reminders = asyncio.create_task(_remind_forever(app[APPOINTMENTS], settings.reminder_interval)) \
+        if settings.webhook_url else None
     yield
+    if reminders is not None:
+        reminders.cancel()
+        await asyncio.gather(reminders, return_exceptions=True)
     await notifier.close()
     await engine.dispose()
+
+
+async def _remind_forever(appointments: Appointments, interval: float) -> None:
+    """Day-before reminders, checked every ``interval`` seconds; a failed round is logged and retried."""
+    while True:
+        try:
+            sent = await appointments.send_reminders()
+            if sent:
+                logger.info("posted %d booking reminders", sent)
+        except Exception:  # noqa: BLE001 - a database hiccup must not end the reminder loop
+            logger.exception("booking reminder round failed")
+        await asyncio.sleep(interval)
 
 
 @web.middleware

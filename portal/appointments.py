@@ -22,6 +22,7 @@ from portal.catalog import Catalog
 from portal.errors import PortalError
 from portal.schemas import BookingRequest, CancelRequest
 from portal.settings import CHINA_TZ
+from portal.webhook import Notifier
 from portal.workdays import bookable_days
 
 CANCEL_DEADLINE = timedelta(hours=2)
@@ -53,9 +54,10 @@ class Slot:
 
 
 class Appointments:
-    def __init__(self, engine: AsyncEngine, catalog: Catalog, now: Callable[[], datetime]):
+    def __init__(self, engine: AsyncEngine, catalog: Catalog, notifier: Notifier, now: Callable[[], datetime]):
         self._engine = engine
         self._catalog = catalog
+        self._notifier = notifier
         self._now = now
 
     # --- reading ---------------------------------------------------------------
@@ -119,7 +121,7 @@ class Appointments:
         slot = self._check_slot(request)
         for _attempt in range(3):  # a new random booking number on the rare collision
             try:
-                return await self._insert(request, slot, idempotency_key, request_hash), False
+                booking = await self._insert(request, slot, idempotency_key, request_hash)
             except _SlotFull:
                 raise PortalError(409, "slot_full", "该时段已约满",
                                   {"alternatives": await self._nearest_free(request)}) from None
@@ -127,6 +129,9 @@ class Appointments:
                 conflict = await self._explain_conflict(request, idempotency_key, request_hash)
                 if conflict is not None:
                     return conflict, True
+                continue
+            self._notify("appointment.booked", request.openid, booking)
+            return booking, False
         raise PortalError(503, "busy", "系统繁忙，请稍后再试")
 
     def _check_slot(self, request: BookingRequest) -> Slot:
@@ -148,7 +153,7 @@ class Appointments:
             "day": request.date.isoformat(), "hour": request.hour, "name": request.name,
             "phone": request.phone, "openid": request.openid, "status": "booked",
             "idempotency_key": key, "request_hash": request_hash,
-            "created_at": self._now().isoformat(timespec="seconds"), "cancelled_at": None,
+            "created_at": self._now().isoformat(timespec="seconds"), "cancelled_at": None, "reminded_at": None,
         }
         async with self._engine.begin() as conn:
             await self._claim_seat(conn, request, slot.capacity)
@@ -193,6 +198,29 @@ class Appointments:
             raise PortalError(409, "already_booked", "您当天已预约过该事项，每人每天每个事项只能预约一次",
                               {"booking": self._render(existing)})
         return None
+
+    async def send_reminders(self) -> int:
+        """Posts ``appointment.reminder`` once for every booking of the next day (the day before)."""
+        b = tables.bookings
+        tomorrow = (self._now().date() + timedelta(days=1)).isoformat()
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(sa.select(b).where(
+                b.c.day == tomorrow, b.c.status == "booked", b.c.openid.isnot(None),
+                b.c.reminded_at.is_(None)))).mappings().all()
+        sent = 0
+        for row in rows:
+            async with self._engine.begin() as conn:
+                marked = await conn.execute(b.update().where(b.c.booking_no == row["booking_no"],
+                                                             b.c.reminded_at.is_(None))
+                                            .values(reminded_at=self._now().isoformat(timespec="seconds")))
+            if marked.rowcount:  # another portal process may have taken it
+                self._notify("appointment.reminder", row["openid"], self._render(dict(row)))
+                sent += 1
+        return sent
+
+    def _notify(self, event: str, openid: Optional[str], booking: Dict[str, Any]) -> None:
+        if openid:
+            self._notifier.send({"event": event, "openid": openid, **booking})
 
     # --- cancelling ------------------------------------------------------------------
 

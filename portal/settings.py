@@ -22,6 +22,7 @@ class PortalSettings:
     api_key: Optional[str] = None
     webhook_url: Optional[str] = None
     webhook_secret: Optional[str] = None
+    reminder_interval: float = 600.0  # seconds between checks for tomorrow's bookings
     now: Callable[[], datetime] = field(default=china_now, compare=False)
 
     @classmethod
@@ -31,4 +32,5 @@ class PortalSettings:
             api_key=env.get("PORTAL_API_KEY") or None,
             webhook_url=env.get("PORTAL_WEBHOOK_URL") or None,
             webhook_secret=env.get("PORTAL_WEBHOOK_SECRET") or None,
+            reminder_interval=float(env.get("PORTAL_REMINDER_INTERVAL") or 600),
         )

@@ -55,6 +55,7 @@ bookings = sa.Table(
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("cancelled_at", sa.String(32)),
+    sa.Column("reminded_at", sa.String(32)),  # when the day-before reminder was posted
 )
 
 applications = sa.Table(

@@ -144,3 +144,27 @@ async def test_guide_detail_lists_halls_and_bookability(portal):
     assert detail["bookable"] is True and detail["halls"][0]["hours_note"]
 
 
+
+
+async def test_booking_and_day_before_reminder_are_posted_to_the_webhook_once(make_portal, aiohttp_server, clock):
+    from aiohttp import web
+
+    received: asyncio.Queue = asyncio.Queue()
+
+    async def receive(request: web.Request) -> web.Response:
+        await received.put(await request.json())
+        return web.Response(text="ok")
+
+    hook = web.Application()
+    hook.router.add_post("/hook", receive)
+    server = await aiohttp_server(hook)
+    portal = await make_portal(webhook_url=str(server.make_url("/hook")), reminder_interval=0.05)
+    await book(portal, booking(day="2026-11-27"))
+    booked = await asyncio.wait_for(received.get(), timeout=10)
+    assert booked["event"] == "appointment.booked" and booked["openid"] == "o_test_openid"
+    assert booked["item_name"] == "居民身份证补领" and booked["phone"] == "138****1111"
+    clock.now = datetime(2026, 11, 26, 9, 0, tzinfo=CHINA_TZ)  # the day before
+    reminder = await asyncio.wait_for(received.get(), timeout=10)
+    assert reminder["event"] == "appointment.reminder" and reminder["booking_no"] == booked["booking_no"]
+    await asyncio.sleep(0.3)  # several more rounds: no second reminder
+    assert received.empty()
