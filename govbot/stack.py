@@ -1,5 +1,6 @@
-"""Starts portal, action server and Rasa server as real processes on loopback, for the
-end-to-end tests and the benchmarks (``govbot up`` is the same set under honcho)."""
+"""Starts portal, action server, Rasa server (``rest`` and ``wechat`` channels) and the fake
+WeChat API as real processes on loopback, for the end-to-end tests and the benchmarks
+(``govbot up`` is the same set under honcho)."""
 from __future__ import annotations
 
 import contextlib
@@ -16,8 +17,9 @@ from typing import Dict, Iterator, List, Optional
 
 import yaml
 
+from connectors.wechat.fake_api import demo_environment
 from govbot.settings import MODELS_DIR, ROOT, Settings
-from govbot.up import rasa_endpoints
+from govbot.up import CHANNELS, rasa_endpoints
 
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 180
@@ -28,6 +30,11 @@ class Stack:
     portal_url: str
     rasa_url: str
     action_url: str
+    wechat_api_url: str
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.rasa_url}/webhooks/wechat/webhook"
 
 
 def free_port() -> int:
@@ -39,19 +46,24 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optional[str] = None,
                   log_dir: Optional[Path] = None) -> Iterator[Stack]:
-    """Yields once all three answer; stops them all on exit, whatever happened."""
+    """Yields once all four answer; stops them all on exit, whatever happened."""
     if not model.exists():
         raise FileNotFoundError(f"{model} is missing: run 'make train' first")
-    settings = Settings(rasa_port=free_port(), action_port=free_port(), portal_port=free_port(), redis_url=redis_url)
+    settings = Settings(rasa_port=free_port(), action_port=free_port(), portal_port=free_port(),
+                        wechat_fake_port=free_port(), redis_url=redis_url)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         logs = log_dir or work
         (work / "endpoints.yml").write_text(yaml.safe_dump(rasa_endpoints(settings)))
-        (work / "credentials.yml").write_text(yaml.safe_dump({"rest": None}))
-        env = {**os.environ, "PORTAL_URL": settings.effective_portal_url,
-               "DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}", "PYTHONUNBUFFERED": "1"}
+        (work / "credentials.yml").write_text(yaml.safe_dump(CHANNELS))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_")}
+        env.update({"PORTAL_URL": settings.effective_portal_url, "DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}",
+                    "PYTHONUNBUFFERED": "1",
+                    "PORTAL_WEBHOOK_URL": f"http://127.0.0.1:{settings.rasa_port}/webhooks/wechat/portal",
+                    **demo_environment({}, settings.wechat_fake_port)})
         commands: Dict[str, List[str]] = {
             "portal": [str(BIN / "govbot"), "portal", "--port", str(settings.portal_port)],
+            "wechat-api": [str(BIN / "govbot"), "fake-wechat", "--port", str(settings.wechat_fake_port)],
             "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(settings.action_port),
                         "--actions", "actions"],
             "rasa": [str(BIN / "rasa"), "run", "--enable-api", "--port", str(settings.rasa_port),
@@ -62,9 +74,9 @@ def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optiona
                                       stderr=subprocess.STDOUT) for name, command in commands.items()]
         try:
             stack = Stack(settings.effective_portal_url, f"http://127.0.0.1:{settings.rasa_port}",
-                          f"http://127.0.0.1:{settings.action_port}")
+                          f"http://127.0.0.1:{settings.action_port}", f"http://127.0.0.1:{settings.wechat_fake_port}")
             _wait_until_up([f"{stack.portal_url}/healthz", f"{stack.action_url}/health",
-                            f"{stack.rasa_url}/status"], processes, logs)
+                            f"{stack.wechat_api_url}/_fake/health", f"{stack.rasa_url}/status"], processes, logs)
             yield stack
         finally:
             for process in processes:

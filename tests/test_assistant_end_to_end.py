@@ -1,9 +1,13 @@
-"""The whole assistant through the REST channel: real portal, action server and Rasa server.
+"""The whole assistant, as ``make run`` starts it: real portal, action server, Rasa server and
+fake WeChat API; every conversation is held through the REST channel and through the WeChat
+webhook exactly as WeChat delivers it (signed; plaintext and safe mode).
 
 Slow: trains the model when it is out of date (``govbot train``), then starts the processes.
 """
 from __future__ import annotations
 
+import asyncio
+import secrets
 import socket
 import subprocess
 import sys
@@ -15,6 +19,9 @@ from typing import Iterator, List
 import pytest
 import requests
 
+from connectors.wechat.fake_api import DEMO_AES_KEY, DEMO_APP_ID, DEMO_TOKEN
+from connectors.wechat.simulator import WeChatPeer
+from connectors.wechat.turns import HOLDING
 from govbot.settings import MODELS_DIR, ROOT
 from govbot.stack import Stack, running_stack
 from govbot.train import train
@@ -35,7 +42,7 @@ def stack(model, tmp_path_factory) -> Iterator[Stack]:
         yield running
 
 
-class Citizen:
+class RestCitizen:
     def __init__(self, stack: Stack):
         self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
         self.sender = f"o_{uuid.uuid4().hex[:12]}"
@@ -45,6 +52,45 @@ class Citizen:
         response.raise_for_status()
         replies: List[dict] = response.json()
         return "\n".join(r.get("text", "") for r in replies)
+
+
+class WeChatCitizen:
+    """A WeChat user: pushes through the webhook as WeChat does; the turn's replies are the passive
+    answer plus the customer-service messages the server sent to the fake WeChat API."""
+
+    PUSHES_WITHIN = 1.0  # further messages of a turn follow the passive answer within this
+
+    def __init__(self, stack: Stack, aes: bool):
+        self.stack, self.aes = stack, aes
+        self.openid = "o" + secrets.token_hex(14)[:27]
+        self.seq = 0
+
+    def says(self, text: str) -> str:
+        return asyncio.run(self._says(text))
+
+    async def _says(self, text: str) -> str:
+        peer = WeChatPeer(self.stack.webhook_url, DEMO_TOKEN, DEMO_APP_ID, DEMO_AES_KEY if self.aes else None,
+                          fake_api_url=self.stack.wechat_api_url)
+        try:
+            delivery = await peer.push(peer.text(self.openid, text))
+            assert delivery.status == 200, delivery.body
+            texts = [delivery.reply] if delivery.reply else []
+            while True:  # after "success" (a slow turn) the whole answer comes as pushes
+                messages, self.seq = await peer.customer_messages(
+                    self.openid, self.seq, wait=self.PUSHES_WITHIN if texts else 8.0)
+                if not messages:
+                    return "\n".join(texts)
+                texts += [m["text"] for m in messages]
+        finally:
+            await peer.close()
+
+
+@pytest.fixture(params=["rest", "wechat", "wechat-aes"])
+def new_citizen(request, stack):
+    """Makes citizens who talk through one channel: REST, or WeChat in plaintext or safe mode."""
+    if request.param == "rest":
+        return lambda: RestCitizen(stack)
+    return lambda: WeChatCitizen(stack, aes=request.param == "wechat-aes")
 
 
 def test_rasa_data_is_valid():
@@ -71,8 +117,8 @@ def test_portal_answers_chinese_typed_raw_into_the_url(stack):
     assert response.startswith(b"HTTP/1.1 200") and "居民身份证补领".encode() in response
 
 
-def test_guide_question_and_follow_up(stack):
-    citizen = Citizen(stack)
+def test_guide_question_and_follow_up(new_citizen):
+    citizen = new_citizen()
     answer = citizen.says("身份证丢了要带什么材料")
     assert "居民身份证补领" in answer and "需带材料" in answer
     assert "费用" in citizen.says("那要多少钱")
@@ -87,11 +133,11 @@ def _relative_day(first_free: date) -> str:
     return f"{first_free.month}月{first_free.day}号"
 
 
-def test_book_list_and_cancel(stack):
+def test_book_list_and_cancel(stack, new_citizen):
     slots = requests.get(f"{stack.portal_url}/api/v1/slots", params={"item_code": "GA-0003", "hall_code": "SMZX"},
                          timeout=5).json()["slots"]
     first = date.fromisoformat(next(s["date"] for s in slots if s["available"]))
-    citizen = Citizen(stack)
+    citizen = new_citizen()
     reply = citizen.says(f"我想预约{_relative_day(first)}上午去补办身份证")
     assert "大厅" in reply  # two halls offer it: a numbered choice
     reply = citizen.says("1")
@@ -109,16 +155,23 @@ def test_book_list_and_cancel(stack):
     assert "已为您取消" in citizen.says("确认")
 
 
-def test_status_after_verification_only(stack):
-    citizen = Citizen(stack)
+def test_status_after_verification_only(new_citizen):
+    citizen = new_citizen()
     asked = citizen.says("帮我查一下SQ20261118000123办到哪了")
     assert "后四位" in asked and "审核中" not in asked
     assert "审核中" in citizen.says("5678")
 
 
-def test_complaint_rating_and_human(stack):
-    citizen = Citizen(stack)
+def test_complaint_rating_and_human(new_citizen):
+    citizen = new_citizen()
     citizen.says("我要投诉")
     assert "TS" in citizen.says("东城区大厅窗口工作人员态度很差，让我跑了三趟")
     assert "已记录" in citizen.says("非常满意")
     assert "人工" in citizen.says("转人工")
+
+
+def test_a_citizen_waiting_for_staff_is_told_the_message_arrived_not_left_in_silence(stack):
+    citizen = WeChatCitizen(stack, aes=False)
+    assert "人工" in citizen.says("转人工")
+    assert citizen.says("请问大概要等多久") == HOLDING
+    assert citizen.says("我再补充一句") == ""  # told once; every message waits for the staff

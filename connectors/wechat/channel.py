@@ -75,6 +75,7 @@ class WeChatInput(InputChannel):
         self._turns: Optional[Turns] = None
         self._portal: Optional[PortalEvents] = None
         self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
+        self._app: Any = None  # the Rasa server's Sanic app, whose ``ctx.agent`` runs the turns
         logger.info("WeChat channel ready: %s mode, %s storage, API at %s",
                     "safe" if settings.safe_mode else "plaintext",
                     "Redis" if settings.redis_url or storage else "in-process", settings.api_base_url)
@@ -105,7 +106,7 @@ class WeChatInput(InputChannel):
             if self._on_new_message is None:
                 raise RuntimeError("the channel's blueprint has not been registered")
             self._turns = Turns(self.storage, self.outbox, self.menu, self._on_new_message,
-                                passive_timeout=self.settings.passive_timeout)
+                                passive_timeout=self.settings.passive_timeout, is_paused=self._is_paused)
         return self._turns
 
     @property
@@ -127,6 +128,14 @@ class WeChatInput(InputChannel):
     def get_output_channel(self) -> OutputChannel:
         """Messages outside a user's turn (e.g. ``trigger_intent``) go through the customer-service API."""
         return PushOutput(lambda openid, texts: self.outbox.push(openid, texts))
+
+    async def _is_paused(self, openid: str) -> bool:
+        """Whether the conversation is paused (handed to staff), from Rasa's own tracker store."""
+        store = getattr(getattr(self._app and self._app.ctx, "agent", None), "tracker_store", None)
+        if store is None:
+            return False
+        tracker = await store.retrieve(openid)
+        return tracker is not None and tracker.is_paused()
 
     # ------------------------------------------------------------ HTTP
 
@@ -161,6 +170,10 @@ class WeChatInput(InputChannel):
                 return response.json({"error": "payload_too_large"}, status=413)
             status, answer = await self.portal_events.handle(body, request.headers.get("X-Portal-Signature"))
             return response.json(answer, status=status)
+
+        @webhook.listener("before_server_start")
+        async def remember_app(app: Any, *_: Any) -> None:
+            self._app = app
 
         @webhook.listener("after_server_stop")
         async def stop(*_: Any) -> None:

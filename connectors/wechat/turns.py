@@ -58,17 +58,22 @@ GRACE = 0.5  # after the passive deadline, how long a finished turn waits for a 
 AFTER_PASSIVE = 0.3  # lets the passive answer reach the user before customer-service messages
 TURN_TIMEOUT = 120.0
 SORRY = "抱歉，系统刚才开小差了，请稍后再试一次。如需人工帮助，请回复“转人工”。"
+HOLDING = "您的消息已收到，会一并转给工作人员，请耐心等待回复（工作日9:00-17:00）。紧急事项可拨打12345政务服务热线。"
+HOLD_EVERY = 600.0  # a conversation waiting for staff says HOLDING at most this often
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+IsPaused = Callable[[str], Awaitable[bool]]
 
 
 class Turns:
     def __init__(self, storage: Storage, outbox: Outbox, menu: Menu, on_new_message: OnNewMessage,
-                 passive_timeout: float = 4.0, input_channel: str = "wechat") -> None:
+                 passive_timeout: float = 4.0, input_channel: str = "wechat",
+                 is_paused: Optional[IsPaused] = None) -> None:
         self._storage = storage
         self._outbox = outbox
         self._menu = menu
         self._on_new_message = on_new_message
+        self._is_paused = is_paused
         self._passive_timeout = passive_timeout
         self._input_channel = input_channel
         self._owner = uuid.uuid4().hex
@@ -242,7 +247,14 @@ class Turns:
             return collector.parts() + [SORRY]
         if collector.choices:
             await self._remember_choices(inbound.openid, collector.choices)
-        return collector.parts()
+        return collector.parts() or await self._holding(inbound.openid)
+
+    async def _holding(self, openid: str) -> List[str]:
+        """A conversation handed to staff is paused and the assistant says nothing; rather than
+        silence, the citizen hears that the message reached the staff (at most every HOLD_EVERY)."""
+        if self._is_paused is None or not await self._is_paused(openid):
+            return []
+        return [HOLDING] if await self._storage.set(f"held:{openid}", "1", HOLD_EVERY, nx=True) else []
 
     async def _remember_choices(self, openid: str, payloads: List[str]) -> None:
         await self._storage.set(f"choices:{openid}", json.dumps(payloads, ensure_ascii=False), CHOICES_TTL)

@@ -7,9 +7,14 @@ import time
 import aiohttp
 
 import pytest
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ConversationPaused
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from connectors.wechat.devserver import EchoAgent
 from connectors.wechat.text import byte_length
+from connectors.wechat.turns import HOLDING
 from tests.connectors.conftest import REDIS_URL, new_openid
 
 
@@ -204,3 +209,34 @@ async def test_token_expiring_mid_conversation_is_refreshed_transparently(start_
     assert await _customer_texts(peer, openid, 2) == ["第2条", "第2条"]
     sends = [c["errcode"] for c in fake.fake.state.calls if c["path"] == "/cgi-bin/message/custom/send"]
     assert sends == [0, 42001, 0]
+
+
+class HandedToStaff(EchoAgent):
+    """Behaves like Rasa's agent for conversations handed to staff: their tracker (in Rasa's own
+    in-memory tracker store) is paused, and the assistant says nothing to them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tracker_store = InMemoryTrackerStore(Domain.empty())
+
+    async def hand_over(self, sender: str) -> None:
+        tracker = DialogueStateTracker(sender, [])
+        tracker.update(ConversationPaused())
+        await self.tracker_store.save(tracker)
+
+    async def handle_message(self, message) -> None:
+        tracker = await self.tracker_store.retrieve(message.sender_id)
+        if tracker is None or not tracker.is_paused():
+            await super().handle_message(message)
+
+
+async def test_a_conversation_waiting_for_staff_hears_once_that_its_messages_arrived(start_server, backend):
+    agent = HandedToStaff()
+    harness = await start_server(agent=agent, **backend)
+    peer, waiting, other = harness.peer, new_openid(), new_openid()
+    await agent.hand_over(waiting)
+    first = await peer.push(peer.text(waiting, "请问人工什么时候回复"))
+    assert first.reply == HOLDING
+    second = await peer.push(peer.text(waiting, "还有一个问题"))
+    assert second.status == 200 and second.reply is None  # told once; the staff see every message
+    assert (await peer.push(peer.text(other, "你好"))).reply == "你说：你好"
