@@ -18,11 +18,13 @@ from actions.common import (
 from actions.dates import When, parse_when
 from actions.guides import find_item
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
-from actions.values import choice, numbered, person_name, phone_number
+from actions.values import choice, mask, numbered, person_name, phone_number
 
 logger = logging.getLogger(__name__)
 FORM_SLOTS = ["appt_item", "appt_hall", "appt_date", "appt_hour", "appt_name", "appt_phone", "appt_confirmed"]
 HELPER_SLOTS = ("choice_kind", "choice_options", "appt_when")  # set by extraction, not asked by the form
+NOT_A_NAME = ("deny", "goodbye", "cancel_appointment", "human_handoff")
+CONTACT_DECLINED = "appt_contact_declined"  # choice_kind after 不是 to the offered contact
 HALL_WORDS = {"市民中心": "SMZX", "市里": "SMZX", "东城": "DCQ", "出入境": "CRJ", "车管所": "CGS", "公积金": "GJJ"}
 
 
@@ -121,8 +123,20 @@ class ValidateAppointmentForm(FormValidationAction):
                                 domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "appt_name":
             return {}
+        kind, options = pending_choice(tracker)
+        offered = kind == "appt_contact" and options
+        intent = intent_of(tracker)
+        if offered and (intent == "affirm" or choice(text_of(tracker), 1) == 0):
+            name, phone = options[0]  # the contact of the last booking, taken as it is
+            return {"appt_name": name, "appt_phone": phone, **_cleared_choice()}
+        if offered and intent == "deny":  # 不是 / 换个人: ask for the name plainly
+            return {"choice_kind": CONTACT_DECLINED, "choice_options": None}
+        if intent in NOT_A_NAME:  # 算了 is a wish to stop, not a name
+            return {}
         name = person_name(text_of(tracker).split()[0] if text_of(tracker).split() else "")
-        return {"appt_name": name} if name else {}
+        if not name:
+            return {}
+        return {"appt_name": name, **(_cleared_choice() if kind in ("appt_contact", CONTACT_DECLINED) else {})}
 
     async def extract_appt_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> Dict[Text, Any]:
@@ -265,6 +279,28 @@ class AskApptHour(Action):
                              [float(s["hour"]) for s in slots])
 
 
+class AskApptName(Action):
+    """Asks who comes; a citizen who booked before is offered that booking's name and phone
+    instead of typing them again."""
+
+    def name(self) -> Text:
+        return "action_ask_appt_name"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        contact = None
+        if pending_choice(tracker)[0] != CONTACT_DECLINED:
+            try:
+                contact = await portal().last_contact(tracker.sender_id)
+            except PortalError:
+                pass  # the question can always be asked plainly
+        if contact is None:
+            dispatcher.utter_message(response="utter_ask_appt_name")
+            return []
+        return offer_choices(dispatcher, "预约人还用上次登记的吗？", [f"{contact['name']}，手机{mask(contact['phone'])}"],
+                             "appt_contact", [[contact["name"], contact["phone"]]],
+                             "回复“1”或“是”沿用，也可以直接告诉我新的预约人姓名。")
+
+
 class AskApptConfirmed(Action):
     def name(self) -> Text:
         return "action_ask_appt_confirmed"
@@ -277,7 +313,7 @@ class AskApptConfirmed(Action):
         say(dispatcher, "请核对预约信息：\n"
             f"事项：{guide['name']}\n地点：{hall['name']} {hall['window']}\n"
             f"时间：{day_label(tracker.get_slot('appt_date'))} {hour:02d}:00-{hour + 1:02d}:00\n"
-            f"姓名：{tracker.get_slot('appt_name')}\n手机：{phone[:3]}****{phone[-4:]}\n"
+            f"姓名：{tracker.get_slot('appt_name')}\n手机：{mask(phone)}\n"
             "确认请回复“确认”，不约了回复“取消”，也可以直接说要改的内容（如“换到后天上午”）。")
         return []
 

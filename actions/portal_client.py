@@ -70,6 +70,15 @@ class PortalClient:
     async def bookings(self, openid: str) -> list:
         return (await self._call("GET", "/api/v1/appointments", params={"openid": openid}))["bookings"]
 
+    async def last_contact(self, openid: str) -> Optional[Dict[str, str]]:
+        """Name and phone of the citizen's latest booking; None when there is none."""
+        try:
+            return await self._call("GET", "/api/v1/appointments/contact", params={"openid": openid})
+        except PortalRejected as error:
+            if error.status == 404:
+                return None
+            raise
+
     async def cancel_booking(self, booking_no: str, openid: str) -> Dict[str, Any]:
         return await self._call("POST", f"/api/v1/appointments/{booking_no}/cancel", json={"openid": openid})
 

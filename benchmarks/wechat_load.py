@@ -15,7 +15,7 @@ concurrent users on 2 cores. Only 127.0.0.1 is contacted; every loop is bounded 
 ``--rounds`` and ``--max-seconds``.
 
     .venv/bin/python benchmarks/wechat_load.py [--users 50] [--rounds 2] [--typing 1 3] [--aes]
-        [--redis URL] [--model models/govbot.tar.gz [--endpoints FILE] | --think 0.1]
+        [--redis URL] [--model models/govbot.tar.gz [--endpoints FILE] | --think 0.1 --busy 0]
 """
 from __future__ import annotations
 
@@ -46,10 +46,12 @@ from connectors.wechat.simulator import WeChatPeer  # noqa: E402
 LATE = 5.0
 EARLY_SUCCESS = 3.5  # the server answers "success" at its 4 s deadline when a turn is slow
 NO_REPLY_AFTER = 10.0  # after a "success", wait this long for the customer-service reply
-# Multi-turn flows of the assistant's conversations (guides, booking, status, handoff).
+# Multi-turn flows of the assistant's conversations (guides, booking, status, handoff). Each
+# booking gets its own phone and a slot of its own turn (see ``plan_for``), so that every
+# channel's bookings meet the same portal state instead of the slots the other one filled.
 FLOWS: List[List[str]] = [
     ["你好", "补办身份证需要带什么材料", "要多少钱", "谢谢"],
-    ["我想预约明天上午去办护照", "市民服务中心", "上午十点", "张三", "13812345678", "确认"],
+    ["我想预约{day}去办护照", "市民服务中心", "{hour}", "张三", "{phone}", "确认"],
     ["我的营业执照申请办到哪一步了", "SQ20261118000123", "5678", "好的谢谢"],
     ["社保卡丢了怎么办", "在哪里办", "转人工"],
     ["在吗", "公积金怎么提取", "需要本人去吗", "再见"],
@@ -64,6 +66,7 @@ class Result:
     empty: int = 0  # turns where the assistant said nothing (timed, but noted)
     wall: float = 0.0
     server_cpu: float = 0.0
+    client_cpu: float = 0.0  # this load generator's own CPU (it shares the cores with the server)
 
     def summary(self) -> Dict[str, float]:
         ordered = sorted(self.latencies) or [float("nan")]
@@ -75,7 +78,8 @@ class Result:
                 "mean_ms": statistics.fmean(ordered) * 1000, "max_ms": ordered[-1] * 1000,
                 "messages_per_s": len(self.latencies) / self.wall if self.wall else 0.0,
                 "later_than_5s": self.late, "lost": self.lost, "empty": self.empty,
-                "server_cpu_ms_per_message": self.server_cpu * 1000 / max(1, len(self.latencies))}
+                "server_cpu_ms_per_message": self.server_cpu * 1000 / max(1, len(self.latencies)),
+                "client_cpu_ms_per_message": self.client_cpu * 1000 / max(1, len(self.latencies))}
 
 
 def free_port() -> int:
@@ -138,17 +142,38 @@ async def wechat_user(peer: WeChatPeer, fake: FakeWeChat, openid: str, flow: Lis
         result.late += elapsed > LATE
 
 
-def plan_for(users: int, rounds: int, typing: Tuple[float, float]) -> List[List[List[Step]]]:
-    """The same flows and pauses for both channels: user i plays plan[round][i]."""
+DAYS = ["明天", "后天"]
+HOURS = ["上午九点", "上午十点", "上午十一点", "下午两点", "下午三点", "下午四点"]
+CHANNEL_DIGIT = {"rest": "8", "wechat": "9"}  # the third digit of the phones each channel books with
+
+
+def plan_for(users: int, rounds: int, typing: Tuple[float, float], first_round: int = 0) -> List[List[List[Step]]]:
+    """The same flows and pauses for both channels: user i plays plan[round][i]. The k-th booking
+    takes slot k of the 12 in turn (a slot holds 6 bookings) and phone 13{channel}RRUUUUUU."""
     rng = random.Random(42)
-    return [[[(text, rng.uniform(*typing)) for text in rng.choice(FLOWS)] for _ in range(users)]
-            for _ in range(rounds)]
+    bookings = 0
+    plan = []
+    for r in range(first_round, first_round + rounds):
+        flows = []
+        for i in range(users):
+            flow = rng.choice(FLOWS)
+            slot = bookings % (len(DAYS) * len(HOURS))
+            bookings += "{day}" in flow[0]
+            values = {"day": DAYS[slot // len(HOURS)], "hour": HOURS[slot % len(HOURS)],
+                      "phone": f"13{{channel}}{r % 100:02d}{i:06d}"}
+            flows.append([(text.format(**values), rng.uniform(*typing)) for text in flow])
+        plan.append(flows)
+    return plan
+
+
+def for_channel(flow: List[Step], channel: str) -> List[Step]:
+    return [(text.replace("{channel}", CHANNEL_DIGIT[channel]), pause) for text, pause in flow]
 
 
 async def run_round(name: str, flows: List[List[Step]], play, result: Result, max_seconds: float,
                     cpu: "ServerCpu") -> None:
     """One flow per user, all users at once; adds to ``result`` (and the server's CPU time)."""
-    started, cpu_before = time.monotonic(), cpu.seconds()
+    started, cpu_before, own_before = time.monotonic(), cpu.seconds(), time.process_time()
     try:
         await asyncio.wait_for(asyncio.gather(*(play(i, flow, result) for i, flow in enumerate(flows))),
                                max_seconds)
@@ -156,6 +181,7 @@ async def run_round(name: str, flows: List[List[Step]], play, result: Result, ma
         sys.stderr.write(f"{name}: round stopped after {max_seconds:.0f}s (--max-seconds)\n")
     result.wall += time.monotonic() - started
     result.server_cpu += cpu.seconds() - cpu_before
+    result.client_cpu += time.process_time() - own_before
 
 
 class ServerCpu:
@@ -208,7 +234,7 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
             endpoints = args.endpoints or await start_stack(helpers, args)
             command += ["--model", args.model, "--endpoints", endpoints]
         else:
-            command += ["--think", str(args.think)]
+            command += ["--think", str(args.think), "--busy", str(args.busy)]
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                   stderr=None if args.verbose else subprocess.DEVNULL)
         helpers.append(server)
@@ -222,14 +248,16 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                 run_id = uuid.uuid4().hex[:6]
 
                 async def play_rest(i: int, flow: List[Step], result: Result) -> None:
-                    await rest_user(session, base + "/webhooks/rest/webhook", f"rest-{run_id}-{i}", flow, result)
+                    await rest_user(session, base + "/webhooks/rest/webhook", f"rest-{run_id}-{i}",
+                                    for_channel(flow, "rest"), result)
 
                 async def play_wechat(i: int, flow: List[Step], result: Result) -> None:
-                    await wechat_user(peer, fake.fake, f"o{run_id}{i:06d}benchmarkuser00000"[:28], flow, result)
+                    await wechat_user(peer, fake.fake, f"o{run_id}{i:06d}benchmarkuser00000"[:28],
+                                      for_channel(flow, "wechat"), result)
 
 
                 cpu = ServerCpu(server.pid)
-                warm = plan_for(min(args.users, 5), 1, (0.0, 0.0))[0]
+                warm = plan_for(min(args.users, 5), 1, (0.0, 0.0), first_round=90)[0]
                 await run_round("warm-up", warm, play_rest, Result(), args.max_seconds, cpu)
                 await run_round("warm-up", warm, play_wechat, Result(), args.max_seconds, cpu)
                 # Rounds alternate between the channels, so that anything else running on the
@@ -285,17 +313,18 @@ async def _clean_redis(url: str, prefix: str) -> None:
 def report(results: Dict[str, Dict[str, float]], args: argparse.Namespace) -> bool:
     rest, wechat = results["rest"], results["wechat"]
     ratio = wechat["p50_ms"] / rest["p50_ms"] if rest["p50_ms"] else float("inf")
-    assistant = f"model {args.model}" if args.model else f"echo agent, {args.think * 1000:.0f} ms per turn"
+    assistant = f"model {args.model}" if args.model else (f"echo agent, {args.think * 1000:.0f} ms wait + "
+                                                            f"{args.busy * 1000:.0f} ms CPU per turn")
     typing = f"{args.typing[0]:g}-{args.typing[1]:g} s typing before each message"
     lines = [f"{args.users} concurrent users x {args.rounds} flows ({typing}), {assistant}, "
              f"{'safe (AES)' if args.aes else 'plaintext'} mode, {'Redis' if args.redis else 'in-process'} storage, "
              f"{os.cpu_count()} cores",
              f"{'channel':8} {'msgs':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'msg/s':>7} "
-             f"{'>5 s':>5} {'lost':>5} {'empty':>6} {'srv cpu ms/msg':>15}"]
+             f"{'>5 s':>5} {'lost':>5} {'empty':>6} {'srv cpu ms/msg':>15} {'load-gen cpu ms/msg':>20}"]
     for name, s in results.items():
         lines.append(f"{name:8} {s['messages']:6d} {s['p50_ms']:8.1f} {s['p95_ms']:8.1f} {s['p99_ms']:8.1f} "
                      f"{s['max_ms']:8.1f} {s['messages_per_s']:7.1f} {s['later_than_5s']:5d} {s['lost']:5d} "
-                     f"{s['empty']:6d} {s['server_cpu_ms_per_message']:15.2f}")
+                     f"{s['empty']:6d} {s['server_cpu_ms_per_message']:15.2f} {s['client_cpu_ms_per_message']:20.2f}")
     met = ratio <= 1.10 and wechat["later_than_5s"] == 0
     lines.append(f"webhook p50 / REST p50 = {ratio:.2f} (target <= 1.10); replies later than 5 s through the "
                  f"webhook: {wechat['later_than_5s']} (target 0) -> {'targets met' if met else 'TARGETS MISSED'}")
@@ -312,7 +341,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2, help="flows per user")
-    parser.add_argument("--think", type=float, default=0.1, help="echo agent: seconds per turn (no --model)")
+    parser.add_argument("--think", type=float, default=0.1, help="echo agent: seconds each turn waits (no --model)")
+    parser.add_argument("--busy", type=float, default=0.0,
+                        help="echo agent: seconds of CPU each turn holds the event loop, as inference does")
     parser.add_argument("--typing", type=float, nargs=2, default=[1.0, 3.0], metavar=("MIN", "MAX"),
                         help="seconds a citizen takes before each message, drawn uniformly (0 0: back to back)")
     parser.add_argument("--model", help="a trained model instead of the echo agent")

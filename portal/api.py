@@ -130,6 +130,13 @@ async def my_bookings(request: web.Request) -> web.Response:
     return ok({"bookings": await request.app[APPOINTMENTS].list_for_openid(param(request, OPENID))})
 
 
+async def last_contact(request: web.Request) -> web.Response:
+    contact = await request.app[APPOINTMENTS].last_contact(param(request, OPENID))
+    if contact is None:
+        raise PortalError(404, "contact_not_found", "没有登记过的联系人")
+    return ok(contact)
+
+
 async def cancel_booking(request: web.Request) -> web.Response:
     who = await body(request, CancelRequest)
     return ok(await request.app[APPOINTMENTS].cancel(param(request, BOOKING_NO), who))
@@ -171,6 +178,8 @@ ROUTES: List[Route] = [
     Route("POST", "/api/v1/appointments", book, "Book a visit (idempotent by Idempotency-Key)",
           [IDEMPOTENCY_KEY], BookingRequest),
     Route("GET", "/api/v1/appointments", my_bookings, "Bookings of a WeChat openid", [OPENID]),
+    Route("GET", "/api/v1/appointments/contact", last_contact,
+          "Name and phone of the openid's latest booking, so a citizen never types them twice", [OPENID]),
     Route("POST", "/api/v1/appointments/{booking_no}/cancel", cancel_booking,
           "Cancel a booking up to 2 hours before it", [BOOKING_NO], CancelRequest),
     Route("POST", "/api/v1/applications/{application_id}/query", query_application,

@@ -103,6 +103,15 @@ class Appointments:
             rows = (await conn.execute(query)).mappings().all()
         return [self._render(row) for row in rows]
 
+    async def last_contact(self, openid: str) -> Optional[Dict[str, str]]:
+        """The name and phone given at this openid's latest booking (cancelled ones too)."""
+        b = tables.bookings
+        query = sa.select(b.c.name, b.c.phone).where(b.c.openid == openid).order_by(
+            b.c.created_at.desc(), b.c.booking_no.desc()).limit(1)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return {"name": row.name, "phone": row.phone} if row else None
+
     async def get(self, booking_no: str) -> Dict[str, Any]:
         async with self._engine.connect() as conn:
             row = await self._fetch(conn, tables.bookings.c.booking_no == booking_no)

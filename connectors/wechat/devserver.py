@@ -10,6 +10,9 @@ by the message text, so the connector can be tested and measured without trainin
 - ``buttons``: a message with two buttons; ``boom``: the assistant raises
 - anything else: ``你说：<text>``
 
+``--think S`` makes each turn wait S seconds; ``--busy S`` makes it hold the event loop
+for S seconds of CPU first, as a model's inference does.
+
 ``--record FILE`` appends one JSON line per turn the agent runs (sender, text, message id,
 process id), so tests can count turns across several server processes.
 """
@@ -20,6 +23,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from functools import partial
 from typing import Any, List, Optional, Sequence, Tuple
 
@@ -31,8 +35,9 @@ logger = logging.getLogger(__name__)
 class EchoAgent:
     """Stands in for ``rasa.core.agent.Agent``: only ``handle_message`` is used by channels."""
 
-    def __init__(self, think: float = 0.0, record: Optional[str] = None):
+    def __init__(self, think: float = 0.0, record: Optional[str] = None, busy: float = 0.0):
         self.think = think
+        self.busy = busy
         self.record = record
         self.turns: List[Tuple[str, str]] = []
 
@@ -46,6 +51,10 @@ class EchoAgent:
             with open(self.record, "a", encoding="utf-8") as file:
                 file.write(json.dumps({"sender": message.sender_id, "text": text, "message_id": message.message_id,
                                        "pid": os.getpid()}, ensure_ascii=False) + "\n")
+        if self.busy:  # holds the event loop, as a model's inference does
+            until = time.perf_counter() + self.busy
+            while time.perf_counter() < until:
+                pass
         if self.think:
             await asyncio.sleep(self.think)
         out, sender = message.output_channel, message.sender_id
@@ -93,7 +102,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--port", type=int, default=5005)
     parser.add_argument("--model", help="a trained model (.tar.gz); default: the echo agent")
     parser.add_argument("--endpoints", help="Rasa endpoints.yml for the model (action server, stores)")
-    parser.add_argument("--think", type=float, default=0.0, help="echo agent: seconds each turn takes")
+    parser.add_argument("--think", type=float, default=0.0, help="echo agent: seconds each turn waits")
+    parser.add_argument("--busy", type=float, default=0.0,
+                        help="echo agent: seconds of CPU each turn spends holding the event loop (like inference)")
     parser.add_argument("--record", help="echo agent: append each turn to this file (JSON lines)")
     parser.add_argument("--key-prefix", help="storage key prefix (several test runs on one Redis)")
     args = parser.parse_args(argv)
@@ -106,7 +117,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         endpoints = AvailableEndpoints.read_endpoints(args.endpoints) if args.endpoints else None
         app.register_listener(partial(load_agent_on_start, args.model, endpoints, None), "before_server_start")
     else:
-        app = build_app(channels, EchoAgent(args.think, args.record))
+        app = build_app(channels, EchoAgent(args.think, args.record, args.busy))
     app.run(host=args.host, port=args.port, access_log=False, workers=1)
     return 0
 

@@ -77,7 +77,7 @@ class Turns:
         self._passive_timeout = passive_timeout
         self._input_channel = input_channel
         self._owner = uuid.uuid4().hex
-        self._events: Dict[str, "asyncio.Future[None]"] = {}
+        self._events: Dict[str, List["asyncio.Future[None]"]] = {}
         self._tasks: Set[asyncio.Task] = set()
         self._waiting: Set[str] = set()  # keys whose claiming delivery is still waiting here
         self._to_delivery: Dict[str, Tuple[str, Optional[str]]] = {}  # turn -> its delivery: (mode, text)
@@ -312,21 +312,34 @@ class Turns:
     # ------------------------------------------------------------ in-process wake-ups
 
     def _listen(self, name: str) -> "asyncio.Future[None]":
-        """The future that the next ``_wake(name)`` completes; taken before reading the store."""
-        future = self._events.get(name)
-        if future is None or future.done():
-            future = self._events[name] = asyncio.get_running_loop().create_future()
+        """A future of the caller's own that the next ``_wake(name)`` completes; taken before
+        reading the store, so that no wake-up is missed."""
+        future = asyncio.get_running_loop().create_future()
+        self._events.setdefault(name, []).append(future)
         return future
 
     def _wake(self, name: str) -> None:
-        future = self._events.pop(name, None)
-        if future is not None and not future.done():
-            future.set_result(None)
+        for future in self._events.pop(name, ()):
+            if not future.done():
+                future.set_result(None)
 
     async def _wait(self, name: str, future: "asyncio.Future[None]", timeout: float) -> None:
-        # asyncio.wait: no task per wait, and a waiter cancelled (its client went away) leaves
-        # the shared future to the others
+        """Awaits the caller's own future directly: woken in one step of the event loop (a shared
+        future behind ``asyncio.wait`` takes two, and each step waits behind every turn that
+        holds the loop, e.g. for inference); cancelling a waiter touches nobody else's future."""
         if not future.done():
-            await asyncio.wait((future,), timeout=max(timeout, 0.001))
-        if not future.done() and self._events.get(name) is future:
-            del self._events[name]
+            timer = asyncio.get_running_loop().call_later(max(timeout, 0.001), _release, future)
+            try:
+                await future
+            finally:
+                timer.cancel()
+        waiters = self._events.get(name)
+        if waiters and future in waiters:
+            waiters.remove(future)
+            if not waiters:
+                del self._events[name]
+
+
+def _release(future: "asyncio.Future[None]") -> None:
+    if not future.done():
+        future.set_result(None)

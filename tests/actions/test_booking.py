@@ -4,7 +4,8 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking import (
-    ActionCancelBooking, ActionListBookings, ActionSubmitBooking, AskApptDate, ValidateAppointmentForm,
+    CONTACT_DECLINED, ActionCancelBooking, ActionListBookings, ActionSubmitBooking, AskApptDate, AskApptName,
+    ValidateAppointmentForm,
 )
 from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
 
@@ -94,3 +95,35 @@ async def test_date_question_lists_free_days(client):
 async def test_opening_message_names_the_item_even_when_nlu_missed_it(client):
     slots, reply = await validate("我想预约明天上午去办护照", intent="book_appointment")
     assert slots.get("choice_options") == ["CRJ-0001", "CRJ-0002"] or (slots.get("appt_item") or "").startswith("CRJ"), (slots, reply)
+
+
+async def ask_name(slots=None):
+    dispatcher = CollectingDispatcher()
+    events = await AskApptName().run(dispatcher, make_tracker("", slots=slots or {}), DOMAIN)
+    return slot_events(events), dispatcher.messages
+
+
+async def test_a_returning_citizen_reuses_the_name_and_phone_of_the_last_booking(client):
+    free = await first_free(client)
+    await client.book({"item_code": "GA-0003", "hall_code": "SMZX", "date": free["date"], "hour": free["hour"],
+                       "name": "王小明", "phone": "13812345678", "openid": "o_citizen"}, "earlier-booking-0001")
+    offered, messages = await ask_name()
+    assert "王小明，手机138****5678" in messages[0]["text"] and "13812345678" not in messages[0]["text"]
+    asking = {"requested_slot": "appt_name", **offered}
+    slots, _ = await validate("是的", slots=asking, intent="affirm")
+    assert (slots["appt_name"], slots["appt_phone"], slots["choice_kind"]) == ("王小明", "13812345678", None)
+    slots, _ = await validate("1", slots=asking)
+    assert slots["appt_name"] == "王小明"
+    slots, _ = await validate("李秀英", slots=asking)  # someone else comes: the phone is asked next
+    assert slots["appt_name"] == "李秀英" and "appt_phone" not in slots
+    slots, _ = await validate("不是", slots=asking, intent="deny")  # asked plainly, the form goes on
+    assert slots["choice_kind"] == CONTACT_DECLINED and "appt_name" not in slots
+    _, messages = await ask_name({"choice_kind": CONTACT_DECLINED})
+    assert messages[0].get("response") == "utter_ask_appt_name"
+
+
+async def test_a_first_time_citizen_is_asked_the_name_and_a_stop_word_is_no_name(client):
+    _, messages = await ask_name()
+    assert messages[0].get("response") == "utter_ask_appt_name"
+    slots, _ = await validate("算了", slots={"requested_slot": "appt_name"}, intent="deny")
+    assert "appt_name" not in slots
