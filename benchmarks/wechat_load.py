@@ -2,9 +2,12 @@
 
 One run starts a Rasa server (``connectors.wechat.devserver``: the ``wechat`` and ``rest``
 channels on Rasa's own app) and a fake WeChat API, then plays the same flows with N concurrent
-users, round by round alternately through the REST channel and through the WeChat webhook
-exactly as WeChat delivers (signed, ``--aes`` encrypted, 5 s timeout, 3 tries; a reply that
-comes back as ``success`` is timed until its customer-service message reaches the fake API).
+users through the REST channel and through the WeChat webhook exactly as WeChat delivers
+(signed, ``--aes`` encrypted, 5 s timeout, 3 tries; a reply that comes back as ``success`` is
+timed until its customer-service message reaches the fake API). By default (``--schedule
+paired``) both channels run at the same time, half the users each, then swapped, so that both
+meet the same load at every instant; ``--schedule alternate`` runs a round per channel, which
+gives each channel's own server CPU per message.
 Each citizen takes 1-3 s to type each message (``--typing``; ``0 0`` sends back to back).
 It prints p50 / p95 / p99, messages per second, replies later than 5 s and the server's CPU
 time per message, per channel. With ``--model`` it also starts the reference portal and the
@@ -15,7 +18,8 @@ concurrent users on 2 cores. Only 127.0.0.1 is contacted; every loop is bounded 
 ``--rounds`` and ``--max-seconds``.
 
     .venv/bin/python benchmarks/wechat_load.py [--users 50] [--rounds 2] [--typing 1 3] [--aes]
-        [--redis URL] [--model models/govbot.tar.gz [--endpoints FILE] | --think 0.1 --busy 0]
+        [--schedule paired|alternate] [--redis URL]
+        [--model models/govbot.tar.gz [--endpoints FILE] | --think 0.1 --busy 0]
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Awaitable, Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -170,18 +174,22 @@ def for_channel(flow: List[Step], channel: str) -> List[Step]:
     return [(text.replace("{channel}", CHANNEL_DIGIT[channel]), pause) for text, pause in flow]
 
 
-async def run_round(name: str, flows: List[List[Step]], play, result: Result, max_seconds: float,
-                    cpu: "ServerCpu") -> None:
-    """One flow per user, all users at once; adds to ``result`` (and the server's CPU time)."""
+Play = Callable[[int, List[Step], Result], Awaitable[None]]
+
+
+async def run_round(name: str, flows: List[List[Step]], plays: List[Tuple[Play, Result]], max_seconds: float,
+                    cpu: "ServerCpu", shared: Result) -> None:
+    """One flow per user, all users at once, user i through ``plays[i % len(plays)]``; the wall
+    time and the CPU time of server and load generator go to ``shared``."""
     started, cpu_before, own_before = time.monotonic(), cpu.seconds(), time.process_time()
     try:
-        await asyncio.wait_for(asyncio.gather(*(play(i, flow, result) for i, flow in enumerate(flows))),
-                               max_seconds)
+        await asyncio.wait_for(asyncio.gather(*(plays[i % len(plays)][0](i, flow, plays[i % len(plays)][1])
+                                                for i, flow in enumerate(flows))), max_seconds)
     except asyncio.TimeoutError:
         sys.stderr.write(f"{name}: round stopped after {max_seconds:.0f}s (--max-seconds)\n")
-    result.wall += time.monotonic() - started
-    result.server_cpu += cpu.seconds() - cpu_before
-    result.client_cpu += time.process_time() - own_before
+    shared.wall += time.monotonic() - started
+    shared.server_cpu += cpu.seconds() - cpu_before
+    shared.client_cpu += time.process_time() - own_before
 
 
 class ServerCpu:
@@ -258,14 +266,24 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
 
                 cpu = ServerCpu(server.pid)
                 warm = plan_for(min(args.users, 5), 1, (0.0, 0.0), first_round=90)[0]
-                await run_round("warm-up", warm, play_rest, Result(), args.max_seconds, cpu)
-                await run_round("warm-up", warm, play_wechat, Result(), args.max_seconds, cpu)
-                # Rounds alternate between the channels, so that anything else running on the
-                # machine weighs on both alike.
+                for play in (play_rest, play_wechat):
+                    await run_round("warm-up", warm, [(play, Result())], args.max_seconds, cpu, Result())
                 totals = {"rest": Result(), "wechat": Result()}
+                rest, wechat = (play_rest, totals["rest"]), (play_wechat, totals["wechat"])
                 for flows in plan_for(args.users, args.rounds, tuple(args.typing)):
-                    await run_round("rest", flows, play_rest, totals["rest"], args.max_seconds, cpu)
-                    await run_round("wechat", flows, play_wechat, totals["wechat"], args.max_seconds, cpu)
+                    if args.schedule == "paired":
+                        # Both channels at once (half the users each, then swapped): every instant's
+                        # load weighs on both alike; wall and CPU time are shared.
+                        both = Result()
+                        for plays in ([rest, wechat], [wechat, rest]):
+                            await run_round("paired", flows, plays, args.max_seconds, cpu, both)
+                        for total in totals.values():  # CPU: the mean of both channels' messages
+                            total.wall += both.wall
+                            total.server_cpu += both.server_cpu / 2
+                            total.client_cpu += both.client_cpu / 2
+                    else:  # one channel after the other: CPU per message of each channel alone
+                        for play, total in (rest, wechat):
+                            await run_round("alternate", flows, [(play, total)], args.max_seconds, cpu, total)
                 results = {name: total.summary() for name, total in totals.items()}
         finally:
             for process in helpers:
@@ -318,6 +336,7 @@ def report(results: Dict[str, Dict[str, float]], args: argparse.Namespace) -> bo
     typing = f"{args.typing[0]:g}-{args.typing[1]:g} s typing before each message"
     lines = [f"{args.users} concurrent users x {args.rounds} flows ({typing}), {assistant}, "
              f"{'safe (AES)' if args.aes else 'plaintext'} mode, {'Redis' if args.redis else 'in-process'} storage, "
+             f"{args.schedule} schedule, "
              f"{os.cpu_count()} cores",
              f"{'channel':8} {'msgs':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'msg/s':>7} "
              f"{'>5 s':>5} {'lost':>5} {'empty':>6} {'srv cpu ms/msg':>15} {'load-gen cpu ms/msg':>20}"]
@@ -325,6 +344,9 @@ def report(results: Dict[str, Dict[str, float]], args: argparse.Namespace) -> bo
         lines.append(f"{name:8} {s['messages']:6d} {s['p50_ms']:8.1f} {s['p95_ms']:8.1f} {s['p99_ms']:8.1f} "
                      f"{s['max_ms']:8.1f} {s['messages_per_s']:7.1f} {s['later_than_5s']:5d} {s['lost']:5d} "
                      f"{s['empty']:6d} {s['server_cpu_ms_per_message']:15.2f} {s['client_cpu_ms_per_message']:20.2f}")
+    if args.schedule == "paired":
+        lines.append("(paired schedule: both channels ran at once, so msg/s and the CPU columns are shared; "
+                     "--schedule alternate gives each channel's own CPU per message)")
     met = ratio <= 1.10 and wechat["later_than_5s"] == 0
     lines.append(f"webhook p50 / REST p50 = {ratio:.2f} (target <= 1.10); replies later than 5 s through the "
                  f"webhook: {wechat['later_than_5s']} (target 0) -> {'targets met' if met else 'TARGETS MISSED'}")
@@ -349,6 +371,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--model", help="a trained model instead of the echo agent")
     parser.add_argument("--endpoints", help="endpoints.yml for --model (default: start the reference portal "
                                             "on a fresh SQLite file and the action server)")
+    parser.add_argument("--schedule", choices=("paired", "alternate"), default="paired",
+                        help="paired: both channels at once, half the users each, then swapped (the fair "
+                             "latency comparison); alternate: a round per channel (CPU per message per channel)")
     parser.add_argument("--aes", action="store_true", help="safe mode (encrypted pushes and replies)")
     parser.add_argument("--redis", help="REDIS_URL for the connector's storage (keys removed afterwards)")
     parser.add_argument("--port", type=int, default=0)
