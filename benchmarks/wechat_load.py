@@ -254,14 +254,17 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                 peer = WeChatPeer(base + "/webhooks/wechat/webhook", DEMO_TOKEN, DEMO_APP_ID,
                                   DEMO_AES_KEY if args.aes else None, session=session)
                 run_id = uuid.uuid4().hex[:6]
+                # Each round brings new citizens: a conversation that ended in 转人工 waits for
+                # staff and would measure nothing in the next round.
+                citizens = {"round": 90}  # the warm-up round; the measured ones are 0, 1, ...
 
                 async def play_rest(i: int, flow: List[Step], result: Result) -> None:
-                    await rest_user(session, base + "/webhooks/rest/webhook", f"rest-{run_id}-{i}",
-                                    for_channel(flow, "rest"), result)
+                    sender = f"rest-{run_id}-{citizens['round']}-{i}"
+                    await rest_user(session, base + "/webhooks/rest/webhook", sender, for_channel(flow, "rest"), result)
 
                 async def play_wechat(i: int, flow: List[Step], result: Result) -> None:
-                    await wechat_user(peer, fake.fake, f"o{run_id}{i:06d}benchmarkuser00000"[:28],
-                                      for_channel(flow, "wechat"), result)
+                    openid = f"o{run_id}{citizens['round']:02d}{i:06d}benchmarkuser00000"[:28]
+                    await wechat_user(peer, fake.fake, openid, for_channel(flow, "wechat"), result)
 
 
                 cpu = ServerCpu(server.pid)
@@ -270,7 +273,7 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                     await run_round("warm-up", warm, [(play, Result())], args.max_seconds, cpu, Result())
                 totals = {"rest": Result(), "wechat": Result()}
                 rest, wechat = (play_rest, totals["rest"]), (play_wechat, totals["wechat"])
-                for flows in plan_for(args.users, args.rounds, tuple(args.typing)):
+                for citizens["round"], flows in enumerate(plan_for(args.users, args.rounds, tuple(args.typing))):
                     if args.schedule == "paired":
                         # Both channels at once (half the users each, then swapped): every instant's
                         # load weighs on both alike; wall and CPU time are shared.

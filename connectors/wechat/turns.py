@@ -327,17 +327,16 @@ class Turns:
         """Awaits the caller's own future directly: woken in one step of the event loop (a shared
         future behind ``asyncio.wait`` takes two, and each step waits behind every turn that
         holds the loop, e.g. for inference); cancelling a waiter touches nobody else's future."""
-        if not future.done():
-            timer = asyncio.get_running_loop().call_later(max(timeout, 0.001), _release, future)
-            try:
-                await future
-            finally:
-                timer.cancel()
-        waiters = self._events.get(name)
-        if waiters and future in waiters:
-            waiters.remove(future)
-            if not waiters:
-                del self._events[name]
+        timer = asyncio.get_running_loop().call_later(max(timeout, 0.001), _release, future)
+        try:
+            await future
+        finally:
+            timer.cancel()
+            waiters = self._events.get(name)
+            if waiters and future in waiters:
+                waiters.remove(future)
+                if not waiters:
+                    del self._events[name]
 
 
 def _release(future: "asyncio.Future[None]") -> None:
