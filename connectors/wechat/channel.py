@@ -37,7 +37,7 @@ from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.signing import SignatureError
 from connectors.wechat.storage import Storage, StorageUnavailable, open_storage
 from connectors.wechat.templates import Templates
-from connectors.wechat.turns import Turns
+from connectors.wechat.turns import SENT, Turns
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class WeChatInput(InputChannel):
 
         return webhook
 
-    async def _receive(self, request: Request) -> HTTPResponse:
+    async def _receive(self, request: Request) -> Optional[HTTPResponse]:
         query = _query(request)
         try:
             self.envelope.verify(query)  # before reading any body
@@ -203,16 +203,24 @@ class WeChatInput(InputChannel):
             logger.warning("refused a malformed push from %s: %s", request.ip, error)
             return response.text("bad request", status=400)
         logger.debug("push %s (%s) from %s", inbound.key, inbound.kind, mask_openid(inbound.openid))
+
+        def answer_for(text: Optional[str]) -> HTTPResponse:
+            if text is None:
+                return response.text("success")
+            reply = render_text_reply(inbound.openid, inbound.account, text)
+            return response.text(self.envelope.seal(reply, query.get("nonce") or "", encrypted),
+                                 content_type="application/xml; charset=utf-8")
+
+        async def respond(text: Optional[str]) -> None:  # called by the turn, while this handler waits
+            sent = await request.respond(answer_for(text))
+            await sent.send(end_stream=True)
+
         try:
-            answer = await self.turns.handle(inbound)
+            answer = await self.turns.handle(inbound, respond)
         except StorageUnavailable as error:
             logger.error("cannot take push %s: %s", inbound.key, error)
             return response.text("storage unavailable", status=503)
-        if answer is None:
-            return response.text("success")
-        reply = render_text_reply(inbound.openid, inbound.account, answer)
-        return response.text(self.envelope.seal(reply, query.get("nonce") or "", encrypted),
-                             content_type="application/xml; charset=utf-8")
+        return None if answer is SENT else answer_for(answer)
 
 
 def _query(request: Request) -> Dict[str, str]:

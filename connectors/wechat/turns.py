@@ -63,6 +63,8 @@ HOLD_EVERY = 600.0  # a conversation waiting for staff says HOLDING at most this
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 IsPaused = Callable[[str], Awaitable[bool]]
+Respond = Callable[[Optional[str]], Awaitable[None]]  # writes a delivery's HTTP answer (None: "success")
+SENT = object()  # what ``handle`` returns when the turn has already written the delivery's answer
 
 
 class Turns:
@@ -82,9 +84,13 @@ class Turns:
         self._waiting: Set[str] = set()  # keys whose claiming delivery is still waiting here
         self._to_delivery: Dict[str, Tuple[str, Optional[str]]] = {}  # turn -> its delivery: (mode, text)
         self._to_turn: Dict[str, str] = {}  # delivery -> its turn: the mode it settled
+        self._responders: Dict[str, Respond] = {}  # key -> how to answer its waiting delivery directly
 
-    async def handle(self, inbound: Inbound) -> Optional[str]:
-        """Runs (or joins) the turn of one delivery; the passive answer, or None for ``success``."""
+    async def handle(self, inbound: Inbound, respond: Optional[Respond] = None) -> Any:
+        """Runs (or joins) the turn of one delivery; the passive answer, None for ``success``, or
+        ``SENT`` when the turn wrote the answer itself through ``respond``: the moment the turn
+        ends, instead of one event-loop step later, when the waiting delivery resumes (under
+        load each step waits behind other turns' inference)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._passive_timeout
         keys = self._keys(inbound.key, inbound.openid)
@@ -96,6 +102,8 @@ class Turns:
             logger.info("retry of %s from %s joins the first delivery", inbound.key, mask_openid(inbound.openid))
             return await self._passive(inbound.key, inbound.openid, deadline, POLL)
         self._waiting.add(inbound.key)
+        if respond is not None:
+            self._responders[inbound.key] = respond
         try:
             wake = self._listen(inbound.key)  # before the turn can finish
             task = loop.create_task(self._run(inbound, deadline, begun))
@@ -104,6 +112,7 @@ class Turns:
             return await self._passive(inbound.key, inbound.openid, deadline, LOCAL_POLL, wake)
         finally:
             self._waiting.discard(inbound.key)
+            self._responders.pop(inbound.key, None)
             self._to_delivery.pop(inbound.key, None)  # its consumer is this delivery
 
     async def close(self, timeout: float = 10.0) -> None:
@@ -122,7 +131,7 @@ class Turns:
         while True:
             told = self._to_delivery.pop(key, None)
             if told is not None:
-                return told[1] if told[0] == PASSIVE else None
+                return told[1] if told[0] == PASSIVE else None  # told[1] may be SENT
             if wake is None:
                 wake = self._listen(key)  # before reading the store, so that no wake-up is missed
                 mode, result = await self._storage.decide(self._keys(key, openid), RESULT_TTL)
@@ -177,7 +186,7 @@ class Turns:
                 texts = await self._turn(inbound, choices)
                 early = begun.clear and self._may_settle(key, deadline)
                 if early:  # answer now; finish (below) settles "passive" unless a deadline beat us
-                    self._to_delivery[key] = (PASSIVE, texts[0] if texts else None)
+                    self._to_delivery[key] = (PASSIVE, await self._answer_directly(key, texts[0] if texts else None))
                     self._wake(key)
                 # replies kept for this user (45015/45047) go first; not after an early answer,
                 # which must stay the first text (what arrived meanwhile waits for the next message)
@@ -218,6 +227,19 @@ class Turns:
             for task in heartbeat:
                 task.cancel()
             self._to_turn.pop(key, None)  # its consumer is this turn
+
+    async def _answer_directly(self, key: str, text: Optional[str]) -> Any:
+        """Writes the waiting delivery's answer now when it can (``SENT``); else ``text``, which the
+        delivery answers with when it resumes."""
+        respond = self._responders.pop(key, None)
+        if respond is None:
+            return text
+        try:
+            await respond(text)
+        except Exception as error:  # the connection went away: the delivery's retry gets it
+            logger.warning("answering push %s directly failed: %s", key, error)
+            return text
+        return SENT
 
     def _may_settle(self, key: str, deadline: float) -> bool:
         """The turn may settle "passive" itself while its delivery still waits here, in time."""
