@@ -31,8 +31,8 @@ test-fast: setup
 validate: setup
 	$(BIN)/rasa data validate --config config.yml --domain bot/domain --data nlu_data bot/data --fail-on-warnings
 
-bench: setup
+bench: setup train
 	$(BIN)/python benchmarks/guide_search.py
 	$(BIN)/python benchmarks/nlu_eval.py
 	$(BIN)/python benchmarks/turn_latency.py
-	$(BIN)/python benchmarks/wechat_load.py
+	$(BIN)/python benchmarks/wechat_load.py --model models/govbot.tar.gz
