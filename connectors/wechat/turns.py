@@ -234,11 +234,11 @@ class Turns:
         respond = self._responders.pop(key, None)
         if respond is None:
             return text
+        self._to_delivery[key] = (PASSIVE, SENT)  # a delivery resuming meanwhile must not answer again
         try:
             await respond(text)
-        except Exception as error:  # the connection went away: the delivery's retry gets it
+        except Exception as error:  # the connection went away; WeChat's retry gets the stored result
             logger.warning("answering push %s directly failed: %s", key, error)
-            return text
         return SENT
 
     def _may_settle(self, key: str, deadline: float) -> bool:
