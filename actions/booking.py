@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 FORM_SLOTS = ["appt_item", "appt_hall", "appt_date", "appt_hour", "appt_name", "appt_phone", "appt_confirmed"]
 HELPER_SLOTS = ("choice_kind", "choice_options", "appt_when")  # set by extraction, not asked by the form
 NOT_A_NAME = ("deny", "goodbye", "cancel_appointment", "human_handoff")
+CONTACT_OFFERED = "appt_contact"  # choice_kind while the last booking's contact is offered
 CONTACT_DECLINED = "appt_contact_declined"  # choice_kind after 不是 to the offered contact
 HALL_WORDS = {"市民中心": "SMZX", "市里": "SMZX", "东城": "DCQ", "出入境": "CRJ", "车管所": "CGS", "公积金": "GJJ"}
 
@@ -124,7 +125,7 @@ class ValidateAppointmentForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "appt_name":
             return {}
         kind, options = pending_choice(tracker)
-        offered = kind == "appt_contact" and options
+        offered = kind == CONTACT_OFFERED and options
         intent = intent_of(tracker)
         if offered and (intent == "affirm" or choice(text_of(tracker), 1) == 0):
             name, phone = options[0]  # the contact of the last booking, taken as it is
@@ -136,7 +137,7 @@ class ValidateAppointmentForm(FormValidationAction):
         name = person_name(text_of(tracker).split()[0] if text_of(tracker).split() else "")
         if not name:
             return {}
-        return {"appt_name": name, **(_cleared_choice() if kind in ("appt_contact", CONTACT_DECLINED) else {})}
+        return {"appt_name": name, **(_cleared_choice() if kind in (CONTACT_OFFERED, CONTACT_DECLINED) else {})}
 
     async def extract_appt_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> Dict[Text, Any]:
@@ -297,7 +298,7 @@ class AskApptName(Action):
             dispatcher.utter_message(response="utter_ask_appt_name")
             return []
         return offer_choices(dispatcher, "预约人还用上次登记的吗？", [f"{contact['name']}，手机{mask(contact['phone'])}"],
-                             "appt_contact", [[contact["name"], contact["phone"]]],
+                             CONTACT_OFFERED, [[contact["name"], contact["phone"]]],
                              "回复“1”或“是”沿用，也可以直接告诉我新的预约人姓名。")
 
 

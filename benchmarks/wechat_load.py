@@ -182,9 +182,10 @@ async def run_round(name: str, flows: List[List[Step]], plays: List[Tuple[Play, 
     """One flow per user, all users at once, user i through ``plays[i % len(plays)]``; the wall
     time and the CPU time of server and load generator go to ``shared``."""
     started, cpu_before, own_before = time.monotonic(), cpu.seconds(), time.process_time()
+    users = [(i, flow, *plays[i % len(plays)]) for i, flow in enumerate(flows)]
     try:
-        await asyncio.wait_for(asyncio.gather(*(plays[i % len(plays)][0](i, flow, plays[i % len(plays)][1])
-                                                for i, flow in enumerate(flows))), max_seconds)
+        await asyncio.wait_for(asyncio.gather(*(play(i, flow, result) for i, flow, play, result in users)),
+                               max_seconds)
     except asyncio.TimeoutError:
         sys.stderr.write(f"{name}: round stopped after {max_seconds:.0f}s (--max-seconds)\n")
     shared.wall += time.monotonic() - started

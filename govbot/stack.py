@@ -19,7 +19,7 @@ import yaml
 
 from connectors.wechat.fake_api import demo_environment
 from govbot.settings import MODELS_DIR, ROOT, Settings
-from govbot.up import CHANNELS, rasa_endpoints
+from govbot.up import CHANNELS, portal_webhook_url, rasa_endpoints
 
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 180
@@ -59,7 +59,7 @@ def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optiona
         env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_")}
         env.update({"PORTAL_URL": settings.effective_portal_url, "DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}",
                     "PYTHONUNBUFFERED": "1",
-                    "PORTAL_WEBHOOK_URL": f"http://127.0.0.1:{settings.rasa_port}/webhooks/wechat/portal",
+                    "PORTAL_WEBHOOK_URL": portal_webhook_url(settings),
                     **demo_environment({}, settings.wechat_fake_port)})
         commands: Dict[str, List[str]] = {
             "portal": [str(BIN / "govbot"), "portal", "--port", str(settings.portal_port)],

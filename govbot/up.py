@@ -84,8 +84,13 @@ def _environment(settings: Settings) -> Dict[str, str]:
     })
     env.update(demo_environment(env, settings.wechat_fake_port))
     # Status changes reach citizens as template messages through the channel's receiver.
-    env.setdefault("PORTAL_WEBHOOK_URL", f"http://127.0.0.1:{settings.rasa_port}/webhooks/wechat/portal")
+    env.setdefault("PORTAL_WEBHOOK_URL", portal_webhook_url(settings))
     return env
+
+
+def portal_webhook_url(settings: Settings) -> str:
+    """Where the portal posts status changes: the channel's receiver on the Rasa server."""
+    return f"http://127.0.0.1:{settings.rasa_port}/webhooks/wechat/portal"
 
 
 def _write_rasa_config(settings: Settings) -> None:

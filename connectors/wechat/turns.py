@@ -186,7 +186,7 @@ class Turns:
                 texts = await self._turn(inbound, choices)
                 early = begun.clear and self._may_settle(key, deadline)
                 if early:  # answer now; finish (below) settles "passive" unless a deadline beat us
-                    self._to_delivery[key] = (PASSIVE, await self._answer_directly(key, texts[0] if texts else None))
+                    await self._tell_delivery(key, texts[0] if texts else None)
                     self._wake(key)
                 # replies kept for this user (45015/45047) go first; not after an early answer,
                 # which must stay the first text (what arrived meanwhile waits for the next message)
@@ -228,18 +228,16 @@ class Turns:
                 task.cancel()
             self._to_turn.pop(key, None)  # its consumer is this turn
 
-    async def _answer_directly(self, key: str, text: Optional[str]) -> Any:
-        """Writes the waiting delivery's answer now when it can (``SENT``); else ``text``, which the
-        delivery answers with when it resumes."""
+    async def _tell_delivery(self, key: str, text: Optional[str]) -> None:
+        """Gives the waiting delivery its passive answer: written by this turn at once when it can
+        (the delivery then finds ``SENT``), else ``text`` for the delivery to answer with."""
         respond = self._responders.pop(key, None)
-        if respond is None:
-            return text
-        self._to_delivery[key] = (PASSIVE, SENT)  # a delivery resuming meanwhile must not answer again
-        try:
-            await respond(text)
-        except Exception as error:  # the connection went away; WeChat's retry gets the stored result
-            logger.warning("answering push %s directly failed: %s", key, error)
-        return SENT
+        self._to_delivery[key] = (PASSIVE, text if respond is None else SENT)  # before writing: never twice
+        if respond is not None:
+            try:
+                await respond(text)
+            except Exception as error:  # the connection went away; WeChat's retry gets the stored result
+                logger.warning("answering push %s directly failed: %s", key, error)
 
     def _may_settle(self, key: str, deadline: float) -> bool:
         """The turn may settle "passive" itself while its delivery still waits here, in time."""
@@ -342,8 +340,7 @@ class Turns:
 
     def _wake(self, name: str) -> None:
         for future in self._events.pop(name, ()):
-            if not future.done():
-                future.set_result(None)
+            _release(future)
 
     async def _wait(self, name: str, future: "asyncio.Future[None]", timeout: float) -> None:
         """Awaits the caller's own future directly: woken in one step of the event loop (a shared
