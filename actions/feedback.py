@@ -1,6 +1,7 @@
 """好差评 ratings and complaints, both stored with the portal."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -10,14 +11,20 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import entity, intent_of, sorry_portal_down, text_of
 from actions.portal_client import PortalError, portal
+from actions.values import digits_of
 
 LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 # When NLU finds no rating entity: words checked in order (longest meaning first).
-LEVEL_WORDS = (("非常不满意", ("非常不满", "极差", "太差", "垃圾", "一星", "1星", "很差")),
-               ("不满意", ("不满意", "差评", "不太满意", "两星", "2星", "不好")),
-               ("基本满意", ("基本满意", "一般", "还行", "凑合", "三星", "3星", "马马虎虎")),
-               ("非常满意", ("非常满意", "五星", "5星", "超赞", "特别满意", "非常好", "太棒")),
+LEVEL_WORDS = (("非常不满意", ("非常不满", "十分不满", "极差", "太差", "垃圾", "一星", "1星", "很差", "负分")),
+               ("不满意", ("不满意", "差评", "不太满意", "两星", "2星", "不好", "不及格")),
+               ("基本满意", ("基本满意", "一般", "还行", "凑合", "三星", "3星", "马马虎虎", "中评")),
+               ("非常满意", ("非常满意", "十分满意", "五星", "5星", "超赞", "特别满意", "非常好", "太棒", "满分")),
                ("满意", ("满意", "好评", "四星", "4星", "不错", "挺好")))
+# A score (打4分, 给个九十分) or a row of stars (⭐⭐⭐) as a share of the best, lowest share first.
+SCORE = re.compile(r"(?<!\d)(\d{1,3})分")
+STAR = re.compile(r"[⭐★🌟]")
+SCALES = (5, 10, 100)
+SHARE_LEVELS = ((0.3, "非常不满意"), (0.5, "不满意"), (0.7, "基本满意"), (0.9, "满意"), (1.01, "非常满意"))
 MIN_COMPLAINT_CHARS = 8
 
 
@@ -26,7 +33,22 @@ def rating_level(tracker: Tracker) -> Optional[str]:
     if value in LEVELS:
         return value
     text = text_of(tracker)
-    return next((level for level, words in LEVEL_WORDS if any(w in text for w in words)), None)
+    worded = next((level for level, words in LEVEL_WORDS if any(w in text for w in words)), None)
+    return worded or score_level(text)
+
+
+def score_level(text: str) -> Optional[str]:
+    """The level a score or a row of stars stands for: 4分 of 5, 8分 of 10, 90分 of 100, ⭐⭐⭐ of 5."""
+    text = re.sub(r"([一二两三四五六七八九])十分", r"\g<1>0分", text.replace("一百分", "100分"))
+    match = SCORE.search(digits_of(re.sub(r"(?<![一二两三四五六七八九])十分", "10分", text)))
+    score, stars = (int(match.group(1)) if match else None), len(STAR.findall(text))
+    if score is None and not 1 <= stars <= 5:
+        return None
+    score = stars if score is None else score
+    scale = next((s for s in SCALES if score <= s), None)
+    if scale is None:
+        return None
+    return next(level for share, level in SHARE_LEVELS if score / scale < share)
 
 
 class ActionRateService(Action):

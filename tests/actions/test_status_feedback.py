@@ -1,6 +1,8 @@
 """Status after verification only; complaints and ratings reach the portal."""
 from __future__ import annotations
 
+import pytest
+
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.feedback import ActionRateService, ActionRegisterComplaint, rating_level
@@ -56,6 +58,15 @@ async def test_rating_levels_and_bad_rating_apology(client):
     assert "不满意" in texts(dispatcher) and "整改" in texts(dispatcher)
     assert rating_level(make_tracker("五星好评", "rate_service")) == "非常满意"
     assert rating_level(make_tracker("一般般吧", "rate_service")) == "基本满意"
+
+
+@pytest.mark.parametrize("text, level", [
+    ("打5分", "非常满意"), ("给个4分吧", "满意"), ("三分", "基本满意"), ("只给2分", "不满意"), ("0分", "非常不满意"),
+    ("8分", "满意"), ("给你们九十分", "非常满意"), ("一百分", "非常满意"), ("60分 及格吧", "基本满意"),
+    ("⭐⭐⭐⭐⭐", "非常满意"), ("★★", "不满意"), ("十分满意", "非常满意"), ("十分不满意", "非常不满意"),
+    ("150分", None), ("⭐⭐⭐⭐⭐⭐", None), ("我要评价", None)])
+def test_scores_and_stars_stand_for_levels(text, level):
+    assert rating_level(make_tracker(text, "rate_service")) == level
 
 
 async def test_handoff_pauses_the_conversation():
