@@ -1,9 +1,12 @@
 """The benchmarks run (with small numbers here), so the figures in the issue notes can be reproduced."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
+
+from rasa.shared.nlu.training_data.loading import load_data
 
 from govbot.settings import ROOT
 
@@ -18,3 +21,15 @@ def test_wechat_load_benchmark_measures_both_channels(tmp_path):
     for channel in ("rest", "wechat"):
         assert figures["results"][channel]["messages"] > 0 and figures["results"][channel]["lost"] == 0
     assert "webhook p50 / REST p50" in result.stdout
+
+
+def test_nlu_eval_scores_the_held_out_messages_also_in_traditional_characters(tmp_path):
+    spec = importlib.util.spec_from_file_location("nlu_eval", ROOT / "benchmarks" / "nlu_eval.py")
+    nlu_eval = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nlu_eval)
+    original = load_data(str(nlu_eval.HELDOUT)).intent_examples
+    converted = load_data(str(nlu_eval.in_traditional_characters(nlu_eval.HELDOUT, tmp_path / "t.yml"))).intent_examples
+    assert [m.get("intent") for m in converted] == [m.get("intent") for m in original]
+    pairs = {m.get("text"): c.get("text") for m, c in zip(original, converted)}
+    assert any("預約" in c for c in pairs.values()) and not any("预约" in c for c in pairs.values())
+    assert sum(o != c for o, c in pairs.items()) > len(pairs) / 2
