@@ -1,7 +1,8 @@
 """Chinese day and time expressions (明天下午, 下周三, 12月3号上午十点, 大后天) for booking.
 
-jionlp does the parsing; this module only prepares the text, guards every call, and turns
-the result into what a booking needs: a day, and an hour or a part of the day.
+jionlp does the parsing; this module only prepares the text (traditional characters to
+simplified with OpenCC, colloquial and Cantonese words to the ones jionlp knows), guards every
+call, and turns the result into what a booking needs: a day, and an hour or a part of the day.
 """
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from datetime import date, datetime, timedelta
 from typing import Optional, Tuple
 
 import jionlp
+from opencc import OpenCC
 
 logger = logging.getLogger(__name__)
-_REWRITES = (("明早", "明天上午"), ("明晚", "明天晚上"), ("后早", "后天上午"), ("今早", "今天上午"),
+_TO_SIMPLIFIED = OpenCC("t2s")
+_REWRITES = (("听日", "明天"), ("后日", "后天"), ("今日", "今天"), ("下昼", "下午"), ("朝早", "上午"),
+             ("明早", "明天上午"), ("明晚", "明天晚上"), ("后早", "后天上午"), ("今早", "今天上午"),
              ("下礼拜", "下周"), ("礼拜天", "周日"), ("星期天", "周日"), ("大大后天", "4天后"),
              ("早上", "上午"), ("早晨", "上午"), ("一早", "上午"), ("中午", "12点"), ("两点", "2点"))
 _HAS_DAY = re.compile(r"今|明|后天|周|星期|礼拜|月|号|日|/|天后")
@@ -50,6 +54,7 @@ def parse_when(text: str, now: datetime) -> Optional[When]:
 
 
 def _prepare(text: str) -> str:
+    text = _TO_SIMPLIFIED.convert(text)
     for old, new in _REWRITES:
         text = text.replace(old, new)
     return text
