@@ -2,6 +2,7 @@
 answer depends on what the bot offered last, remembered in ``choice_kind``."""
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -15,6 +16,8 @@ from actions.handoff import start_topic
 from actions.portal_client import PortalError
 from actions.values import application_id, choice
 
+# Digits that are a farewell in chat (88 拜拜, 886 拜拜了), not a value: no option is that large.
+CHAT_FAREWELL = re.compile(r"^(8{2,}6?|拜88)[啦了哈啊呀咯~!！。 ]*$")
 
 class ActionHandleReply(Action):
     def name(self) -> Text:
@@ -46,6 +49,9 @@ class ActionHandleReply(Action):
 
     def _unprompted(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
         """A value nobody asked for: an application number or a date says what the user wants."""
+        if CHAT_FAREWELL.match(text.strip()):
+            dispatcher.utter_message(response="utter_goodbye")
+            return CLEAR_CHOICE
         if application_id(text):
             return [*CLEAR_CHOICE, FollowupAction("status_form")]
         if parse_when(text, china_now()):

@@ -1,6 +1,8 @@
 """办事指南 actions against the real portal."""
 from __future__ import annotations
 
+import pytest
+
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guides import ActionAnswerGuide, asked_aspects
@@ -51,6 +53,15 @@ async def test_numbered_reply_picks_a_candidate(client):
     events = await ActionHandleReply().run(dispatcher, tracker, DOMAIN)
     assert "居民身份证补领" in texts(dispatcher)
     assert slot_events(events)["item_code"] == "GA-0003"
+
+
+@pytest.mark.parametrize("text", ["88", "886", "8888", "88啦"])
+async def test_chat_digits_for_bye_get_a_goodbye_not_a_choice(text):
+    tracker = make_tracker(text, "inform", slots={"choice_kind": "item", "choice_options": ["GA-0002", "GA-0003"]})
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandleReply().run(dispatcher, tracker, DOMAIN)
+    assert dispatcher.messages[0]["response"] == "utter_goodbye"
+    assert slot_events(events)["choice_kind"] is None
 
 
 def test_aspects_are_recognised():
