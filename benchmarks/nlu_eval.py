@@ -81,7 +81,7 @@ def held_out(model: Path, heldout: Path, out: Path) -> Dict[str, Optional[float]
 
 
 def in_traditional_characters(heldout: Path, out: Path) -> Path:
-    """The held-out messages, character by character in traditional script, same intents."""
+    """The held-out messages in traditional script (OpenCC, phrase by phrase), same intents."""
     blocks: Dict[str, list] = {}
     for message in load_data(str(heldout)).intent_examples:
         blocks.setdefault(message.get("intent"), []).append(TO_TRADITIONAL.convert(message.get("text")))
