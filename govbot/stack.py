@@ -66,7 +66,7 @@ def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optiona
             "wechat-api": [str(BIN / "govbot"), "fake-wechat", "--port", str(settings.wechat_fake_port)],
             "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(settings.action_port),
                         "--actions", "actions"],
-            "rasa": [str(BIN / "rasa"), "run", "--enable-api", "--port", str(settings.rasa_port),
+            "rasa": [str(BIN / "govbot-rasa"), "run", "--enable-api", "--port", str(settings.rasa_port),
                      "--model", str(model), "--endpoints", str(work / "endpoints.yml"),
                      "--credentials", str(work / "credentials.yml")],
         }
