@@ -22,6 +22,7 @@ LEVEL_WORDS = (("非常不满意", ("非常不满", "十分不满", "极差", "�
                ("满意", ("满意", "好评", "四星", "4星", "不错", "挺好")))
 # A score (打4分, 给个九十分) or a row of stars (⭐⭐⭐) as a share of the best, lowest share first.
 SCORE = re.compile(r"(?<!\d)(\d{1,3})分")
+CHINESE_TENS = re.compile(r"([一二两三四五六七八九]?)十(?=分)")  # 九十分 → 九0分, 十分 → 一0分
 STAR = re.compile(r"[⭐★🌟]")
 SCALES = (5, 10, 100)
 SHARE_LEVELS = ((0.3, "非常不满意"), (0.5, "不满意"), (0.7, "基本满意"), (0.9, "满意"), (1.01, "非常满意"))
@@ -39,8 +40,8 @@ def rating_level(tracker: Tracker) -> Optional[str]:
 
 def score_level(text: str) -> Optional[str]:
     """The level a score or a row of stars stands for: 4分 of 5, 8分 of 10, 90分 of 100, ⭐⭐⭐ of 5."""
-    text = re.sub(r"([一二两三四五六七八九])十分", r"\g<1>0分", text.replace("一百分", "100分"))
-    match = SCORE.search(digits_of(re.sub(r"(?<![一二两三四五六七八九])十分", "10分", text)))
+    tens = CHINESE_TENS.sub(lambda m: (m.group(1) or "一") + "0", text.replace("一百分", "100分"))
+    match = SCORE.search(digits_of(tens))
     score, stars = (int(match.group(1)) if match else None), len(STAR.findall(text))
     if score is None and not 1 <= stars <= 5:
         return None

@@ -19,6 +19,7 @@ from actions.values import application_id, choice
 # Digits that are a farewell in chat (88 拜拜, 886 拜拜了), not a value: no option is that large.
 CHAT_FAREWELL = re.compile(r"^(8{2,}6?|拜88)[啦了哈啊呀咯~!！。 ]*$")
 
+
 class ActionHandleReply(Action):
     def name(self) -> Text:
         return "action_handle_reply"
