@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
+LOOPBACK = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 MODELS_DIR = ROOT / "models"
@@ -17,6 +18,12 @@ class Settings:
     action_port: int = 5055
     portal_port: int = 8080
     wechat_fake_port: int = 8011
+    # Addresses the servers listen on: loopback unless a deployment says otherwise (a reverse
+    # proxy in front, a container); the action server stays private even then.
+    rasa_host: str = LOOPBACK
+    action_host: str = LOOPBACK
+    portal_host: str = LOOPBACK
+    wechat_fake_host: str = LOOPBACK
     portal_url: Optional[str] = None  # None: start and use the bundled reference portal
     redis_url: Optional[str] = None
     wechat_configured: bool = False  # False: demo credentials against the local fake WeChat API
@@ -28,6 +35,10 @@ class Settings:
             action_port=_port(env, "ACTION_PORT", cls.action_port),
             portal_port=_port(env, "PORTAL_PORT", cls.portal_port),
             wechat_fake_port=_port(env, "WECHAT_FAKE_PORT", cls.wechat_fake_port),
+            rasa_host=env.get("RASA_HOST") or LOOPBACK,
+            action_host=env.get("ACTION_HOST") or LOOPBACK,
+            portal_host=env.get("PORTAL_HOST") or LOOPBACK,
+            wechat_fake_host=env.get("WECHAT_FAKE_HOST") or LOOPBACK,
             portal_url=env.get("PORTAL_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
             wechat_configured=bool(env.get("WECHAT_APP_ID")),
@@ -35,7 +46,20 @@ class Settings:
 
     @property
     def effective_portal_url(self) -> str:
-        return self.portal_url or f"http://127.0.0.1:{self.portal_port}"
+        return self.portal_url or local_url(self.portal_host, self.portal_port)
+
+    @property
+    def action_url(self) -> str:
+        return local_url(self.action_host, self.action_port)
+
+    @property
+    def rasa_url(self) -> str:
+        return local_url(self.rasa_host, self.rasa_port)
+
+
+def local_url(host: str, port: int) -> str:
+    """How the other processes of this machine reach a server listening on ``host``."""
+    return f"http://{LOOPBACK if host in ('0.0.0.0', '::', '') else host}:{port}"
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:

@@ -1,6 +1,6 @@
 """Starts portal, action server, Rasa server (``rest`` and ``wechat`` channels) and the fake
-WeChat API as real processes on loopback, for the end-to-end tests and the benchmarks
-(``govbot up`` is the same set under honcho)."""
+WeChat API as real processes on loopback, for the end-to-end tests and the benchmarks: the
+processes of ``govbot up``, with the same environment and keys (fresh ones per stack)."""
 from __future__ import annotations
 
 import contextlib
@@ -11,15 +11,16 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
+from urllib.parse import urlencode
 
 import yaml
 
-from connectors.wechat.fake_api import demo_environment
-from govbot.settings import MODELS_DIR, ROOT, Settings
-from govbot.up import CHANNELS, portal_webhook_url, rasa_endpoints
+from govbot.keys import generate_secrets
+from govbot.settings import LOOPBACK, MODELS_DIR, ROOT, Settings
+from govbot.up import CHANNELS, process_environments, rasa_endpoints
 
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 180
@@ -31,15 +32,30 @@ class Stack:
     rasa_url: str
     action_url: str
     wechat_api_url: str
+    secrets: Dict[str, str] = field(default_factory=dict)  # the keys of docs/CONTRACT.md §4, by name
+    pids: Dict[str, int] = field(default_factory=dict)  # process name -> pid
 
     @property
     def webhook_url(self) -> str:
         return f"{self.rasa_url}/webhooks/wechat/webhook"
 
+    def rasa_api(self, path: str, **params: str) -> str:
+        """URL of a Rasa HTTP API call (``/status``, ``/conversations/<id>/tracker``) with the token."""
+        query = urlencode({**params, "token": self.secrets["RASA_AUTH_TOKEN"]})
+        return f"{self.rasa_url}{path}{'&' if '?' in path else '?'}{query}"
+
+    @property
+    def portal_admin_headers(self) -> Dict[str, str]:
+        return {"Authorization": f"Bearer {self.secrets['PORTAL_ADMIN_KEY']}"}
+
+    @property
+    def portal_bot_headers(self) -> Dict[str, str]:
+        return {"Authorization": f"Bearer {self.secrets['PORTAL_API_KEY']}"}
+
 
 def free_port() -> int:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((LOOPBACK, 0))
         return probe.getsockname()[1]
 
 
@@ -51,41 +67,49 @@ def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optiona
         raise FileNotFoundError(f"{model} is missing: run 'make train' first")
     settings = Settings(rasa_port=free_port(), action_port=free_port(), portal_port=free_port(),
                         wechat_fake_port=free_port(), redis_url=redis_url)
+    keys = generate_secrets()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         logs = log_dir or work
         (work / "endpoints.yml").write_text(yaml.safe_dump(rasa_endpoints(settings)))
         (work / "credentials.yml").write_text(yaml.safe_dump(CHANNELS))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_")}
-        env.update({"PORTAL_URL": settings.effective_portal_url, "DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}",
-                    "PYTHONUNBUFFERED": "1",
-                    "PORTAL_WEBHOOK_URL": portal_webhook_url(settings),
-                    **demo_environment({}, settings.wechat_fake_port)})
-        commands: Dict[str, List[str]] = {
-            "portal": [str(BIN / "govbot"), "portal", "--port", str(settings.portal_port)],
-            "wechat-api": [str(BIN / "govbot"), "fake-wechat", "--port", str(settings.wechat_fake_port)],
-            "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(settings.action_port),
-                        "--actions", "actions"],
-            "rasa": [str(BIN / "govbot-rasa"), "run", "--enable-api", "--port", str(settings.rasa_port),
-                     "--model", str(model), "--endpoints", str(work / "endpoints.yml"),
-                     "--credentials", str(work / "credentials.yml")],
-        }
-        processes = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=(logs / f"{name}.log").open("w"),
-                                      stderr=subprocess.STDOUT) for name, command in commands.items()]
+        commands = _commands(settings, model, work)
+        base = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_") and k != "PORTAL_WEBHOOK_URL"}
+        base["DATABASE_URL"] = f"sqlite:///{work / 'portal.sqlite3'}"
+        environments = process_environments(settings, commands, base, keys)
+        processes = {name: subprocess.Popen(command, cwd=ROOT, env=environments[name], stderr=subprocess.STDOUT,
+                                            stdout=(logs / f"{name}.log").open("w"))
+                     for name, command in commands.items()}
         try:
-            stack = Stack(settings.effective_portal_url, f"http://127.0.0.1:{settings.rasa_port}",
-                          f"http://127.0.0.1:{settings.action_port}", f"http://127.0.0.1:{settings.wechat_fake_port}")
+            stack = Stack(settings.effective_portal_url, settings.rasa_url, settings.action_url,
+                          f"http://{LOOPBACK}:{settings.wechat_fake_port}", keys,
+                          {name: p.pid for name, p in processes.items()})
             _wait_until_up([f"{stack.portal_url}/healthz", f"{stack.action_url}/health",
-                            f"{stack.wechat_api_url}/_fake/health", f"{stack.rasa_url}/status"], processes, logs)
+                            f"{stack.wechat_api_url}/_fake/health", stack.rasa_api("/status")],
+                           list(processes.values()), logs)
             yield stack
         finally:
-            for process in processes:
+            for process in processes.values():
                 process.terminate()
-            for process in processes:
+            for process in processes.values():
                 try:
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def _commands(settings: Settings, model: Path, work: Path) -> Dict[str, List[str]]:
+    """The Procfile's commands, with this stack's ports, model and configuration files."""
+    return {
+        "portal": [str(BIN / "govbot"), "portal", "--host", settings.portal_host, "--port", str(settings.portal_port)],
+        "wechat-api": [str(BIN / "govbot"), "fake-wechat", "--host", settings.wechat_fake_host,
+                       "--port", str(settings.wechat_fake_port)],
+        "actions": [str(BIN / "govbot-actions"), "--host", settings.action_host, "--port", str(settings.action_port),
+                    "--actions", "actions"],
+        "rasa": [str(BIN / "govbot-rasa"), "run", "--enable-api", "--interface", settings.rasa_host,
+                 "--port", str(settings.rasa_port), "--model", str(model), "--endpoints", str(work / "endpoints.yml"),
+                 "--credentials", str(work / "credentials.yml")],
+    }
 
 
 def _wait_until_up(urls: List[str], processes: List[subprocess.Popen], logs: Path) -> None:
@@ -103,4 +127,8 @@ def _wait_until_up(urls: List[str], processes: List[subprocess.Popen], logs: Pat
             pass
         time.sleep(0.5)
     if pending:
-        raise TimeoutError(f"not up after {STARTUP_SECONDS}s: {pending}; see the logs in {logs}")
+        raise TimeoutError(f"not up after {STARTUP_SECONDS}s: {_without_token(pending)}; see the logs in {logs}")
+
+
+def _without_token(urls: List[str]) -> List[str]:
+    return [url.split("?", 1)[0] for url in urls]

@@ -1,4 +1,4 @@
-"""``govbot up``: every process of the assistant under honcho, on embedded defaults."""
+"""``govbot up``: every process of the assistant, supervised, on embedded defaults, closed by keys."""
 from __future__ import annotations
 
 import errno
@@ -6,16 +6,17 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Iterable, Mapping, Optional
 from urllib.parse import urlparse
 
 import yaml
 from honcho.environ import parse as parse_env
 from honcho.environ import parse_procfile
-from honcho.manager import Manager
 
 from connectors.wechat.fake_api import demo_environment
+from govbot.keys import ACTION_SECRET_HEADER, KEY_NAMES, SECRETS_FILE, ensure_secrets, with_keys_of
 from govbot.settings import MODELS_DIR, ROOT, RUN_DIR, Settings
+from govbot.supervisor import Supervisor
 
 CHANNELS = {"rest": None, "connectors.wechat.channel.WeChatInput": None}
 
@@ -25,13 +26,21 @@ def up(settings: Settings) -> int:
     _check_ports(settings, processes)
     if not any(MODELS_DIR.glob("*.tar.gz")):
         raise SystemExit("No trained model in models/: run 'make train' (or 'make run', which trains first).")
+    keys = ensure_secrets()
+    _announce_keys()
     _write_rasa_config(settings)
-    manager = Manager()
-    env = _environment(settings)
+    supervisor = Supervisor()
+    environments = process_environments(settings, processes, os.environ, keys)
     for name, command in processes.items():
-        manager.add_process(name, command, env=env, cwd=str(ROOT))
-    manager.loop()
-    return manager.returncode or 0
+        supervisor.add_process(name, command, env=environments[name], cwd=str(ROOT))
+    return supervisor.loop()
+
+
+def _announce_keys() -> None:
+    """Names the file of the run's keys (never a value), so operators' tools can find them."""
+    from_env = [name for name in KEY_NAMES if os.environ.get(name)]
+    print(f"Keys of this run: {SECRETS_FILE} (mode 600; read it for curl, the benchmarks, your tools)"
+          + (f"; taken from the environment instead: {', '.join(from_env)}" if from_env else ""), flush=True)
 
 
 def load_dotenv() -> None:
@@ -74,13 +83,23 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _environment(settings: Settings) -> Dict[str, str]:
-    env = dict(os.environ)
+def process_environments(settings: Settings, processes: Iterable[str], base: Mapping[str, str],
+                         keys: Mapping[str, str]) -> Dict[str, Dict[str, str]]:
+    """The environment of each process (``govbot up`` and the test stack alike): ``base``, the
+    settings, the demo WeChat account when none is configured, and only that process's keys."""
+    env = _environment(settings, base)
+    return {name: with_keys_of(name, env, keys) for name in processes}
+
+
+def _environment(settings: Settings, base: Mapping[str, str]) -> Dict[str, str]:
+    env = dict(base)
     env.update({
         "RASA_PORT": str(settings.rasa_port), "ACTION_PORT": str(settings.action_port),
         "PORTAL_PORT": str(settings.portal_port), "PORTAL_URL": settings.effective_portal_url,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        "WECHAT_FAKE_PORT": str(settings.wechat_fake_port), "PYTHONUNBUFFERED": "1",
+        "WECHAT_FAKE_PORT": str(settings.wechat_fake_port),
+        "RASA_HOST": settings.rasa_host, "ACTION_HOST": settings.action_host,
+        "PORTAL_HOST": settings.portal_host, "WECHAT_FAKE_HOST": settings.wechat_fake_host,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", "PYTHONUNBUFFERED": "1",
     })
     env.update(demo_environment(env, settings.wechat_fake_port))
     # Status changes reach citizens as template messages through the channel's receiver.
@@ -90,7 +109,7 @@ def _environment(settings: Settings) -> Dict[str, str]:
 
 def portal_webhook_url(settings: Settings) -> str:
     """Where the portal posts status changes: the channel's receiver on the Rasa server."""
-    return f"http://127.0.0.1:{settings.rasa_port}/webhooks/wechat/portal"
+    return f"{settings.rasa_url}/webhooks/wechat/portal"
 
 
 def _write_rasa_config(settings: Settings) -> None:
@@ -100,8 +119,10 @@ def _write_rasa_config(settings: Settings) -> None:
 
 
 def rasa_endpoints(settings: Settings) -> Dict[str, object]:
-    """Action server always; Redis tracker and lock stores only when ``REDIS_URL`` is set."""
-    endpoints: Dict[str, object] = {"action_endpoint": {"url": f"http://127.0.0.1:{settings.action_port}/webhook"}}
+    """Action server always, called with the shared secret (which Rasa reads from its own
+    environment: no key in the file); Redis tracker and lock stores only when ``REDIS_URL`` is set."""
+    endpoints: Dict[str, object] = {"action_endpoint": {
+        "url": f"{settings.action_url}/webhook", "headers": {ACTION_SECRET_HEADER: "${ACTION_SERVER_SECRET}"}}}
     redis = _redis_store(settings.redis_url)
     if redis is not None:
         endpoints["tracker_store"] = {"type": "redis", **redis, "key_prefix": "govbot", "record_exp": 604800}

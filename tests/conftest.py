@@ -49,3 +49,18 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterato
 @pytest.fixture
 def sqlite_url(tmp_path) -> Iterator[str]:
     yield f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+
+
+# --- The processes of `govbot up`, shared by the tests that probe the servers (h-servers) --------------
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory):
+    """Portal, action server, Rasa server (trained model) and fake WeChat API as real processes on
+    loopback with fresh keys (``govbot.stack``); trains first when the model is out of date."""
+    from govbot.settings import MODELS_DIR
+    from govbot.stack import running_stack
+    from govbot.train import train
+
+    assert train() == 0, "training failed"
+    with running_stack(MODELS_DIR / "govbot.tar.gz", log_dir=tmp_path_factory.mktemp("stack-logs")) as stack:
+        yield stack
