@@ -42,10 +42,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+import yaml  # noqa: E402
 
 from connectors.wechat.fake_api import (DEMO_AES_KEY, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN,  # noqa: E402
                                         FakeState, FakeWeChat, FakeWeChatServer)
 from connectors.wechat.simulator import WeChatPeer  # noqa: E402
+from govbot.keys import generate_secrets, with_keys_of  # noqa: E402
+from govbot.settings import Settings  # noqa: E402
+from govbot.up import rasa_endpoints  # noqa: E402
 
 LATE = 5.0
 EARLY_SUCCESS = 3.5  # the server answers "success" at its 4 s deadline when a turn is slow
@@ -239,8 +243,10 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
             env["WECHAT_ENCODING_AES_KEY"] = DEMO_AES_KEY
         command = [sys.executable, "-m", "connectors.wechat.devserver", "--port", str(port), "--key-prefix", prefix]
         helpers: List[subprocess.Popen] = []
+        keys = generate_secrets()  # this run's own keys, as govbot.stack does
+        env = with_keys_of("rasa", env, keys)
         if args.model:
-            endpoints = args.endpoints or await start_stack(helpers, args)
+            endpoints = args.endpoints or await start_stack(helpers, args, keys)
             command += ["--model", args.model, "--endpoints", endpoints]
         else:
             command += ["--think", str(args.think), "--busy", str(args.busy)]
@@ -302,24 +308,27 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     return results
 
 
-async def start_stack(processes: List[subprocess.Popen], args: argparse.Namespace) -> str:
-    """The reference portal (on a fresh SQLite file) and the action server, for ``--model``."""
+async def start_stack(processes: List[subprocess.Popen], args: argparse.Namespace, keys: Dict[str, str]) -> str:
+    """The reference portal (on a fresh SQLite file) and the action server, for ``--model``, each
+    with its keys; returns the endpoints file through which the Rasa server calls the actions."""
     import tempfile
 
     work = Path(tempfile.mkdtemp(prefix="wechat-load-"))
-    portal_port, action_port = free_port(), free_port()
+    settings = Settings(portal_port=free_port(), action_port=free_port())
     quiet = {"stdout": subprocess.DEVNULL, "stderr": None if args.verbose else subprocess.DEVNULL}
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}",
-           "PORTAL_URL": f"http://127.0.0.1:{portal_port}"}
+           "PORTAL_URL": settings.effective_portal_url}
     env.pop("PORTAL_WEBHOOK_URL", None)
-    processes.append(subprocess.Popen([sys.executable, "-m", "govbot", "portal", "--port", str(portal_port)],
-                                      cwd=ROOT, env=env, **quiet))
-    processes.append(subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port",
-                                       str(action_port)], cwd=ROOT, env=env, **quiet))
-    await wait_up(f"http://127.0.0.1:{portal_port}/healthz", processes[0])
-    await wait_up(f"http://127.0.0.1:{action_port}/health", processes[1])
+    processes.append(subprocess.Popen([sys.executable, "-m", "govbot", "portal", "--port", str(settings.portal_port)],
+                                      cwd=ROOT, env=with_keys_of("portal", env, keys), **quiet))
+    processes.append(subprocess.Popen([sys.executable, "-m", "govbot.action_server", "--actions", "actions",
+                                       "--port", str(settings.action_port)],
+                                      cwd=ROOT, env=with_keys_of("actions", env, keys), **quiet))
+    await wait_up(f"{settings.effective_portal_url}/healthz", processes[0])
+    await wait_up(f"{settings.action_url}/health", processes[1])
     endpoints = work / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n")
+    # YAML, not JSON: Rasa expands ${ACTION_SERVER_SECRET} only in plain scalars
+    endpoints.write_text(yaml.safe_dump({"action_endpoint": rasa_endpoints(settings)["action_endpoint"]}))
     return str(endpoints)
 
 

@@ -38,7 +38,9 @@ def require_secret(app: Sanic, secret: str) -> None:
     expected = secret.encode()
 
     async def check_secret(request: Request) -> Optional[HTTPResponse]:
-        if request.path in OPEN_PATHS:
+        # Sanic also runs request middleware before an error response; without a route (unknown
+        # path, a request refused before routing) no action can run, and the error must show.
+        if request.route is None or request.path in OPEN_PATHS:
             return None
         given = request.headers.get(ACTION_SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if hmac.compare_digest(given, expected):  # constant time: the secret cannot be guessed byte by byte

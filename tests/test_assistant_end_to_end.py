@@ -111,8 +111,8 @@ def test_portal_answers_chinese_typed_raw_into_the_url(stack):
     """What `curl 'http://.../guides/search?q=身份证丢了'` sends: unescaped UTF-8 in the request line."""
     host, port = stack.portal_url.split("//")[1].split(":")
     with socket.create_connection((host, int(port)), timeout=10) as conn:
-        conn.sendall("GET /api/v1/guides/search?q=身份证丢了 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                     .encode())
+        conn.sendall(f"GET /api/v1/guides/search?q=身份证丢了 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     f"Authorization: {stack.portal_bot_headers['Authorization']}\r\n\r\n".encode())
         response = b"".join(iter(lambda: conn.recv(65536), b""))
     assert response.startswith(b"HTTP/1.1 200") and "居民身份证补领".encode() in response
 
@@ -135,7 +135,7 @@ def _relative_day(first_free: date) -> str:
 
 def test_book_list_and_cancel(stack, new_citizen):
     slots = requests.get(f"{stack.portal_url}/api/v1/slots", params={"item_code": "GA-0003", "hall_code": "SMZX"},
-                         timeout=5).json()["slots"]
+                         headers=stack.portal_bot_headers, timeout=5).json()["slots"]
     first = date.fromisoformat(next(s["date"] for s in slots if s["available"]))
     citizen = new_citizen()
     reply = citizen.says(f"我想预约{_relative_day(first)}上午去补办身份证")
