@@ -22,9 +22,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     if argv and argv[0] in DELEGATED:
         import importlib
 
+        from govbot.keys import export_secrets
         from govbot.up import load_dotenv
 
         load_dotenv()
+        export_secrets()  # the keys of a `govbot up` run, e.g. for `govbot wechat notify`
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         sys.exit(importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:]) or 0)
     args = _parser().parse_args(argv)

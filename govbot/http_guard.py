@@ -30,7 +30,7 @@ _LENGTH = re.compile(r"[0-9]{1,18}")  # 1*DIGIT; 18 digits is far beyond any siz
 
 def framing_problem(fields: Iterable[Tuple[str, str]]) -> Optional[str]:
     """Why a request's body framing is unsafe to act on, or None. ``fields`` are (name, value)
-    pairs as received. Stricter than RFC 9112 allows, never looser: one length of plain digits,
+    pairs as received. Stricter than RFC 9112 requires, never looser: one length of plain digits,
     or the single coding ``chunked`` spelled exactly so (the only one Sanic decodes), not both."""
     lengths: List[str] = []
     codings: List[str] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Dict, Mapping, Sequence
+from typing import Dict, Mapping, MutableMapping, Sequence
 
 from honcho.environ import parse as parse_env
 
@@ -39,6 +39,12 @@ def load_secrets(env: Mapping[str, str] = os.environ, path: Path = SECRETS_FILE)
     stored = _read(path)
     found = {name: env.get(name) or stored.get(name, "") for name in KEY_NAMES}
     return {name: value for name, value in found.items() if value}
+
+
+def export_secrets(env: MutableMapping[str, str] = os.environ, path: Path = SECRETS_FILE) -> None:
+    """Adds the run's keys to ``env`` for an operator command (values already set win)."""
+    for name, value in load_secrets(env, path).items():
+        env.setdefault(name, value)
 
 
 def ensure_secrets(env: Mapping[str, str] = os.environ, path: Path = SECRETS_FILE) -> Dict[str, str]:

@@ -14,7 +14,7 @@ import sys
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterator, List
+from typing import List
 
 import pytest
 import requests
@@ -23,7 +23,7 @@ from connectors.wechat.fake_api import DEMO_AES_KEY, DEMO_APP_ID, DEMO_TOKEN
 from connectors.wechat.simulator import WeChatPeer
 from connectors.wechat.turns import HOLDING
 from govbot.settings import MODELS_DIR, ROOT
-from govbot.stack import Stack, running_stack
+from govbot.stack import Stack
 from govbot.train import train
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # training the model runs in a fixture
@@ -37,9 +37,9 @@ def model() -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(model, tmp_path_factory) -> Iterator[Stack]:
-    with running_stack(model, log_dir=tmp_path_factory.mktemp("logs")) as running:
-        yield running
+def stack(model, live_stack) -> Stack:
+    """The session's stack (tests/conftest.py): started once for these tests and the server probes."""
+    return live_stack
 
 
 class RestCitizen:

@@ -13,7 +13,8 @@ import requests
 import yaml
 from rasa.utils.endpoints import read_endpoint_config
 
-from govbot.keys import KEY_NAMES, KEYS_OF_PROCESS, ensure_secrets, generate_secrets, load_secrets, with_keys_of
+from govbot.keys import (KEY_NAMES, KEYS_OF_PROCESS, ensure_secrets, export_secrets, generate_secrets,
+                         load_secrets, with_keys_of)
 from govbot.rasa_server import with_api_token
 from govbot.settings import Settings
 from govbot.up import rasa_endpoints
@@ -62,6 +63,14 @@ def test_operator_tools_read_the_environment_first_then_the_file(tmp_path):
     stored = ensure_secrets({}, path)
     assert load_secrets({}, path) == stored
     assert load_secrets({"RASA_AUTH_TOKEN": "mine"}, path)["RASA_AUTH_TOKEN"] == "mine"
+
+
+def test_operator_commands_get_the_run_s_keys_without_overriding_their_own(tmp_path):
+    path = tmp_path / "secrets.env"
+    stored = ensure_secrets({}, path)
+    env = {"PORTAL_WEBHOOK_SECRET": "operator's own"}
+    export_secrets(env, path)
+    assert env == {**stored, "PORTAL_WEBHOOK_SECRET": "operator's own"}
 
 
 def test_each_process_gets_only_the_keys_it_needs():
