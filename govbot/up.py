@@ -114,7 +114,9 @@ def portal_webhook_url(settings: Settings) -> str:
 
 def _write_rasa_config(settings: Settings) -> None:
     RUN_DIR.mkdir(exist_ok=True)
-    (RUN_DIR / "endpoints.yml").write_text(yaml.safe_dump(rasa_endpoints(settings), sort_keys=False))
+    endpoints = RUN_DIR / "endpoints.yml"
+    endpoints.write_text(yaml.safe_dump(rasa_endpoints(settings), sort_keys=False))
+    endpoints.chmod(0o600)  # a Redis password from REDIS_URL is written here
     (RUN_DIR / "credentials.yml").write_text(yaml.safe_dump(CHANNELS, sort_keys=False))
 
 

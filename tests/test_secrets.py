@@ -194,3 +194,10 @@ def test_every_process_of_the_stack_listens_on_loopback_only(live_stack):
         for _, port in sockets if other else ():
             with pytest.raises(ConnectionRefusedError):
                 socket.create_connection((other, port), timeout=2).close()
+
+
+@pytest.mark.slow
+def test_no_key_is_on_any_command_line_where_ps_shows_it(live_stack):
+    for name, pid in live_stack.pids.items():
+        command_line = Path(f"/proc/{pid}/cmdline").read_text()
+        assert not [key for key, value in live_stack.secrets.items() if value in command_line], name
