@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
@@ -16,7 +18,7 @@ from rasa.utils.endpoints import read_endpoint_config
 from govbot.keys import (KEY_NAMES, KEYS_OF_PROCESS, ensure_secrets, export_secrets, generate_secrets,
                          load_secrets, with_keys_of)
 from govbot.rasa_server import with_api_token
-from govbot.settings import Settings
+from govbot.settings import ROOT, Settings
 from govbot.up import rasa_endpoints
 
 
@@ -201,3 +203,10 @@ def test_no_key_is_on_any_command_line_where_ps_shows_it(live_stack):
     for name, pid in live_stack.pids.items():
         command_line = Path(f"/proc/{pid}/cmdline").read_text()
         assert not [key for key, value in live_stack.secrets.items() if value in command_line], name
+
+
+def test_the_action_server_refuses_to_leave_loopback_without_its_secret():
+    env = {k: v for k, v in os.environ.items() if k != "ACTION_SERVER_SECRET"}
+    result = subprocess.run([sys.executable, "-m", "govbot.action_server", "--host", "0.0.0.0", "--port", "1",
+                             "--actions", "actions"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "set ACTION_SERVER_SECRET" in result.stderr
