@@ -24,7 +24,8 @@ from typing import Any, Callable, Dict, Optional
 
 import aiohttp
 
-from connectors.wechat.errors import TOKEN_ERRORS, TokenInvalidError, WeChatAPIError, WeChatUnavailable, error_for
+from connectors.wechat.errors import (TOKEN_ERRORS, OutcomeUnknown, TokenInvalidError, WeChatAPIError,
+                                      WeChatUnavailable, WeChatUnreachable, error_for)
 from connectors.wechat.masking import mask_openid
 from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.storage import Storage
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 REFRESH_AHEAD = 300.0  # refresh when less than this many seconds are left
 LEASE = 10.0  # one process refreshes at a time; others wait at most this long
+CONNECT_TIMEOUT = 2.0  # below the total timeout, so that a connect stall is told apart from a lost answer
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class WeChatClient:
         self._storage = storage
         self._session = session
         self._own_session = session is None
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(CONNECT_TIMEOUT, timeout / 2))
         self._clock = clock
         self._refresh_ahead = refresh_ahead
         self._lease = lease
@@ -111,13 +113,20 @@ class WeChatClient:
 
     async def call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """Calls an API with the shared access token; refreshes and retries once on 40001/40014/42001."""
-        token = await self.access_token()
+        token = await self._token_for(path)
         try:
             return await self._request(method, path, body, {"access_token": token})
         except TokenInvalidError as error:
             logger.warning("access token rejected (errcode %s) on %s: refreshing once", error.errcode, path)
-            token = await self.access_token(rejected=token)
+            token = await self._token_for(path, rejected=token)
             return await self._request(method, path, body, {"access_token": token})
+
+    async def _token_for(self, path: str, rejected: Optional[str] = None) -> str:
+        """The token for a call to ``path``; without one the call itself is never made."""
+        try:
+            return await self.access_token(rejected)
+        except OutcomeUnknown as error:  # unknown is the token request's outcome, not this call's
+            raise WeChatUnreachable(f"no access token: {error.errmsg}", path) from error
 
     # ---------------------------------------------------------------- access token
 
@@ -196,16 +205,20 @@ class WeChatClient:
             async with self._session.request(method, self._base_url + path, params=params, data=data,
                                              headers=headers, timeout=self._timeout) as response:
                 if response.status >= 500:
-                    raise WeChatUnavailable(f"HTTP {response.status}", path)
+                    raise OutcomeUnknown(f"HTTP {response.status}", path)
                 text = await response.text()
+        except (aiohttp.ClientConnectorError, aiohttp.ServerTimeoutError) as error:
+            # refused, DNS, unreachable, TLS handshake, or the connect timeout (``connect`` is set
+            # and ``sock_read`` is not, so ServerTimeoutError comes from connecting only)
+            raise WeChatUnreachable(f"{type(error).__name__}: {error}", path) from error
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise WeChatUnavailable(f"{type(error).__name__}: {error}", path) from error
+            raise OutcomeUnknown(f"{type(error).__name__}: {error}", path) from error
         try:
             result = json.loads(text)
         except ValueError:
-            raise WeChatUnavailable("answer is not JSON", path) from None
+            raise OutcomeUnknown("answer is not JSON", path) from None
         if not isinstance(result, dict):
-            raise WeChatUnavailable("answer is not a JSON object", path)
+            raise OutcomeUnknown("answer is not a JSON object", path)
         errcode = result.get("errcode", 0)
         if errcode:
             error = error_for(int(errcode), str(result.get("errmsg", "")), path)
