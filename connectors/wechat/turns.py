@@ -25,9 +25,9 @@ WeChat waits 5 s for an answer, then retries the same push (3 tries in all). So:
    already taken are never limited.
 
 Each step is one atomic storage operation (one Lua script on Redis). In the common case (the
-delivery that claimed the push is still waiting, the turn ends in time) a turn costs two
-round trips: ``begin`` on arrival, ``finish`` when done, which also settles ``passive`` and
-leaves the queue; the waiting delivery is told in-process.
+delivery that claimed the push is still waiting, the turn ends in time) a turn costs three
+round trips: ``take_token`` (the rate) and ``begin`` on arrival, ``finish`` when done, which also
+settles ``passive`` and leaves the queue; the waiting delivery is told in-process.
 
 被动回复与 5 秒超时说明：
 https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
