@@ -11,6 +11,10 @@ wechatpy 自带的客户端基于 requests，会阻塞事件循环，所以这�
 access_token 缓存在共享存储（Redis）里，所有进程共用；临近过期时由持有短租约的一个进程刷新，
 其他进程继续用旧令牌，不会一齐去抢（no stampede）。接口返回 40001 / 40014 / 42001 时丢弃该令牌、
 刷新并只重试一次。
+
+失败分三种（``outbox`` 据此决定能否重发）：微信返回了 errcode（没有执行）；请求没有到达微信
+（连接被拒、DNS、连接超时、拿不到令牌：``WeChatUnreachable``，没有执行）；请求已发出但应答丢了
+（超时、连接中断、5xx、非 JSON：``OutcomeUnknown``，可能已经执行）。
 """
 from __future__ import annotations
 
@@ -143,6 +147,9 @@ class WeChatClient:
             # Due for refresh but still valid: one lease holder refreshes, the others go on with it.
             if await self._storage.set(self._lease_key, self._owner, self._lease, nx=True):
                 try:
+                    fresh = CachedToken.parse(await self._storage.get(self._token_key))
+                    if fresh is not None and fresh.raw != cached.raw and now < fresh.refresh_after:
+                        return fresh.token  # the previous holder refreshed it since we looked
                     return (await self._refresh(previous=cached.token)).token
                 except WeChatAPIError as error:
                     logger.warning("early token refresh failed (%s); the current token stays in use", error)
