@@ -54,7 +54,10 @@ logger = logging.getLogger(__name__)
 WINDOWS = {MESSAGE_WINDOW: (5, 48 * 3600), EVENT_WINDOW: (3, 60)}  # count, seconds
 PENDING_TTL = 7 * 24 * 3600
 PENDING_MAX = 20
-RECORD_TTL = PENDING_TTL + 3600  # a send's record outlives every kept copy of its part
+# A part is kept for later only when it was not sent (its record removed), so a record guards
+# re-runs of its turn (WeChat's retry taking over from a dead process) and any second push of the
+# same part: a day is ample, and keeps Redis small (one short key per pushed part).
+RECORD_TTL = 24 * 3600
 ATTEMPT, SENT, UNKNOWN = "attempt", "sent", "unknown"
 NOTICE = "notice-"  # turn name prefix of messages outside a user's turn
 BACKLOG_TURNS = 2  # kept answers to this many earlier messages are stale: only the latest is sent

@@ -17,7 +17,8 @@ from connectors.wechat.api import WeChatClient
 from connectors.wechat.devserver import EchoAgent
 from connectors.wechat.errors import OutcomeUnknown, WeChatUnreachable
 from connectors.wechat.fake_api import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN
-from connectors.wechat.outbox import LATEST
+from connectors.wechat.inbound import MESSAGE_WINDOW
+from connectors.wechat.outbox import LATEST, Outbox, parts_of
 from connectors.wechat.redis_storage import RedisStorage
 from connectors.wechat.simulator import WeChatPeer
 from connectors.wechat.storage import Backlog, MemoryStorage, TurnKeys
@@ -129,6 +130,19 @@ async def test_the_client_tells_a_lost_answer_from_an_unreachable_api(fake):
     with pytest.raises(WeChatUnreachable):
         await down.send_text(openid, "没发出去")
     await down.close()
+
+
+async def test_a_part_sent_before_is_skipped_when_its_turn_runs_again(fake, store):
+    openid = new_openid()
+    fake.fake.interact(openid, "message")
+    client = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, fake.url, store)
+    outbox = Outbox(store, client)
+    await outbox.open_window(openid, MESSAGE_WINDOW)
+    assert await outbox.push(openid, parts_of("7001", ["一", "二"])) == 2
+    assert await outbox.push(openid, parts_of("7001", ["一", "二", "三"])) == 3  # re-run (takeover)
+    assert await outbox.push(openid, parts_of("7002", ["一"])) == 1  # another turn's part is its own
+    await client.close()
+    assert delivered(fake, openid) == ["一", "二", "三", "一"]
 
 
 async def test_a_send_whose_answer_was_lost_is_not_sent_again(start_server, fake, backend):
