@@ -18,9 +18,9 @@ Everything is recorded and inspectable over HTTP:
 - ``POST /_fake/expire_tokens``: every issued token expires now (42001 on its next use)
 - ``POST /_fake/fail`` ``{"path", "errcode", "times"}``: the next calls of a path fail so
 - ``POST /_fake/config`` ``{"latency": s, "enforce_quota": bool}``
-- ``POST /_fake/outage`` ``{"seconds": s}``: for ``s`` seconds every API call is carried out but
-  its answer is lost (the connection hangs until the client gives up), as when WeChat's answers
-  stop coming back in an outage; ``FakeWeChatServer.down`` refuses connections instead
+- ``POST /_fake/outage`` ``{"seconds": s}``: for ``s`` seconds (0 ends it) every API call is carried
+  out but its answer is lost (the connection hangs until the client gives up), as when WeChat's
+  answers stop coming back in an outage; ``FakeWeChatServer.go_down`` refuses connections instead
 """
 from __future__ import annotations
 
@@ -256,12 +256,18 @@ class FakeWeChat:
         if request.path.startswith("/cgi-bin/message/") and not result["errcode"]:
             async with self._delivered:
                 self._delivered.notify_all()
-        lost_for = self.state.lost_answers_until - self.state.clock()
-        if lost_for > 0:
-            await asyncio.sleep(lost_for + 1.0)  # the client has given up by then
-            if request.transport is not None:
-                request.transport.close()  # and whoever still waits never gets the answer
+        if self.state.lost_answers_until > self.state.clock():
+            await self._lose_answer(request)
         return _json(result)
+
+    async def _lose_answer(self, request: web.Request) -> None:
+        """Holds the answer until the client gives up or the outage ends, then drops the connection."""
+        transport = request.transport
+        while (transport is not None and not transport.is_closing()
+               and self.state.lost_answers_until > self.state.clock()):
+            await asyncio.sleep(0.05)
+        if transport is not None:
+            transport.close()
 
     def _api(self, run: Callable[[Dict[str, Any]], Dict[str, Any]], body: bool = True):
         async def handler(request: web.Request) -> web.Response:
@@ -408,12 +414,13 @@ class FakeWeChatServer:
         self._port = self._site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://{self._host}:{self._port}/"
 
-    async def down(self, seconds: float) -> None:
-        """WeChat's API unreachable for ``seconds``: connections refused, open ones closed."""
+    async def go_down(self) -> None:
+        """WeChat's API unreachable: connections refused, open ones closed, until ``come_back``."""
         assert self._runner is not None and self._site is not None and self._runner.server is not None
         await self._site.stop()
         self._runner.server.pre_shutdown()
-        await asyncio.sleep(seconds)
+
+    async def come_back(self) -> None:
         await self._listen()
 
     async def __aexit__(self, *_: Any) -> None:

@@ -2,7 +2,8 @@
 most once across an outage, and stale kept answers collapsing to the latest.
 
 The WeChat side is the fake API on loopback: ``POST /_fake/outage`` carries calls out but loses
-their answers; ``FakeWeChatServer.down`` refuses connections.
+their answers; ``FakeWeChatServer.go_down`` refuses connections. Outages end when the test has
+seen what it waits for (the answers kept, nobody pushing), not after a guessed time.
 """
 from __future__ import annotations
 
@@ -49,6 +50,22 @@ async def lose_answers(fake, seconds: float) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.post(fake.url + "_fake/outage", json={"seconds": seconds}) as response:
             response.raise_for_status()
+
+
+async def until(condition, wait: float = 10.0) -> None:
+    deadline = time.monotonic() + wait
+    while not await condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.05)
+
+
+def kept_and_idle(harness, openid):
+    """A condition: something is kept for ``openid`` and no turn of theirs is pushing."""
+    storage = harness.channel.storage
+
+    async def check() -> bool:
+        return await storage.exists(f"pending:{openid}") and not await storage.exists(f"pushing:{openid}")
+    return check
 
 
 async def settle_down(fake, openid, count: int, wait: float = 5.0) -> List[str]:
@@ -121,9 +138,10 @@ async def test_the_client_tells_a_lost_answer_from_an_unreachable_api(fake):
     fake.fake.interact(openid, "message")
     client = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, fake.url, MemoryStorage(), timeout=0.5)
     await client.send_text(openid, "取令牌")
-    await lose_answers(fake, 1.0)
+    await lose_answers(fake, 60)
     with pytest.raises(OutcomeUnknown):
         await client.send_text(openid, "答复丢了")
+    await lose_answers(fake, 0)
     await client.close()
     assert delivered(fake, openid) == ["取令牌", "答复丢了"]  # carried out all the same
     down = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, "http://127.0.0.1:9/", MemoryStorage(), timeout=0.5)
@@ -150,9 +168,10 @@ async def test_a_send_whose_answer_was_lost_is_not_sent_again(start_server, fake
     peer, openid = harness.peer, new_openid()
     assert (await peer.push(peer.text(openid, "multi 2"))).reply == "第1条"
     assert await settle_down(fake, openid, 1) == ["第2条"]  # the token is cached
-    await lose_answers(fake, 1.5)  # WeChat carries sends out, its answers do not come back
+    await lose_answers(fake, 60)  # WeChat carries sends out, its answers do not come back
     assert (await peer.push(peer.text(openid, "multi 3"))).reply == "第1条"
-    await asyncio.sleep(2.0)  # the outage is over
+    await until(kept_and_idle(harness, openid))  # 第2条 tried (its answer lost), 第3条 kept
+    await lose_answers(fake, 0)  # the outage is over
     later = await peer.push(peer.text(openid, "你好"))
     texts = await settle_down(fake, openid, 3)
     assert texts == ["第2条", "第2条", "你说：你好"]  # the lost-answer 第2条 arrived once, not again
@@ -165,11 +184,11 @@ async def test_a_send_that_never_reached_wechat_is_sent_later_once(start_server,
     harness = await start_server(**backend)
     peer, openid = harness.peer, new_openid()
     quiet = WeChatPeer(harness.webhook, DEMO_TOKEN, DEMO_APP_ID)  # the fake is down: report in-process
-    outage = asyncio.ensure_future(fake.down(1.5))
-    await asyncio.sleep(0.1)
+    await fake.go_down()
     fake.fake.interact(openid, "message")
     assert (await quiet.push(quiet.text(openid, "multi 3"))).reply == "第1条"
-    await outage
+    await until(kept_and_idle(harness, openid))  # refused twice: 第2条, 第3条 kept
+    await fake.come_back()
     await quiet.close()
     later = await peer.push(peer.text(openid, "你好"))
     assert later.reply == "第2条"
@@ -195,14 +214,13 @@ async def test_stale_kept_answers_collapse_to_the_latest_after_an_outage(start_s
     harness = await start_server(agent=TwoParts(), **backend)
     openid = new_openid()
     quiet = WeChatPeer(harness.webhook, DEMO_TOKEN, DEMO_APP_ID)  # the fake is down: report in-process
-    outage = asyncio.ensure_future(fake.down(5.0))
-    await asyncio.sleep(0.1)
+    await fake.go_down()
     replies = []
-    for name in ("甲", "乙", "丙"):  # each answer's customer-service part is refused and kept
+    for name in ("甲", "乙", "丙"):  # each answer's customer-service parts are refused and kept
         fake.fake.interact(openid, "message")
         replies.append((await quiet.push(quiet.text(openid, f"两条 {name}"))).reply)
-        await asyncio.sleep(1.4)
-    await outage
+        await until(kept_and_idle(harness, openid))
+    await fake.come_back()
     await quiet.close()
     latest = await harness.peer.push(harness.peer.text(openid, "两条 丁"))
     pushed = await settle_down(fake, openid, 1)
