@@ -11,6 +11,10 @@ wechatpy 自带的客户端基于 requests，会阻塞事件循环，所以这�
 access_token 缓存在共享存储（Redis）里，所有进程共用；临近过期时由持有短租约的一个进程刷新，
 其他进程继续用旧令牌，不会一齐去抢（no stampede）。接口返回 40001 / 40014 / 42001 时丢弃该令牌、
 刷新并只重试一次。
+
+失败分三种（``outbox`` 据此决定能否重发）：微信返回了 errcode（没有执行）；请求没有到达微信
+（连接被拒、DNS、连接超时、拿不到令牌：``WeChatUnreachable``，没有执行）；请求已发出但应答丢了
+（超时、连接中断、5xx、非 JSON：``OutcomeUnknown``，可能已经执行）。
 """
 from __future__ import annotations
 
@@ -24,7 +28,8 @@ from typing import Any, Callable, Dict, Optional
 
 import aiohttp
 
-from connectors.wechat.errors import TOKEN_ERRORS, TokenInvalidError, WeChatAPIError, WeChatUnavailable, error_for
+from connectors.wechat.errors import (TOKEN_ERRORS, OutcomeUnknown, TokenInvalidError, WeChatAPIError,
+                                      WeChatUnavailable, WeChatUnreachable, error_for)
 from connectors.wechat.masking import mask_openid
 from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.storage import Storage
@@ -33,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 REFRESH_AHEAD = 300.0  # refresh when less than this many seconds are left
 LEASE = 10.0  # one process refreshes at a time; others wait at most this long
+CONNECT_TIMEOUT = 2.0  # below the total timeout, so that a connect stall is told apart from a lost answer
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ class WeChatClient:
         self._storage = storage
         self._session = session
         self._own_session = session is None
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(CONNECT_TIMEOUT, timeout / 2))
         self._clock = clock
         self._refresh_ahead = refresh_ahead
         self._lease = lease
@@ -111,13 +117,20 @@ class WeChatClient:
 
     async def call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """Calls an API with the shared access token; refreshes and retries once on 40001/40014/42001."""
-        token = await self.access_token()
+        token = await self._token_for(path)
         try:
             return await self._request(method, path, body, {"access_token": token})
         except TokenInvalidError as error:
             logger.warning("access token rejected (errcode %s) on %s: refreshing once", error.errcode, path)
-            token = await self.access_token(rejected=token)
+            token = await self._token_for(path, rejected=token)
             return await self._request(method, path, body, {"access_token": token})
+
+    async def _token_for(self, path: str, rejected: Optional[str] = None) -> str:
+        """The token for a call to ``path``; without one the call itself is never made."""
+        try:
+            return await self.access_token(rejected)
+        except OutcomeUnknown as error:  # unknown is the token request's outcome, not this call's
+            raise WeChatUnreachable(f"no access token: {error.errmsg}", path) from error
 
     # ---------------------------------------------------------------- access token
 
@@ -134,6 +147,9 @@ class WeChatClient:
             # Due for refresh but still valid: one lease holder refreshes, the others go on with it.
             if await self._storage.set(self._lease_key, self._owner, self._lease, nx=True):
                 try:
+                    fresh = CachedToken.parse(await self._storage.get(self._token_key))
+                    if fresh is not None and fresh.raw != cached.raw and now < fresh.refresh_after:
+                        return fresh.token  # the previous holder refreshed it since we looked
                     return (await self._refresh(previous=cached.token)).token
                 except WeChatAPIError as error:
                     logger.warning("early token refresh failed (%s); the current token stays in use", error)
@@ -196,16 +212,20 @@ class WeChatClient:
             async with self._session.request(method, self._base_url + path, params=params, data=data,
                                              headers=headers, timeout=self._timeout) as response:
                 if response.status >= 500:
-                    raise WeChatUnavailable(f"HTTP {response.status}", path)
+                    raise OutcomeUnknown(f"HTTP {response.status}", path)
                 text = await response.text()
+        except (aiohttp.ClientConnectorError, aiohttp.ServerTimeoutError) as error:
+            # refused, DNS, unreachable, TLS handshake, or the connect timeout (``connect`` is set
+            # and ``sock_read`` is not, so ServerTimeoutError comes from connecting only)
+            raise WeChatUnreachable(f"{type(error).__name__}: {error}", path) from error
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise WeChatUnavailable(f"{type(error).__name__}: {error}", path) from error
+            raise OutcomeUnknown(f"{type(error).__name__}: {error}", path) from error
         try:
             result = json.loads(text)
         except ValueError:
-            raise WeChatUnavailable("answer is not JSON", path) from None
+            raise OutcomeUnknown("answer is not JSON", path) from None
         if not isinstance(result, dict):
-            raise WeChatUnavailable("answer is not a JSON object", path)
+            raise OutcomeUnknown("answer is not a JSON object", path)
         errcode = result.get("errcode", 0)
         if errcode:
             error = error_for(int(errcode), str(result.get("errmsg", "")), path)

@@ -106,7 +106,9 @@ class WeChatInput(InputChannel):
             if self._on_new_message is None:
                 raise RuntimeError("the channel's blueprint has not been registered")
             self._turns = Turns(self.storage, self.outbox, self.menu, self._on_new_message,
-                                passive_timeout=self.settings.passive_timeout, is_paused=self._is_paused)
+                                passive_timeout=self.settings.passive_timeout, is_paused=self._is_paused,
+                                rate_per_minute=self.settings.user_rate_per_minute,
+                                rate_burst=self.settings.user_rate_burst)
         return self._turns
 
     @property

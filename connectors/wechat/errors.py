@@ -57,6 +57,14 @@ class WeChatUnavailable(WeChatAPIError):
         super().__init__(errcode, errmsg, path)
 
 
+class WeChatUnreachable(WeChatUnavailable):
+    """请求没有到达微信：连接被拒、DNS 失败、连接超时，或拿不到 access_token。微信没有执行它，重发不会重复。"""
+
+
+class OutcomeUnknown(WeChatUnavailable):
+    """请求已发出，但没有可信的应答（超时、连接中断、HTTP 5xx、非 JSON）：微信可能已经执行了它。"""
+
+
 _BY_CODE: Dict[int, Type[WeChatAPIError]] = {
     **{code: TokenInvalidError for code in TOKEN_ERRORS},
     41001: TokenInvalidError,

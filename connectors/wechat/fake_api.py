@@ -18,6 +18,9 @@ Everything is recorded and inspectable over HTTP:
 - ``POST /_fake/expire_tokens``: every issued token expires now (42001 on its next use)
 - ``POST /_fake/fail`` ``{"path", "errcode", "times"}``: the next calls of a path fail so
 - ``POST /_fake/config`` ``{"latency": s, "enforce_quota": bool}``
+- ``POST /_fake/outage`` ``{"seconds": s}``: for ``s`` seconds (0 ends it) every API call is carried
+  out but its answer is lost (the connection hangs until the client gives up), as when WeChat's
+  answers stop coming back in an outage; ``FakeWeChatServer.go_down`` refuses connections instead
 """
 from __future__ import annotations
 
@@ -78,6 +81,7 @@ class FakeState:
     menu: Optional[Dict[str, Any]] = None
     windows: Dict[Tuple[str, str], _Window] = field(default_factory=dict)
     failures: List[Dict[str, Any]] = field(default_factory=list)
+    lost_answers_until: float = 0.0  # an outage: calls are carried out, their answers never arrive
 
 
 class FakeWeChat:
@@ -228,6 +232,7 @@ class FakeWeChat:
             ("POST", "/_fake/expire_tokens", self._expire),
             ("POST", "/_fake/fail", self._fail),
             ("POST", "/_fake/config", self._config),
+            ("POST", "/_fake/outage", self._outage),
             ("GET", "/_fake/health", lambda _: web.json_response({"status": "ok"})),
         ]
         for method, path, handler in routes:
@@ -251,7 +256,18 @@ class FakeWeChat:
         if request.path.startswith("/cgi-bin/message/") and not result["errcode"]:
             async with self._delivered:
                 self._delivered.notify_all()
+        if self.state.lost_answers_until > self.state.clock():
+            await self._lose_answer(request)
         return _json(result)
+
+    async def _lose_answer(self, request: web.Request) -> None:
+        """Holds the answer until the client gives up or the outage ends, then drops the connection."""
+        transport = request.transport
+        while (transport is not None and not transport.is_closing()
+               and self.state.lost_answers_until > self.state.clock()):
+            await asyncio.sleep(0.05)
+        if transport is not None:
+            transport.close()
 
     def _api(self, run: Callable[[Dict[str, Any]], Dict[str, Any]], body: bool = True):
         async def handler(request: web.Request) -> web.Response:
@@ -342,6 +358,11 @@ class FakeWeChat:
                                     "times": int(body.get("times", 1)), "errmsg": body.get("errmsg")})
         return web.json_response({"ok": True})
 
+    async def _outage(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.state.lost_answers_until = self.state.clock() + float(body["seconds"])
+        return web.json_response({"ok": True})
+
     async def _config(self, request: web.Request) -> web.Response:
         body = await request.json()
         if "latency" in body:
@@ -377,16 +398,30 @@ class FakeWeChatServer:
         self._host = host
         self._port = port
         self._runner: Optional[web.AppRunner] = None
+        self._site: Optional[web.TCPSite] = None
         self.url = ""
 
     async def __aenter__(self) -> "FakeWeChatServer":
         self._runner = web.AppRunner(self.fake.app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://{self._host}:{port}/"
+        await self._listen()
         return self
+
+    async def _listen(self) -> None:
+        assert self._runner is not None
+        self._site = web.TCPSite(self._runner, self._host, self._port)
+        await self._site.start()
+        self._port = self._site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://{self._host}:{self._port}/"
+
+    async def go_down(self) -> None:
+        """WeChat's API unreachable: connections refused, open ones closed, until ``come_back``."""
+        assert self._runner is not None and self._site is not None and self._runner.server is not None
+        await self._site.stop()
+        self._runner.server.pre_shutdown()
+
+    async def come_back(self) -> None:
+        await self._listen()
 
     async def __aexit__(self, *_: Any) -> None:
         if self._runner is not None:

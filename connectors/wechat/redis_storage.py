@@ -7,7 +7,7 @@ definitions in ``storage.Storage``, which the in-process implementation uses.
 from __future__ import annotations
 
 import json
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from connectors.wechat.storage import Begun, Settled, Storage, StorageUnavailable, TurnKeys
+from connectors.wechat.storage import Backlog, Begun, Settled, Storage, StorageUnavailable, TurnKeys
 
 _DELETE_IF_EQUALS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -75,15 +75,30 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('SET', KEYS[3], 'done', 'PX', ARGV[6])
 return {mode, 1, 0}"""
 # KEYS: mode, queue, claim, pushing, result, pending
-# ARGV: member, settle, ttl_ms, (count: from texts), lease_ms, done_ms, texts_json, take_pending
+# ARGV: member, settle, ttl_ms, (count: from texts), lease_ms, done_ms, texts_json, take_pending,
+#       backlog_turns (0: no backlog rule), backlog_texts_json
 _FINISH = """
 local texts = cjson.decode(ARGV[7])
 if ARGV[8] == '1' then
   local pending = redis.call('LRANGE', KEYS[6], 0, -1)
   redis.call('DEL', KEYS[6])
   if #pending > 0 then
-    local merged = {}
-    for _, item in ipairs(pending) do table.insert(merged, cjson.decode(item)) end
+    local merged, kept, seen, turns = {}, {}, {}, 0
+    for _, raw in ipairs(pending) do
+      local item = cjson.decode(raw)
+      local turn = type(item) == 'table' and item.turn or nil
+      table.insert(merged, item)
+      if type(turn) == 'string' then
+        if not seen[turn] then seen[turn] = true turns = turns + 1 end
+      else
+        table.insert(kept, item)
+      end
+    end
+    local limit = tonumber(ARGV[9])
+    if limit > 0 and turns >= limit then
+      merged = kept
+      texts = cjson.decode(ARGV[10])
+    end
     for _, text in ipairs(texts) do table.insert(merged, text) end
     texts = merged
   end
@@ -112,6 +127,26 @@ local items = redis.call('LRANGE', KEYS[1], 0, -1)
 redis.call('DEL', KEYS[1])
 return items"""
 
+# ------------------------------------------------------------ per-user rate limit (h-delivery)
+# KEYS: bucket; ARGV: per_second, burst. State "tokens since" (seconds on Redis's clock), kept
+# until the bucket is full again; as ``MemoryStorage.take_token``.
+_TAKE_TOKEN = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local tokens, since = burst, now
+local state = redis.call('GET', KEYS[1])
+if state then
+  local space = string.find(state, ' ')
+  tokens, since = tonumber(string.sub(state, 1, space - 1)), tonumber(string.sub(state, space + 1))
+end
+tokens = math.min(burst, tokens + math.max(0, now - since) * rate)
+local taken = 0
+if tokens >= 1 then tokens = tokens - 1 taken = 1 end
+redis.call('SET', KEYS[1], string.format('%.6f %.6f', tokens, now), 'PX',
+           math.ceil(((burst - tokens) / rate + 1) * 1000))
+return taken"""
+
 
 def _ms(ttl: float) -> int:
     return max(1, int(ttl * 1000))
@@ -134,6 +169,7 @@ class RedisStorage(Storage):
             ("take", _TAKE), ("enqueue", _ENQUEUE), ("push", _PUSH), ("pop_all", _POP_ALL), ("begin", _BEGIN),
             ("take_value", _TAKE_VALUE), ("finish", _FINISH), ("settle", _SETTLE), ("decide", _DECIDE),
             ("leave", _LEAVE))}
+        self._scripts["take_token"] = self._redis.register_script(_TAKE_TOKEN)  # per-user rate limit
 
     def _key(self, key: str) -> str:
         return self._prefix + key
@@ -201,12 +237,14 @@ class RedisStorage(Storage):
     async def take_value(self, key: str) -> Optional[str]:
         return await self._script("take_value", [key], [])
 
-    async def finish(self, keys: TurnKeys, texts: List[str], ttl: float, prepend_from: Optional[str],
-                     settle_passive: bool, lease: float) -> Tuple[List[str], Settled]:
+    async def finish(self, keys: TurnKeys, texts: List[Any], ttl: float, prepend_from: Optional[str],
+                     settle_passive: bool, lease: float,
+                     backlog: Optional[Backlog] = None) -> Tuple[List[Any], Settled]:
         encoded, mode, left, busy = await self._script(
             "finish", [keys.mode, keys.queue, keys.claim, keys.pushing, keys.result, prepend_from or "-"],
             [keys.member, "1" if settle_passive else "0", _ms(ttl), "0", _ms(lease), _ms(keys.done_ttl),
-             json.dumps(texts, ensure_ascii=False), "1" if prepend_from else "0"])
+             json.dumps(texts, ensure_ascii=False), "1" if prepend_from else "0",
+             backlog.turns if backlog else 0, json.dumps(backlog.texts if backlog else [], ensure_ascii=False)])
         return list(json.loads(encoded)), Settled(mode or None, bool(left), bool(busy))
 
     async def settle(self, keys: TurnKeys, count: int, settle_passive: bool, ttl: float,
@@ -222,6 +260,11 @@ class RedisStorage(Storage):
 
     async def leave(self, keys: TurnKeys) -> None:
         await self._script("leave", [keys.queue, keys.claim, keys.pushing], [keys.member, _ms(keys.done_ttl)])
+
+    # ------------------------------------------------------------ per-user rate limit (h-delivery)
+
+    async def take_token(self, key: str, per_second: float, burst: int) -> bool:
+        return bool(await self._script("take_token", [key], [repr(float(per_second)), int(burst)]))
 
     async def close(self) -> None:
         await self._redis.close()

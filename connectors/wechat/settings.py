@@ -34,6 +34,11 @@ _REQUIRED = ("app_id", "app_secret", "token")
 _TUNABLES = {"passive_timeout": float, "timestamp_window": int, "max_body_bytes": int,
              "key_prefix": str, "api_timeout": float}
 
+# ------------------------------------------------------------ per-user rate limit (h-delivery)
+# credentials.yml keys: how many messages per minute (and at once) one openid may send to the
+# assistant; more are acknowledged to WeChat and answered once with a short notice.
+_TUNABLES.update({"user_rate_per_minute": float, "user_rate_burst": int})
+
 
 class WeChatSettingsError(RasaException):
     """The channel cannot start: a setting is missing or malformed."""
@@ -56,6 +61,9 @@ class WeChatSettings:
     max_body_bytes: int = 64 * 1024
     key_prefix: str = DEFAULT_KEY_PREFIX
     api_timeout: float = 5.0
+    # ---------------------------------------------------------- per-user rate limit (h-delivery)
+    user_rate_per_minute: float = 20.0  # 0: no limit
+    user_rate_burst: int = 10
 
     @property
     def safe_mode(self) -> bool:
@@ -94,6 +102,7 @@ class WeChatSettings:
         values["token"] = values["token"] or ""  # only the webhook needs it (admin commands do not)
         settings = cls(**{k: v for k, v in values.items() if v is not None})
         _check_numbers(settings)
+        _check_user_rate(settings)
         return settings
 
 
@@ -128,3 +137,11 @@ def _check_numbers(settings: WeChatSettings) -> None:
         raise WeChatSettingsError(
             "passive_timeout must be between 0 and 5 seconds, timestamp_window positive, "
             "max_body_bytes at least 1024 and api_timeout positive")
+
+
+# ------------------------------------------------------------ per-user rate limit (h-delivery)
+
+def _check_user_rate(settings: WeChatSettings) -> None:
+    if settings.user_rate_per_minute < 0 or (settings.user_rate_per_minute > 0 and settings.user_rate_burst < 1):
+        raise WeChatSettingsError(
+            "user_rate_per_minute must be 0 (no limit) or positive, and user_rate_burst at least 1")

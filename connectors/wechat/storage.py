@@ -13,7 +13,7 @@ import abc
 import json
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 
 class StorageUnavailable(Exception):
@@ -69,6 +69,14 @@ class Storage(abc.ABC):
     async def close(self) -> None:
         return None
 
+    # ------------------------------------------------------------ per-user rate limit (h-delivery)
+    # A token bucket per key: ``burst`` messages at once, refilled at ``per_second``; one atomic
+    # operation (a Lua script on Redis, on Redis's own clock), so every process shares it.
+
+    @abc.abstractmethod
+    async def take_token(self, key: str, per_second: float, burst: int) -> bool:
+        """Takes one token from the bucket ``key`` (created full); False when it is empty."""
+
     # Composite operations of a turn (see ``turns``). Defined here by the primitives, which is
     # atomic in-process (nothing in MemoryStorage awaits real I/O); RedisStorage runs each as one
     # Lua script: one round trip, atomic across processes.
@@ -97,11 +105,20 @@ class Storage(abc.ABC):
             await self.delete(key)
         return value
 
-    async def finish(self, keys: "TurnKeys", texts: List[str], ttl: float, prepend_from: Optional[str],
-                     settle_passive: bool, lease: float) -> Tuple[List[str], "Settled"]:
-        """Stores a turn's texts (first moving in the JSON list ``prepend_from``), then ``settle``."""
+    async def finish(self, keys: "TurnKeys", texts: List[Any], ttl: float, prepend_from: Optional[str],
+                     settle_passive: bool, lease: float,
+                     backlog: Optional["Backlog"] = None) -> Tuple[List[Any], "Settled"]:
+        """Stores a turn's texts (first moving in the JSON list ``prepend_from``), then ``settle``.
+
+        With ``backlog``: when the moved items carry ``backlog.turns`` or more distinct "turn"
+        values (answers to that many earlier messages), those items are dropped, the others
+        (without "turn") kept, and ``backlog.texts`` stored instead of ``texts``."""
         if prepend_from is not None:
-            texts = [json.loads(item) for item in await self.pop_all(prepend_from)] + list(texts)
+            moved = [json.loads(item) for item in await self.pop_all(prepend_from)]
+            if backlog is not None and len(_turns_of(moved)) >= backlog.turns:
+                moved = [item for item in moved if not _turns_of([item])]
+                texts = backlog.texts
+            texts = moved + list(texts)
         await self.set(keys.result, json.dumps(texts, ensure_ascii=False), ttl)
         return list(texts), await self.settle(keys, len(texts), settle_passive, ttl, lease)
 
@@ -163,6 +180,17 @@ class Begun:
     first: bool  # no earlier message of the user is waiting or running
     taken: Optional[str]  # the value taken (a remembered choice), when first
     clear: bool  # first, no earlier turn pushing, nothing pending: the answer may go when it is ready
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """``finish``'s rule for stale kept answers (see ``outbox``)."""
+    turns: int  # kept answers to this many distinct earlier turns are stale
+    texts: List[Any]  # then stored instead of the turn's own texts
+
+
+def _turns_of(items: List[Any]) -> Set[str]:
+    return {item["turn"] for item in items if isinstance(item, dict) and isinstance(item.get("turn"), str)}
 
 
 @dataclass(frozen=True)
@@ -256,6 +284,24 @@ class MemoryStorage(Storage):
         items = self._live(key)
         self._values.pop(key, None)
         return list(items) if isinstance(items, list) else []
+
+    # ------------------------------------------------------------ per-user rate limit (h-delivery)
+
+    async def take_token(self, key: str, per_second: float, burst: int) -> bool:
+        now = self._clock()
+        state = self._live(key)
+        tokens, since = state if isinstance(state, tuple) else (float(burst), now)
+        tokens = min(float(burst), tokens + max(0.0, now - since) * per_second)
+        taken = tokens >= 1.0
+        if taken:
+            tokens -= 1.0
+        self._put(key, (tokens, now), _refill_time(tokens, per_second, burst))
+        return taken
+
+
+def _refill_time(tokens: float, per_second: float, burst: int) -> float:
+    """How long a bucket's state matters: until it is full again (then it is the same as absent)."""
+    return (burst - tokens) / per_second + 1.0
 
 
 def open_storage(redis_url: Optional[str], prefix: str) -> Storage:

@@ -16,10 +16,18 @@ WeChat waits 5 s for an answer, then retries the same push (3 tries in all). So:
    the customer-service API when it is done). Only the turn ever pushes, so nothing is sent
    twice; retries of a passive push get the same passive answer, which WeChat shows once.
 
+4. **Rate.** Messages for the assistant are limited per openid (a token bucket in the shared
+   store, ``user_rate_per_minute`` with a burst of ``user_rate_burst``), so one user flooding the
+   account cannot take the event loop and the store from everybody else. A message over the
+   limit is acknowledged to WeChat like any other (never a 5xx, which WeChat would retry), is not
+   passed to the assistant, and the user hears ``TOO_FAST`` once per flood (the notice is said
+   again only after ``TOO_FAST_QUIET`` without limited messages). WeChat's retries of a message
+   already taken are never limited.
+
 Each step is one atomic storage operation (one Lua script on Redis). In the common case (the
-delivery that claimed the push is still waiting, the turn ends in time) a turn costs two
-round trips: ``begin`` on arrival, ``finish`` when done, which also settles ``passive`` and
-leaves the queue; the waiting delivery is told in-process.
+delivery that claimed the push is still waiting, the turn ends in time) a turn costs three
+round trips: ``take_token`` (the rate) and ``begin`` on arrival, ``finish`` when done, which also
+settles ``passive`` and leaves the queue; the waiting delivery is told in-process.
 
 被动回复与 5 秒超时说明：
 https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
@@ -38,7 +46,7 @@ from rasa.core.channels.channel import UserMessage
 from connectors.wechat.inbound import Inbound
 from connectors.wechat.masking import mask_openid, redact
 from connectors.wechat.menu import Menu
-from connectors.wechat.outbox import Outbox
+from connectors.wechat.outbox import Outbox, Part, backlog, parts_of, text_of
 from connectors.wechat.output import TurnCollector, parse_choice
 from connectors.wechat.storage import Begun, Settled, Storage, StorageUnavailable, TurnKeys
 from connectors.wechat.text import split_text
@@ -60,6 +68,8 @@ TURN_TIMEOUT = 120.0
 SORRY = "抱歉，系统刚才开小差了，请稍后再试一次。如需人工帮助，请回复“转人工”。"
 HOLDING = "您的消息已收到，会一并转给工作人员，请耐心等待回复（工作日9:00-17:00）。紧急事项可拨打12345政务服务热线。"
 HOLD_EVERY = 600.0  # a conversation waiting for staff says HOLDING at most this often
+TOO_FAST = "您发送得太快了，请稍等片刻再发。"
+TOO_FAST_QUIET = 60.0  # TOO_FAST is said once per flood: again only after this long without limited messages
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 IsPaused = Callable[[str], Awaitable[bool]]
@@ -70,7 +80,7 @@ SENT = object()  # what ``handle`` returns when the turn has already written the
 class Turns:
     def __init__(self, storage: Storage, outbox: Outbox, menu: Menu, on_new_message: OnNewMessage,
                  passive_timeout: float = 4.0, input_channel: str = "wechat",
-                 is_paused: Optional[IsPaused] = None) -> None:
+                 is_paused: Optional[IsPaused] = None, rate_per_minute: float = 20.0, rate_burst: int = 10) -> None:
         self._storage = storage
         self._outbox = outbox
         self._menu = menu
@@ -78,6 +88,7 @@ class Turns:
         self._is_paused = is_paused
         self._passive_timeout = passive_timeout
         self._input_channel = input_channel
+        self._rate = (rate_per_minute / 60.0, rate_burst)
         self._owner = uuid.uuid4().hex
         self._events: Dict[str, List["asyncio.Future[None]"]] = {}
         self._tasks: Set[asyncio.Task] = set()
@@ -94,6 +105,8 @@ class Turns:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._passive_timeout
         keys = self._keys(inbound.key, inbound.openid)
+        if not await self._admitted(inbound):
+            return await self._too_fast(inbound)
         begun = await self._storage.begin(
             keys, self._owner, LEASE, QUEUE_TTL, self._outbox.window(inbound.openid, inbound.window),
             take_if_first=f"choices:{inbound.openid}" if inbound.text is not None else None,
@@ -153,7 +166,30 @@ class Turns:
             self._to_turn[key] = mode
         self._wake(key)
         texts = json.loads(result) if mode == PASSIVE and result else []
-        return texts[0] if texts else None
+        return text_of(texts[0]) if texts else None
+
+    # ------------------------------------------------------------ per-user rate limit
+
+    async def _admitted(self, inbound: Inbound) -> bool:
+        """Within the user's rate, a message without a turn (cheap: the connector answers it), or
+        WeChat's retry of a message already taken (its turn runs; the retry must join it)."""
+        per_second, burst = self._rate
+        if inbound.text is None or per_second <= 0:
+            return True
+        if await self._storage.take_token(f"rate:{inbound.openid}", per_second, burst):
+            return True
+        return await self._storage.exists(f"claim:{inbound.key}")
+
+    async def _too_fast(self, inbound: Inbound) -> Optional[str]:
+        """The answer to a message over the limit: ``TOO_FAST`` the first time in a flood, then
+        ``success`` (each limited message keeps the flood going)."""
+        logger.warning("message %s of %s over the rate limit: not passed to the assistant",
+                       inbound.key, mask_openid(inbound.openid))
+        flood = f"too-fast:{inbound.openid}"
+        if await self._storage.set(flood, "1", TOO_FAST_QUIET, nx=True):
+            return TOO_FAST
+        await self._storage.extend_if_equals(flood, "1", TOO_FAST_QUIET)
+        return None
 
     # ------------------------------------------------------------ turn side
 
@@ -184,6 +220,7 @@ class Turns:
                     if inbound.text is not None:
                         choices = await self._storage.take_value(f"choices:{openid}")
                 texts = await self._turn(inbound, choices)
+                items = [part.to_json() for part in parts_of(key, texts)]
                 early = begun.clear and self._may_settle(key, deadline)
                 if early:  # answer now; finish (below) settles "passive" unless a deadline beat us
                     await self._tell_delivery(key, texts[0] if texts else None)
@@ -191,25 +228,27 @@ class Turns:
                 # replies kept for this user (45015/45047) go first; not after an early answer,
                 # which must stay the first text (what arrived meanwhile waits for the next message)
                 pending = self._outbox.pending_key(openid) if inbound.window and not early else None
-                texts, settled = await self._storage.finish(keys, texts, RESULT_TTL, pending,
-                                                            self._may_settle(key, deadline) or early, LEASE)
+                # stale kept answers (of BACKLOG_TURNS earlier messages) give way to this one's
+                items, settled = await self._storage.finish(keys, items, RESULT_TTL, pending,
+                                                            self._may_settle(key, deadline) or early, LEASE,
+                                                            backlog(key, texts) if pending else None)
                 while not settled.left:
                     if settled.busy:  # an earlier turn of this user is still pushing
                         await self._wait(f"out:{openid}", self._listen(f"out:{openid}"), POLL)
                     else:  # a delivery decides (or, after the deadline, push)
                         await self._settled_mode(key, deadline)
-                    settled = await self._storage.settle(keys, len(texts), self._may_settle(key, deadline),
+                    settled = await self._storage.settle(keys, len(items), self._may_settle(key, deadline),
                                                          RESULT_TTL, LEASE)
                 if settled.mode == PASSIVE and key in self._waiting:
-                    self._to_delivery[key] = (PASSIVE, texts[0] if texts else None)
+                    self._to_delivery[key] = (PASSIVE, text_of(items[0]) if items else None)
                 self._wake(key)
                 self._wake(f"user:{openid}")
-                rest = texts[1:] if settled.mode == PASSIVE else texts
+                rest = items[1:] if settled.mode == PASSIVE else items
                 if rest:
                     if settled.mode == PASSIVE:
                         await asyncio.sleep(AFTER_PASSIVE)
                     try:
-                        await self._outbox.push(openid, rest)
+                        await self._outbox.push(openid, [Part.from_json(item) for item in rest])
                     finally:
                         await self._storage.delete_if_equals(keys.pushing, key)
                         self._wake(f"out:{openid}")
