@@ -25,7 +25,7 @@ TOKEN_PATTERNS = {
     "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36}\b"),
     "Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
 }
-# A password inside a URL (scheme://user:password@host): tests may use throwaway ones.
+# A password written into a URL, before the host: tests may use throwaway ones.
 URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]*:[^/\s@'\"]+@")
 # Settings whose value is a credential: a committed example must leave them empty.
 SECRET_SETTING = re.compile(r"^\s*#?\s*([A-Z][A-Z0-9_]*(?:SECRET|TOKEN|KEY|PASSWORD))\s*=\s*(\S.*)$")

@@ -82,7 +82,7 @@ def test_the_repository_check_finds_committed_secrets_and_all_interfaces_binding
     files = {
         ".env": "WECHAT_APP_SECRET=x\n",
         "deploy/id_rsa": "x\n",
-        "docs/key.txt": "-----BEGIN RSA PRIVATE KEY-----\n",
+        "docs/key.txt": "-----BEGIN RSA " + "PRIVATE KEY-----\n",  # split, or this file would match
         "connectors/x.py": 'URL = "postgresql://bot:hunter22@db/govbot"\n',
         "tests/test_x.py": 'URL = "redis://:pw@127.0.0.1:6379/0"\n',  # a throwaway test password
         ".env.example": "# PORTAL_API_KEY=abc123\n# PORTAL_URL=https://portal.example.gov.cn\n",
