@@ -33,6 +33,9 @@ EXAMPLE_FILES = (".env.example",)
 # Where the processes' listening addresses are written down.
 BIND_FILES = ("Procfile", ".env.example", "*.yml", "*.yaml", "*.toml", "*.ini", "*.cfg")
 ALL_INTERFACES = re.compile(r"(?<![\d.])0\.0\.0\.0(?![\d.])|\[::\]|(?:--host|--interface|-i)[ =]::(?:\s|$)")
+# A server in the Procfile names its address: Rasa's and Sanic's default is every interface.
+LISTEN_ADDRESS = re.compile(r"(?:--host|--interface|-i)[ =](\S+)")
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def tracked_files() -> List[str]:
@@ -68,7 +71,17 @@ def findings(names: Iterable[str]) -> List[Tuple[str, str]]:
                 found.append((where, f"{setting.group(1)} has a value; a committed example leaves it empty"))
             if _matches(name, BIND_FILES) and not name.startswith("tests/") and ALL_INTERFACES.search(line):
                 found.append((where, "binds all interfaces; bind 127.0.0.1 unless a setting says otherwise"))
+            if name == "Procfile" and _listens_on_default_address(line):
+                found.append((where, "a server without --host/--interface: name 127.0.0.1 or a $SETTING"))
     return found
+
+
+def _listens_on_default_address(line: str) -> bool:
+    """A Procfile process that takes a --port but names no loopback or $SETTING address."""
+    if line.lstrip().startswith("#") or "--port" not in line:
+        return False
+    address = LISTEN_ADDRESS.search(line)
+    return not address or not (address.group(1) in LOOPBACK or address.group(1).startswith("$"))
 
 
 def main() -> int:

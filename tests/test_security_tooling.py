@@ -86,7 +86,10 @@ def test_the_repository_check_finds_committed_secrets_and_all_interfaces_binding
         "connectors/x.py": 'URL = "postgresql://bot:hunter22@db/govbot"\n',
         "tests/test_x.py": 'URL = "redis://:pw@127.0.0.1:6379/0"\n',  # a throwaway test password
         ".env.example": "# PORTAL_API_KEY=abc123\n# PORTAL_URL=https://portal.example.gov.cn\n",
-        "Procfile": "rasa: govbot-rasa run -i 0.0.0.0 --port $RASA_PORT\nportal: govbot portal --host 127.0.0.1\n",
+        "Procfile": ("rasa: govbot-rasa run -i 0.0.0.0 --port $RASA_PORT\n"
+                     "actions: rasa run actions --port $ACTION_PORT\n"  # Sanic's default: every interface
+                     "portal: govbot portal --host 127.0.0.1 --port $PORTAL_PORT\n"
+                     "wechat-api: govbot fake-wechat --host $WECHAT_FAKE_HOST --port $WECHAT_FAKE_PORT\n"),
         "config.yml": "host: '[::]'\n",
     }
     for name, text in files.items():
@@ -95,7 +98,7 @@ def test_the_repository_check_finds_committed_secrets_and_all_interfaces_binding
     monkeypatch.setattr(check_repo, "ROOT", tmp_path)
     found = {where for where, _ in check_repo.findings(files)}
     assert found == {".env", "deploy/id_rsa", "docs/key.txt:1", "connectors/x.py:1", ".env.example:1",
-                     "Procfile:1", "config.yml:1"}
+                     "Procfile:1", "Procfile:2", "config.yml:1"}
 
 
 def test_the_repository_itself_passes_its_check():
