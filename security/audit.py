@@ -133,8 +133,8 @@ def audit(source: str, requirements: Path, known: Sequence[KnownVulnerability]) 
         return NEW_ADVISORIES
     findings = [(name, v) for name, vulns in _reported_ids(report).items() for v in vulns]
     versions = {d["name"].lower(): d.get("version", "?") for d in report["dependencies"]}
-    print(f"audit ({source}): {len(report['dependencies'])} installed distributions, "
-          f"{len(known)} known advisories ignored (security/known-vulnerabilities.txt)")
+    print(f"audit ({source}): {len(report['dependencies'])} installed distributions; the {len(known)} advisories "
+          "of security/known-vulnerabilities.txt ignored")
     for name, vuln in findings:
         aliases = ", ".join(vuln.get("aliases", []))
         fixed = ", ".join(vuln.get("fix_versions", [])) or "none"

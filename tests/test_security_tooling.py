@@ -165,7 +165,8 @@ def test_the_audit_ignores_exactly_the_listed_advisories_and_fails_on_a_new_one(
     with fake_osv(_known_advisories()) as url:
         clean = _run_audit(url)
     assert clean.returncode == audit.AUDITED, clean.stdout + clean.stderr
-    assert f"{len(audit.load_known())} known advisories ignored" in clean.stdout
+    assert f"the {len(audit.load_known())} advisories of security/known-vulnerabilities.txt ignored" in clean.stdout
+    assert "NEW" not in clean.stdout
 
     advisories = _known_advisories()
     jieba = importlib.metadata.version("jieba")
