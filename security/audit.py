@@ -111,7 +111,11 @@ def probe(source: str, workdir: Path) -> Optional[str]:
         return f"no report for the canary {CANARY}: " + _last_line(err, f"pip-audit exited {code}")
     if any(CANARY_ID == v["id"] or CANARY_ID in v.get("aliases", []) for v in vulns):
         return None
-    return f"no {CANARY_ID} for the canary {CANARY}: " + _last_line(err, "no advisory data")
+    why = _last_line(err, "no advisory data")
+    if "not found on PyPI" in why:  # the canary is on PyPI: its release's JSON did not answer
+        name, version = CANARY.split("==")
+        why += f" (PyPI has it: the release JSON /pypi/{name}/{version}/json is not served to this network)"
+    return f"no {CANARY_ID} for the canary {CANARY}: " + why
 
 
 def frozen_set(python: Path, workdir: Path) -> Path:
