@@ -105,17 +105,17 @@ def probe(source: str, workdir: Path) -> Optional[str]:
     canary = workdir / "canary.txt"
     canary.write_text(CANARY + "\n")
     code, out, err = _pip_audit(source, canary)
+    name, version = CANARY.split("==")
     try:
-        vulns = _reported_ids(json.loads(out)).get(CANARY.split("==")[0], [])
+        vulns = _reported_ids(json.loads(out)).get(name, [])
     except json.JSONDecodeError:
-        return f"no report for the canary {CANARY}: " + _last_line(err, f"pip-audit exited {code}")
+        vulns = []
     if any(CANARY_ID == v["id"] or CANARY_ID in v.get("aliases", []) for v in vulns):
         return None
-    why = _last_line(err, "no advisory data")
+    why = _last_line(err, f"pip-audit exited {code} with no advisory for it")
     if "not found on PyPI" in why:  # the canary is on PyPI: its release's JSON did not answer
-        name, version = CANARY.split("==")
-        why += f" (PyPI has it: the release JSON /pypi/{name}/{version}/json is not served to this network)"
-    return f"no {CANARY_ID} for the canary {CANARY}: " + why
+        why += f" (it is on PyPI: the release JSON /pypi/{name}/{version}/json is not served to this network)"
+    return f"no {CANARY_ID} for the canary {CANARY}: {why}"
 
 
 def frozen_set(python: Path, workdir: Path) -> Path:
