@@ -2,8 +2,11 @@
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The security tools (bandit, pip-audit) have a venv of their own, outside the project's resolve.
+AUDIT_VENV := .venv-audit
+AUDIT_STAMP := $(AUDIT_VENV)/.installed-stamp
 
-.PHONY: setup run test test-fast train validate bench
+.PHONY: setup run test test-fast train validate bench security
 
 setup: $(STAMP)
 
@@ -36,3 +39,12 @@ bench: setup train
 	$(BIN)/python benchmarks/nlu_eval.py
 	$(BIN)/python benchmarks/turn_latency.py
 	$(BIN)/python benchmarks/wechat_load.py --model models/govbot.tar.gz
+
+security: setup $(AUDIT_STAMP)
+	security/run
+
+$(AUDIT_STAMP): security/requirements.txt scripts/find-python
+	@python=$$(scripts/find-python) || exit 1; rm -rf $(AUDIT_VENV) && $$python -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.3.1"
+	$(AUDIT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r security/requirements.txt
+	@touch $(AUDIT_STAMP)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import binascii
 import struct
 import time
-import xml.etree.ElementTree as ElementTree
+import xml.etree.ElementTree as ElementTree  # nosec B405  # ParseError and Element only; parsing is defusedxml
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import defusedxml

@@ -39,8 +39,8 @@ from aiohttp import web
 logger = logging.getLogger(__name__)
 
 DEMO_APP_ID = "wx00000000demo0001"
-DEMO_APP_SECRET = "govbot-demo-secret"
-DEMO_TOKEN = "govbotdemotoken"
+DEMO_APP_SECRET = "govbot-demo-secret"  # nosec B105  # the fake API's public demo account
+DEMO_TOKEN = "govbotdemotoken"  # nosec B105  # the fake API's public demo account
 DEMO_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 DEMO_ACCOUNT = "gh_govbotdemo0001"
 DEFAULT_PORT = 8011  # as connectors.wechat.cli.FAKE_PORT

@@ -96,7 +96,7 @@ def classify(fields: Dict[str, Any], menu: Menu) -> Inbound:
 
 def _event_key(*parts: str) -> str:
     """Dedup key of a push without MsgId; hashed, so that logs naming the key show no openid."""
-    return "e" + hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:24]
+    return "e" + hashlib.sha1("\x1f".join(parts).encode("utf-8"), usedforsecurity=False).hexdigest()[:24]
 
 
 def _event(event: str, message: BaseMessage, menu: Menu, base: Dict[str, Any]) -> Inbound:

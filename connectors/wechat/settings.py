@@ -22,12 +22,12 @@ DEFAULT_KEY_PREFIX = "govbot-wechat:"
 # credentials.yml key -> environment variable
 _SOURCES = {
     "app_id": "WECHAT_APP_ID",
-    "app_secret": "WECHAT_APP_SECRET",
-    "token": "WECHAT_TOKEN",
+    "app_secret": "WECHAT_APP_SECRET",  # nosec B105  # a variable name, not a value
+    "token": "WECHAT_TOKEN",  # nosec B105  # a variable name, not a value
     "encoding_aes_key": "WECHAT_ENCODING_AES_KEY",
     "api_base_url": "WECHAT_API_BASE_URL",
     "redis_url": "REDIS_URL",
-    "portal_webhook_secret": "PORTAL_WEBHOOK_SECRET",
+    "portal_webhook_secret": "PORTAL_WEBHOOK_SECRET",  # nosec B105  # a variable name, not a value
     "encrypt_mode": "WECHAT_ENCRYPT_MODE",
 }
 _REQUIRED = ("app_id", "app_secret", "token")
