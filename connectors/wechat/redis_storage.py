@@ -226,3 +226,18 @@ class RedisStorage(Storage):
     async def close(self) -> None:
         await self._redis.close()
         await self._redis.connection_pool.disconnect()
+
+    # --- replay guard (issue 9, h-wire) ---
+
+    async def set_default(self, key: str, value: str, ttl: float) -> str:
+        if "set_default" not in self._scripts:
+            self._scripts["set_default"] = self._redis.register_script(_SET_DEFAULT)
+        return await self._script("set_default", [key], [value, _ms(ttl)])
+
+
+# --- replay guard (issue 9, h-wire): SET NX PX, else the value held (GET), in one step ---
+_SET_DEFAULT = """
+local held = redis.call('GET', KEYS[1])
+if held then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]"""

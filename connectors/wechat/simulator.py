@@ -288,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
     fake_api = args.fake_api or os.environ.get("WECHAT_API_BASE_URL") or f"http://127.0.0.1:{FAKE_PORT}/"
     aes_key = (os.environ.get("WECHAT_ENCODING_AES_KEY") or DEMO_AES_KEY) if args.aes else None
     peer = WeChatPeer(url, os.environ.get("WECHAT_TOKEN") or DEMO_TOKEN, os.environ.get("WECHAT_APP_ID") or DEMO_APP_ID,
-                      aes_key, fake_api_url=fake_api)
+                      aes_key, account=os.environ.get("WECHAT_ACCOUNT_ID") or DEMO_ACCOUNT, fake_api_url=fake_api)
     openid = args.openid or "o" + secrets.token_hex(14)[:27]
 
     async def chat() -> int:

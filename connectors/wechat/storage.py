@@ -144,6 +144,16 @@ class Storage(abc.ABC):
         await self.set(keys.claim, "done", keys.done_ttl)
         await self.delete_if_equals(keys.pushing, keys.member)
 
+    # --- replay guard (issue 9, h-wire; see ``replay``) ---
+
+    async def set_default(self, key: str, value: str, ttl: float) -> str:
+        """Sets ``key`` to ``value`` unless it exists (SET NX with TTL), like ``dict.setdefault``;
+        returns what ``key`` holds afterwards: ``value`` when it was set now or held it already."""
+        if await self.set(key, value, ttl, nx=True):
+            return value
+        held = await self.get(key)
+        return value if held is None else held  # expired in between: nothing else holds it
+
 
 @dataclass(frozen=True)
 class TurnKeys:
