@@ -51,7 +51,7 @@ def announce(enabled: bool) -> None:
 
 def sign(secret: str, body: bytes, timestamp: Optional[str] = None) -> str:
     """``X-Portal-Signature`` of ``body`` (bound to ``timestamp`` when one is sent)."""
-    message = body if timestamp is None else timestamp.encode("ascii") + b"." + body
+    message = body if timestamp is None else timestamp.encode("utf-8") + b"." + body
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 

@@ -158,3 +158,58 @@ def test_command_entry_points(capsys):
     assert fake.parse_args(["--port", "9011"]).port == 9011
     assert admin.main(["menu", "show", "--local"]) == 0
     assert json.loads(capsys.readouterr().out)["button"][2]["name"] == "更多服务"
+
+
+# ------------------------------------------------------------ the receiver refuses unsigned posts, always
+
+
+async def test_without_a_secret_the_rasa_server_refuses_every_portal_post(start_server, fake):
+    harness = await start_server()  # PORTAL_WEBHOOK_SECRET unset
+    body = json.dumps({**STATUS_EVENT, "openid": new_openid()}, ensure_ascii=False).encode()
+    async with aiohttp.ClientSession() as session:
+        for headers in ({}, {"X-Portal-Signature": sign("guessed", body)}):
+            async with session.post(harness.url + "/webhooks/wechat/portal", data=body, headers=headers) as response:
+                assert response.status == 403
+                assert (await response.json())["error"] == "notifications_disabled"
+    assert fake.fake.state.templates == []
+
+
+def test_disabled_notifications_are_logged_once_at_start(fake, caplog):
+    from connectors.wechat.channel import WeChatInput
+
+    with caplog.at_level("WARNING", logger="connectors.wechat.notify"):
+        WeChatInput(make_settings(fake.url))
+        WeChatInput(make_settings(fake.url, portal_webhook_secret=SECRET))
+    assert [r.getMessage() for r in caplog.records if "PORTAL_WEBHOOK_SECRET" in r.getMessage()] == [
+        "portal notifications are disabled: PORTAL_WEBHOOK_SECRET is unset, so every post to the portal "
+        "receiver is refused; set the same secret here and on the portal"]
+
+
+async def test_a_timestamped_signature_binds_the_time(fake):
+    client = _client(fake)
+    now = [1_764_000_000.0]
+    events = PortalEvents(client, Templates.load(), SECRET, now=lambda: now[0])
+    body = json.dumps({**STATUS_EVENT, "openid": new_openid()}, ensure_ascii=False).encode()
+    stamp = str(int(now[0]))
+    signature = sign(SECRET, body, stamp)
+    assert (await events.handle(body, signature))[0] == 401  # the timestamp header stripped
+    assert (await events.handle(body, signature, str(int(now[0]) + 1)))[0] == 401  # another time
+    assert (await events.handle(body, sign(SECRET, body), stamp))[0] == 401  # body-only signature, timestamp added
+    now[0] += 301
+    assert (await events.handle(body, signature, stamp))[0] == 401  # stale: a replay
+    now[0] -= 301
+    status, answer = await events.handle(body, signature, stamp)
+    await client.close()
+    assert status == 200 and answer["sent"] is True
+
+
+async def test_any_signature_header_is_a_401_never_a_500(start_server, fake):
+    harness = await start_server(portal_webhook_secret=SECRET)
+    body = json.dumps({**STATUS_EVENT, "openid": new_openid()}).encode()
+    async with aiohttp.ClientSession() as session:
+        for signature, stamp in (("é" * 64, None), ("签名", None), (sign(SECRET, body, "²"), "²"),
+                                 (sign(SECRET, body), "9" * 5000)):
+            headers = {"X-Portal-Signature": signature, **({"X-Portal-Timestamp": stamp} if stamp else {})}
+            async with session.post(harness.url + "/webhooks/wechat/portal", data=body, headers=headers) as response:
+                assert response.status == 401, (signature, stamp)
+    assert fake.fake.state.templates == []
