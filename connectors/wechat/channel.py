@@ -206,7 +206,8 @@ class WeChatInput(InputChannel):
             return response.text("payload too large", status=413)
         try:
             fields, encrypted = self.envelope.open(body, query)
-            inbound = classify(fields, self.menu, self.settings.account_id, self.settings.max_content_chars)
+            inbound = classify(fields, self.menu, max_text_chars=self.settings.max_content_chars,
+                               account_id=self.settings.account_id)
             await self.replay_guard.check(query, body)
         except (SignatureError, ForeignAccountError) as error:
             logger.warning("refused an unsigned, stale, replayed or misaddressed push from %s: %s", request.ip, error)

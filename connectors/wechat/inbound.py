@@ -32,7 +32,6 @@ CAPABILITIES = ("我目前只能看懂文字和语音。我可以帮您查办事
 EMPTY_TEXT = "请问有什么可以帮您？可以直接告诉我您要办的事。"
 UNKNOWN_MENU = "这个菜单暂时没有内容。"
 TOO_LONG = "您发送的内容太长了，请简要描述您要办理的事项。"
-MAX_TEXT_CHARS = 2000  # see WeChatSettings.max_content_chars
 # Fields the connector itself reads as text; wechatpy's message class adds the ones it converts.
 _TEXT_FIELDS = frozenset({"ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Event", "EventKey"})
 
@@ -73,10 +72,12 @@ class ForeignAccountError(Exception):
     """The push names another official account in ``ToUserName``: refused (HTTP 403)."""
 
 
-def classify(fields: Dict[str, Any], menu: Menu, account_id: Optional[str] = None,
-             max_text_chars: int = MAX_TEXT_CHARS) -> Inbound:
+def classify(fields: Dict[str, Any], menu: Menu, *, max_text_chars: int,
+             account_id: Optional[str] = None) -> Inbound:
     """Decides what one push means; raises :class:`MalformedMessageError` when it is not a
-    message, :class:`ForeignAccountError` when ``account_id`` is given and not its ``ToUserName``."""
+    message, :class:`ForeignAccountError` when ``account_id`` is given and not its ``ToUserName``.
+    A text longer than ``max_text_chars`` (``WeChatSettings.max_content_chars``) is answered
+    :data:`TOO_LONG` by the connector."""
     message = to_message(fields)
     _require_text(fields, type(message))
     openid, account = fields.get("FromUserName"), fields.get("ToUserName")
@@ -99,7 +100,8 @@ def classify(fields: Dict[str, Any], menu: Menu, account_id: Optional[str] = Non
 
     if msg_type == "text":
         content = (getattr(message, "content", None) or "").strip()
-        return Inbound(kind="text", window=MESSAGE_WINDOW, **base, **_for_assistant(content, EMPTY_TEXT, max_text_chars))
+        return Inbound(kind="text", window=MESSAGE_WINDOW, **base,
+                       **_for_assistant(content, EMPTY_TEXT, max_text_chars))
     if msg_type == "voice":
         recognition = (getattr(message, "recognition", None) or "").strip()
         return Inbound(kind="voice", window=MESSAGE_WINDOW, **base,
@@ -110,11 +112,12 @@ def classify(fields: Dict[str, Any], menu: Menu, account_id: Optional[str] = Non
 
 
 def _require_text(fields: Dict[str, Any], message_class: type) -> None:
-    """Nested (or, further down, repeated) elements where text is expected make the push
-    malformed (400), instead of reaching code that calls ``.strip()`` on a dict. Fields that
-    wechatpy declares as structured (plain ``BaseField``: ``ScanCodeInfo``, ``SendPicsInfo``…)
-    and fields nobody reads may stay nested, as real events send them."""
-    declared = {field.name for field in getattr(message_class, "_fields", {}).values() if type(field) is not BaseField}
+    """Elements nested where text is expected make the push malformed (400), instead of
+    reaching code that calls ``.strip()`` on a dict (repeated top-level fields ``parse_xml``
+    refuses). Fields that wechatpy declares as structured (plain ``BaseField``: ``ScanCodeInfo``,
+    ``SendPicsInfo``…) and fields nobody reads may stay nested, as real events send them."""
+    declared = {field.name for field in getattr(message_class, "_fields", {}).values()
+                if type(field) is not BaseField}
     for name in _TEXT_FIELDS | declared:
         if not isinstance(fields.get(name, ""), str):
             raise MalformedMessageError(f"<{name}> must be text")

@@ -196,9 +196,9 @@ def sign(peer: WeChatPeer, push: Push, previous: Dict[str, str], safe: bool) -> 
         encrypt = body.split(b"<Encrypt><![CDATA[")[1].split(b"]]>")[0].decode()
         if push.outer == "garbage":
             encrypt = encrypt[::-1]
-        envelope = {"repeated": f"<Encrypt>{encrypt}</Encrypt><Encrypt>{encrypt}</Encrypt>",
-                    "nested": f"<Encrypt><e>{encrypt}</e></Encrypt>", "missing": "",
-                    "garbage": f"<Encrypt>{encrypt}</Encrypt>", "foreign_to": f"<Encrypt>{encrypt}</Encrypt>"}[push.outer]
+        single = f"<Encrypt>{encrypt}</Encrypt>"
+        envelope = {"repeated": single * 2, "nested": f"<Encrypt><e>{encrypt}</e></Encrypt>", "missing": "",
+                    "garbage": single, "foreign_to": single}[push.outer]
         to = "gh_someoneelse01" if push.outer == "foreign_to" else DEMO_ACCOUNT
         body = f"<xml><ToUserName>{to}</ToUserName>{envelope}</xml>".encode()
         signer = WeChatSigner()
