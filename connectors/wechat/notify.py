@@ -89,10 +89,12 @@ class PortalEvents:
             return 401, {"error": "bad_signature"}
         try:
             event = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested deeper than Python recurses
             return 400, {"error": "invalid_json"}
         if not isinstance(event, dict) or not isinstance(event.get("event"), str):
             return 400, {"error": "event_required"}
+        if not isinstance(event.get("current") or {}, dict):
+            return 400, {"error": "current_must_be_an_object"}
         kind = _EVENTS.get(event["event"])
         if kind is None:
             return 202, {"sent": False, "reason": "event not handled"}

@@ -104,6 +104,9 @@ async def test_unbound_unknown_and_malformed_events(fake):
     assert (await _deliver(events, b'{"event": "something.else"}'))[0] == 202
     assert (await _deliver(events, b"{not json"))[0] == 400
     assert (await _deliver(events, b"[]"))[0] == 400
+    assert (await _deliver(events, b"[" * 60000))[0] == 400  # deeper than Python recurses: was a 500
+    odd_shape = json.dumps({**STATUS_EVENT, "openid": new_openid(), "current": "x"}).encode()
+    assert (await _deliver(events, odd_shape))[0] == 400  # was a 500 (AttributeError in the template)
     booking = {"event": "appointment.reminder", "openid": new_openid(), "booking_no": "BK20261126000001",
                "item_name": "护照首次申领", "hall_name": "市民服务中心", "date": "2026-11-26", "time": "09:00-10:00"}
     status, answer = await _deliver(events, json.dumps(booking, ensure_ascii=False).encode())
