@@ -203,3 +203,13 @@ async def test_a_nonce_record_lives_exactly_as_long_as_its_timestamp_is_acceptab
         await guard.check(query, b"<xml>b</xml>")
     now[0] = 1302.0  # the signature check refuses this query as stale from now on
     await guard.check(query, b"<xml>b</xml>")
+
+
+@pytest.mark.parametrize("timestamp", ["²", "١٧٦٤٠٠٠٠٠٠", "9" * 12])
+async def test_a_signed_odd_timestamp_is_refused_not_a_500(start_server, timestamp):
+    harness = await start_server()
+    peer = harness.peer
+    query, body = peer.signed(peer.text(new_openid(), "你好"), timestamp=timestamp)  # signed over the odd value
+    assert (await peer.post_raw(query, body))[0] == 403
+    async with peer.session.get(harness.webhook, params={**query, "echostr": "1"}) as response:
+        assert response.status == 403  # URL verification too
