@@ -51,7 +51,7 @@ def sqlite_url(tmp_path) -> Iterator[str]:
     yield f"sqlite:///{tmp_path / 'portal.sqlite3'}"
 
 
-# --- The processes of `govbot up`, shared by the tests that probe the servers (h-servers) --------------
+# --- The processes of `govbot up`, shared by the tests that probe the servers --------------
 
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory):

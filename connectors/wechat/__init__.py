@@ -5,7 +5,8 @@ from the environment (``shared/design/CONTRACT.md`` §4). Modules, by concern:
 
 - ``channel``: the Rasa input channel (webhook, health, portal events).
 - ``settings``, ``masking``: the channel's settings, checked at start-up; personal data masked in logs.
-- ``signing``, ``envelope``, ``inbound``: signature, XML/AES envelope, message types.
+- ``signing``, ``envelope``, ``inbound``, ``replay``: signature, XML/AES envelope, message types
+  (nested or repeated fields refused, ToUserName checked), the nonce cache against replays.
 - ``storage``, ``redis_storage``: the one storage interface; Redis, or in-process without ``REDIS_URL``.
 - ``api``, ``errors``: the async WeChat API client and its typed errors.
 - ``turns``, ``outbox``, ``text``, ``output``: exactly-once turns, passive reply or

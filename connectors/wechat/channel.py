@@ -8,9 +8,11 @@ custom channels by module path); it serves
 - ``POST /webhooks/wechat/webhook``  messages and events (CONTRACT.md §3)
 - ``POST /webhooks/wechat/portal``   the portal's status-change webhook → template messages
 
-A request that fails the size limit, the signature, the timestamp window or XML parsing is
-answered 4xx and processed not at all. Storage, the WeChat API client and the turn logic are
-created on the first request, inside the server's event loop, and closed when it stops.
+A request that fails the size limit, the signature, the timestamp window, XML parsing, the
+addressee (``ToUserName``) or the nonce cache (a signed query string reused with another body,
+see ``replay``) is answered 4xx and processed not at all. Storage, the WeChat API client and
+the turn logic are created on the first request, inside the server's event loop, and closed
+when it stops.
 """
 from __future__ import annotations
 
@@ -27,12 +29,13 @@ from sanic.response import HTTPResponse
 
 from connectors.wechat.api import WeChatClient
 from connectors.wechat.envelope import Envelope, MalformedMessageError, render_text_reply
-from connectors.wechat.inbound import classify
+from connectors.wechat.inbound import ForeignAccountError, classify
 from connectors.wechat.masking import mask_openid
 from connectors.wechat.menu import Menu
-from connectors.wechat.notify import PortalEvents
+from connectors.wechat.notify import SIGNATURE_HEADER, TIMESTAMP_HEADER, PortalEvents, announce
 from connectors.wechat.outbox import Outbox
 from connectors.wechat.output import PushOutput
+from connectors.wechat.replay import ReplayGuard
 from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.signing import SignatureError
 from connectors.wechat.storage import Storage, StorageUnavailable, open_storage
@@ -68,6 +71,7 @@ class WeChatInput(InputChannel):
         self.menu = menu or Menu.load()
         self.templates = Templates.load()
         self.envelope = Envelope(settings, clock)
+        self._clock = clock
         self._given_storage = storage
         self._storage: Optional[Storage] = None
         self._client: Optional[WeChatClient] = None
@@ -79,6 +83,7 @@ class WeChatInput(InputChannel):
         logger.info("WeChat channel ready: %s mode, %s storage, API at %s",
                     "safe" if settings.safe_mode else "plaintext",
                     "Redis" if settings.redis_url or storage else "in-process", settings.api_base_url)
+        announce(bool(settings.portal_webhook_secret))
 
     # ------------------------------------------------------------ runtime
 
@@ -110,6 +115,11 @@ class WeChatInput(InputChannel):
                                 rate_per_minute=self.settings.user_rate_per_minute,
                                 rate_burst=self.settings.user_rate_burst)
         return self._turns
+
+    @property
+    def replay_guard(self) -> ReplayGuard:
+        """Per request (it holds no state of its own): the store behind it may be reopened."""
+        return ReplayGuard(self.storage, self.settings.timestamp_window, self._clock)
 
     @property
     def portal_events(self) -> PortalEvents:
@@ -170,7 +180,8 @@ class WeChatInput(InputChannel):
                 body = await _read_body(request, self.settings.max_body_bytes)
             except BodyTooLarge:
                 return response.json({"error": "payload_too_large"}, status=413)
-            status, answer = await self.portal_events.handle(body, request.headers.get("X-Portal-Signature"))
+            status, answer = await self.portal_events.handle(body, request.headers.get(SIGNATURE_HEADER),
+                                                             request.headers.get(TIMESTAMP_HEADER))
             return response.json(answer, status=status)
 
         @webhook.listener("before_server_start")
@@ -197,13 +208,18 @@ class WeChatInput(InputChannel):
             return response.text("payload too large", status=413)
         try:
             fields, encrypted = self.envelope.open(body, query)
-            inbound = classify(fields, self.menu)
-        except SignatureError as error:
-            logger.warning("refused an unsigned or stale push from %s: %s", request.ip, error)
+            inbound = classify(fields, self.menu, max_text_chars=self.settings.max_content_chars,
+                               account_id=self.settings.account_id)
+            await self.replay_guard.check(query, body)
+        except (SignatureError, ForeignAccountError) as error:
+            logger.warning("refused an unsigned, stale, replayed or misaddressed push from %s: %s", request.ip, error)
             return response.text("forbidden", status=403)
         except MalformedMessageError as error:
             logger.warning("refused a malformed push from %s: %s", request.ip, error)
             return response.text("bad request", status=400)
+        except StorageUnavailable as error:
+            logger.error("cannot check a push for replay: %s", error)
+            return response.text("storage unavailable", status=503)
         logger.debug("push %s (%s) from %s", inbound.key, inbound.kind, mask_openid(inbound.openid))
 
         def answer_for(text: Optional[str]) -> HTTPResponse:

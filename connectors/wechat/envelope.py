@@ -39,13 +39,20 @@ class MalformedMessageError(Exception):
 
 
 def parse_xml(data: Union[bytes, str]) -> Dict[str, XmlValue]:
-    """把 ``<xml>…</xml>`` 解析为字典（嵌套元素为字典，重复元素为列表）。"""
+    """把 ``<xml>…</xml>`` 解析为字典（嵌套元素为字典，重复元素为列表）。
+
+    顶层字段重复（两个 ``<Content>``、两个 ``<Encrypt>``）一律拒绝：微信从不这样发，而且哪一个
+    算数是含糊的。顶层的嵌套元素留给确有结构的事件字段（如 ``ScanCodeInfo``）；连接器要当文字读的
+    字段是否真是文字，由 ``inbound`` 检查。"""
     try:
         root = SafeElementTree.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except (ElementTree.ParseError, defusedxml.DefusedXmlException, ValueError) as error:
         raise MalformedMessageError(f"not well-formed XML: {type(error).__name__}") from None
     if root.tag != "xml":
         raise MalformedMessageError("the root element must be <xml>")
+    tags = [child.tag for child in root]
+    if len(set(tags)) != len(tags):
+        raise MalformedMessageError("a top-level field is repeated")
     fields = _children(root)
     if not isinstance(fields, dict):
         raise MalformedMessageError("empty <xml>")

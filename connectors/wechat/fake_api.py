@@ -432,12 +432,13 @@ def demo_environment(env: Mapping[str, str], fake_port: int = DEFAULT_PORT) -> D
     """What ``govbot up`` adds when no official account is configured (``WECHAT_APP_ID`` unset):
     demo credentials and the local fake API (run it as ``govbot fake-wechat --port fake_port``),
     with the demo EncodingAESKey in compatible mode so ``govbot chat`` works with and without
-    ``--aes``. Empty when a real account is configured: nothing is faked then."""
+    ``--aes``, and the demo account's original id, which the simulator puts in ``ToUserName``.
+    Empty when a real account is configured: nothing is faked then."""
     if env.get("WECHAT_APP_ID"):
         return {}
     return {"WECHAT_APP_ID": DEMO_APP_ID, "WECHAT_APP_SECRET": DEMO_APP_SECRET, "WECHAT_TOKEN": DEMO_TOKEN,
             "WECHAT_ENCODING_AES_KEY": DEMO_AES_KEY, "WECHAT_ENCRYPT_MODE": "compatible",
-            "WECHAT_API_BASE_URL": f"http://127.0.0.1:{fake_port}/"}
+            "WECHAT_API_BASE_URL": f"http://127.0.0.1:{fake_port}/", "WECHAT_ACCOUNT_ID": DEMO_ACCOUNT}
 
 
 def run(args: argparse.Namespace) -> int:

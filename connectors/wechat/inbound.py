@@ -19,16 +19,21 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 from wechatpy.events import EVENT_TYPES
+from wechatpy.fields import BaseField
 from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
 
 from connectors.wechat.envelope import MalformedMessageError
 from connectors.wechat.menu import Menu
+from connectors.wechat.signing import is_ascii_number
 
 ASK_TO_TYPE = "抱歉，这条语音我没能听清。麻烦您打字告诉我想办的事，比如“补办身份证要带什么材料”。"
 CAPABILITIES = ("我目前只能看懂文字和语音。我可以帮您查办事指南、预约到大厅办理、查询办件进度，"
                 "也可以为您转人工服务。请直接用文字告诉我您要办的事，比如“补办身份证要带什么材料”。")
 EMPTY_TEXT = "请问有什么可以帮您？可以直接告诉我您要办的事。"
 UNKNOWN_MENU = "这个菜单暂时没有内容。"
+TOO_LONG = "您发送的内容太长了，请简要描述您要办理的事项。"
+# Fields the connector itself reads as text; wechatpy's message class adds the ones it converts.
+_TEXT_FIELDS = frozenset({"ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Event", "EventKey"})
 
 MESSAGE_WINDOW = "message"  # a user message opens 48 h for 5 customer-service messages
 EVENT_WINDOW = "event"  # a click, follow or scan opens 1 min for 3
@@ -63,20 +68,32 @@ def to_message(fields: Dict[str, Any]) -> BaseMessage:
     return MESSAGE_TYPES.get(message_type, UnknownMessage)(message)
 
 
-def classify(fields: Dict[str, Any], menu: Menu) -> Inbound:
-    """Decides what one push means; raises :class:`MalformedMessageError` when it is not a message."""
+class ForeignAccountError(Exception):
+    """The push names another official account in ``ToUserName``: refused (HTTP 403)."""
+
+
+def classify(fields: Dict[str, Any], menu: Menu, *, max_text_chars: int,
+             account_id: Optional[str] = None) -> Inbound:
+    """Decides what one push means; raises :class:`MalformedMessageError` when it is not a
+    message, :class:`ForeignAccountError` when ``account_id`` is given and not its ``ToUserName``.
+    A text longer than ``max_text_chars`` (``WeChatSettings.max_content_chars``) is answered
+    :data:`TOO_LONG` by the connector."""
+    message = to_message(fields)
+    _require_text(fields, type(message))
     openid, account = fields.get("FromUserName"), fields.get("ToUserName")
     msg_type = str(fields.get("MsgType") or "").lower()
     create_time = str(fields.get("CreateTime") or "")
-    if not isinstance(openid, str) or not openid or not isinstance(account, str) or not msg_type:
+    if not openid or not account or not msg_type:
         raise MalformedMessageError("FromUserName, ToUserName and MsgType are required")
-    if not create_time.isdigit():
+    if account_id and account != account_id:
+        raise ForeignAccountError("ToUserName is not this official account")
+    if not is_ascii_number(create_time, 12):
         raise MalformedMessageError("CreateTime must be digits")
-    message = to_message(fields)
     event = str(fields.get("Event") or "").lower() if msg_type == "event" else ""
     msg_id = str(fields.get("MsgId") or "")
     event_key = str(fields.get("EventKey") or "") if msg_type == "event" else ""
-    key = msg_id if msg_id.isdigit() and msg_id != "0" else _event_key(openid, create_time, event or msg_type, event_key)
+    key = (msg_id if is_ascii_number(msg_id, 20) and msg_id.strip("0")
+           else _event_key(openid, create_time, event or msg_type, event_key))
     base = dict(openid=openid, account=account, key=key,
                 metadata={"wechat": {"msg_type": msg_type, "event": event or None,
                                      "msg_id": msg_id or None, "create_time": int(create_time)}})
@@ -84,14 +101,36 @@ def classify(fields: Dict[str, Any], menu: Menu) -> Inbound:
     if msg_type == "text":
         content = (getattr(message, "content", None) or "").strip()
         return Inbound(kind="text", window=MESSAGE_WINDOW, **base,
-                       **({"text": content} if content else {"reply": EMPTY_TEXT}))
+                       **_for_assistant(content, EMPTY_TEXT, max_text_chars))
     if msg_type == "voice":
         recognition = (getattr(message, "recognition", None) or "").strip()
         return Inbound(kind="voice", window=MESSAGE_WINDOW, **base,
-                       **({"text": recognition} if recognition else {"reply": ASK_TO_TYPE}))
+                       **_for_assistant(recognition, ASK_TO_TYPE, max_text_chars))
     if msg_type != "event":  # image, location, link, video, shortvideo, file, ...
         return Inbound(kind=msg_type, reply=CAPABILITIES, window=MESSAGE_WINDOW, **base)
     return _event(event, message, menu, base)
+
+
+def _require_text(fields: Dict[str, Any], message_class: type) -> None:
+    """Elements nested where text is expected make the push malformed (400), instead of
+    reaching code that calls ``.strip()`` on a dict (repeated top-level fields ``parse_xml``
+    refuses). Fields that wechatpy declares as structured (plain ``BaseField``: ``ScanCodeInfo``,
+    ``SendPicsInfo``…) and fields nobody reads may stay nested, as real events send them."""
+    declared = {field.name for field in getattr(message_class, "_fields", {}).values()
+                if type(field) is not BaseField}
+    for name in _TEXT_FIELDS | declared:
+        if not isinstance(fields.get(name, ""), str):
+            raise MalformedMessageError(f"<{name}> must be text")
+
+
+def _for_assistant(text: str, if_empty: str, max_chars: int) -> Dict[str, str]:
+    """What a citizen's text becomes: the assistant's input, or the connector's own answer when
+    it is empty or too long to be a request (refused here, before any NLU work)."""
+    if not text:
+        return {"reply": if_empty}
+    if len(text) > max_chars:
+        return {"reply": TOO_LONG}
+    return {"text": text}
 
 
 def _event_key(*parts: str) -> str:

@@ -127,7 +127,7 @@ local items = redis.call('LRANGE', KEYS[1], 0, -1)
 redis.call('DEL', KEYS[1])
 return items"""
 
-# ------------------------------------------------------------ per-user rate limit (h-delivery)
+# ------------------------------------------------------------ per-user rate limit
 # KEYS: bucket; ARGV: per_second, burst. State "tokens since" (seconds on Redis's clock), kept
 # until the bucket is full again; as ``MemoryStorage.take_token``.
 _TAKE_TOKEN = """
@@ -261,7 +261,7 @@ class RedisStorage(Storage):
     async def leave(self, keys: TurnKeys) -> None:
         await self._script("leave", [keys.queue, keys.claim, keys.pushing], [keys.member, _ms(keys.done_ttl)])
 
-    # ------------------------------------------------------------ per-user rate limit (h-delivery)
+    # ------------------------------------------------------------ per-user rate limit
 
     async def take_token(self, key: str, per_second: float, burst: int) -> bool:
         return bool(await self._script("take_token", [key], [repr(float(per_second)), int(burst)]))
@@ -269,3 +269,18 @@ class RedisStorage(Storage):
     async def close(self) -> None:
         await self._redis.close()
         await self._redis.connection_pool.disconnect()
+
+    # --- replay guard ---
+
+    async def set_default(self, key: str, value: str, ttl: float) -> str:
+        if "set_default" not in self._scripts:
+            self._scripts["set_default"] = self._redis.register_script(_SET_DEFAULT)
+        return await self._script("set_default", [key], [value, _ms(ttl)])
+
+
+# --- replay guard: SET NX PX, else the value held (GET), in one step ---
+_SET_DEFAULT = """
+local held = redis.call('GET', KEYS[1])
+if held then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]"""

@@ -34,10 +34,18 @@ _REQUIRED = ("app_id", "app_secret", "token")
 _TUNABLES = {"passive_timeout": float, "timestamp_window": int, "max_body_bytes": int,
              "key_prefix": str, "api_timeout": float}
 
-# ------------------------------------------------------------ per-user rate limit (h-delivery)
+# ------------------------------------------------------------ per-user rate limit
 # credentials.yml keys: how many messages per minute (and at once) one openid may send to the
 # assistant; more are acknowledged to WeChat and answered once with a short notice.
 _TUNABLES.update({"user_rate_per_minute": float, "user_rate_burst": int})
+
+# --- protocol edge: addressing and message size ---
+# WECHAT_ACCOUNT_ID: the official account's original id (gh_…, 设置与开发 → 基本配置 → 原始ID);
+# set, a push whose ToUserName names another account is refused (403).
+# max_content_chars: a citizen's text (or voice recognition) longer than this gets a short
+# "please describe it briefly" answer from the connector instead of reaching NLU.
+_SOURCES.update({"account_id": "WECHAT_ACCOUNT_ID"})
+_TUNABLES.update({"max_content_chars": int})
 
 
 class WeChatSettingsError(RasaException):
@@ -61,9 +69,15 @@ class WeChatSettings:
     max_body_bytes: int = 64 * 1024
     key_prefix: str = DEFAULT_KEY_PREFIX
     api_timeout: float = 5.0
-    # ---------------------------------------------------------- per-user rate limit (h-delivery)
+    # ---------------------------------------------------------- per-user rate limit
     user_rate_per_minute: float = 20.0  # 0: no limit
     user_rate_burst: int = 10
+    # --- protocol edge ---
+    account_id: Optional[str] = None  # unset: any non-empty ToUserName is accepted
+    # 2,000 characters: far more than any genuine request (citizens type a sentence or two; a
+    # detailed complaint is a few hundred characters, which the NLU-side cut still parses), yet
+    # small enough that no single push makes a long turn; 60 KB pastes are answered at once.
+    max_content_chars: int = 2000
 
     @property
     def safe_mode(self) -> bool:
@@ -103,6 +117,7 @@ class WeChatSettings:
         settings = cls(**{k: v for k, v in values.items() if v is not None})
         _check_numbers(settings)
         _check_user_rate(settings)
+        _check_edge(settings)
         return settings
 
 
@@ -139,9 +154,18 @@ def _check_numbers(settings: WeChatSettings) -> None:
             "max_body_bytes at least 1024 and api_timeout positive")
 
 
-# ------------------------------------------------------------ per-user rate limit (h-delivery)
+# ------------------------------------------------------------ per-user rate limit
 
 def _check_user_rate(settings: WeChatSettings) -> None:
     if settings.user_rate_per_minute < 0 or (settings.user_rate_per_minute > 0 and settings.user_rate_burst < 1):
         raise WeChatSettingsError(
             "user_rate_per_minute must be 0 (no limit) or positive, and user_rate_burst at least 1")
+# --- protocol edge ---
+
+def _check_edge(settings: WeChatSettings) -> None:
+    if settings.account_id is not None and not settings.account_id.startswith("gh_"):
+        raise WeChatSettingsError(
+            f"WECHAT_ACCOUNT_ID must be the official account's original id (gh_…, 基本配置 → 原始ID), "
+            f"got {settings.account_id!r}; the AppID (wx…) goes in WECHAT_APP_ID")
+    if settings.max_content_chars < 1:
+        raise WeChatSettingsError("max_content_chars must be positive")

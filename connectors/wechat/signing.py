@@ -33,12 +33,18 @@ def signature_of(token: str, timestamp: str, nonce: str, *extra: str) -> str:
     return hashlib.sha1("".join(parts).encode("utf-8")).hexdigest()  # nosec B324  # SHA1 is what WeChat's signature prescribes
 
 
+def is_ascii_number(value: str, max_digits: int) -> bool:
+    """1 to ``max_digits`` ASCII digits: ``str.isdigit`` alone also accepts "²" or "١", which
+    ``int()`` then refuses (and ``int()`` of over 4,300 digits raises too)."""
+    return 0 < len(value) <= max_digits and value.isascii() and value.isdigit()
+
+
 def verify(token: str, signature: Optional[str], timestamp: Optional[str], nonce: Optional[str],
            *extra: str, window: int = 300, now: Callable[[], float] = time.time) -> None:
     """校验签名与时间戳，不通过则抛出 :class:`SignatureError`。"""
     if not signature or not timestamp or not nonce:
         raise SignatureError("signature, timestamp and nonce are required")
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if not is_ascii_number(timestamp, 12):
         raise SignatureError("timestamp must be digits")
     expected = signature_of(token, timestamp, nonce, *extra)
     if not hmac.compare_digest(expected.encode("ascii"), signature.strip().lower().encode("utf-8", "replace")):

@@ -20,6 +20,7 @@ import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
+from xml.parsers.expat import ExpatError
 from xml.sax.saxutils import escape  # nosec B406  # quotes text only; nothing is parsed with xml.sax
 
 import aiohttp
@@ -44,6 +45,17 @@ class Delivery:
     tries: int
     elapsed: float
     timed_out: bool = False
+
+
+def _openid_in(xml: str) -> Optional[str]:
+    """``FromUserName`` for the URL's ``openid``, as WeChat adds it; None for a push that is not
+    a well-formed message (tests and the fuzz sign those too)."""
+    try:
+        fields = xmltodict.parse(xml)["xml"]
+        openid = fields.get("FromUserName") if isinstance(fields, dict) else None
+    except (ExpatError, KeyError, TypeError, ValueError):
+        return None
+    return openid if isinstance(openid, str) else None
 
 
 def _cdata(value: str) -> str:
@@ -119,7 +131,7 @@ class WeChatPeer:
         signer = WeChatSigner()
         signer.add_data(self.token, timestamp, nonce)
         query = {"signature": signer.signature, "timestamp": timestamp, "nonce": nonce}
-        openid = xmltodict.parse(xml)["xml"].get("FromUserName")
+        openid = _openid_in(xml)
         if openid:
             query["openid"] = openid
         if self._crypto is None:
@@ -288,7 +300,7 @@ def run(args: argparse.Namespace) -> int:
     fake_api = args.fake_api or os.environ.get("WECHAT_API_BASE_URL") or f"http://127.0.0.1:{FAKE_PORT}/"
     aes_key = (os.environ.get("WECHAT_ENCODING_AES_KEY") or DEMO_AES_KEY) if args.aes else None
     peer = WeChatPeer(url, os.environ.get("WECHAT_TOKEN") or DEMO_TOKEN, os.environ.get("WECHAT_APP_ID") or DEMO_APP_ID,
-                      aes_key, fake_api_url=fake_api)
+                      aes_key, account=os.environ.get("WECHAT_ACCOUNT_ID") or DEMO_ACCOUNT, fake_api_url=fake_api)
     openid = args.openid or "o" + secrets.token_hex(14)[:27]
 
     async def chat() -> int:

@@ -69,7 +69,7 @@ class Storage(abc.ABC):
     async def close(self) -> None:
         return None
 
-    # ------------------------------------------------------------ per-user rate limit (h-delivery)
+    # ------------------------------------------------------------ per-user rate limit
     # A token bucket per key: ``burst`` messages at once, refilled at ``per_second``; one atomic
     # operation (a Lua script on Redis, on Redis's own clock), so every process shares it.
 
@@ -160,6 +160,16 @@ class Storage(abc.ABC):
         await self.dequeue(keys.queue, keys.member)
         await self.set(keys.claim, "done", keys.done_ttl)
         await self.delete_if_equals(keys.pushing, keys.member)
+
+    # --- replay guard ---
+
+    async def set_default(self, key: str, value: str, ttl: float) -> str:
+        """Sets ``key`` to ``value`` unless it exists (SET NX with TTL), like ``dict.setdefault``;
+        returns what ``key`` holds afterwards: ``value`` when it was set now or held it already."""
+        if await self.set(key, value, ttl, nx=True):
+            return value
+        held = await self.get(key)
+        return value if held is None else held  # expired in between: nothing else holds it
 
 
 @dataclass(frozen=True)
@@ -285,7 +295,7 @@ class MemoryStorage(Storage):
         self._values.pop(key, None)
         return list(items) if isinstance(items, list) else []
 
-    # ------------------------------------------------------------ per-user rate limit (h-delivery)
+    # ------------------------------------------------------------ per-user rate limit
 
     async def take_token(self, key: str, per_second: float, burst: int) -> bool:
         now = self._clock()

@@ -18,7 +18,8 @@ from sanic import Sanic
 
 from connectors.wechat.channel import WeChatInput
 from connectors.wechat.devserver import EchoAgent, build_app
-from connectors.wechat.fake_api import DEMO_AES_KEY, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN, FakeWeChatServer
+from connectors.wechat.fake_api import (DEMO_ACCOUNT, DEMO_AES_KEY, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN,
+                                        FakeWeChatServer)
 from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.simulator import WeChatPeer
 
@@ -51,7 +52,7 @@ async def redis_prefix() -> AsyncIterator[str]:
 
 def make_settings(api_base_url: str, **overrides: Any) -> WeChatSettings:
     settings = WeChatSettings(app_id=DEMO_APP_ID, app_secret=DEMO_APP_SECRET, token=DEMO_TOKEN,
-                              api_base_url=api_base_url)
+                              api_base_url=api_base_url, account_id=DEMO_ACCOUNT)
     return replace(settings, **overrides)
 
 

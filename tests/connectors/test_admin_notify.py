@@ -14,7 +14,7 @@ from connectors.wechat import admin
 from connectors.wechat.api import WeChatClient
 from connectors.wechat.fake_api import DEMO_APP_ID, DEMO_APP_SECRET
 from connectors.wechat.menu import Menu, MenuError
-from connectors.wechat.notify import PortalEvents, init_app
+from connectors.wechat.notify import PortalEvents, init_app, sign
 from connectors.wechat.storage import MemoryStorage
 from connectors.wechat.templates import Templates, clip
 from tests.connectors.conftest import make_settings, new_openid
@@ -73,6 +73,14 @@ def _client(fake) -> WeChatClient:
     return WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, fake.url, MemoryStorage())
 
 
+SECRET = "s3cret"
+
+
+async def _deliver(events: PortalEvents, body: bytes):
+    """A post signed as the portal signs it (the receiver refuses unsigned posts)."""
+    return await events.handle(body, sign(SECRET, body))
+
+
 async def test_status_change_sends_a_template_to_the_bound_openid(fake):
     client = _client(fake)
     events = PortalEvents(client, Templates.load(), secret="s3cret")
@@ -91,31 +99,35 @@ async def test_status_change_sends_a_template_to_the_bound_openid(fake):
 
 async def test_unbound_unknown_and_malformed_events(fake):
     client = _client(fake)
-    events = PortalEvents(client, Templates.load())
-    assert (await events.handle(json.dumps({**STATUS_EVENT, "openid": None}).encode(), None))[0] == 202
-    assert (await events.handle(b'{"event": "something.else"}', None))[0] == 202
-    assert (await events.handle(b"{not json", None))[0] == 400
-    assert (await events.handle(b"[]", None))[0] == 400
+    events = PortalEvents(client, Templates.load(), SECRET)
+    assert (await _deliver(events, json.dumps({**STATUS_EVENT, "openid": None}).encode()))[0] == 202
+    assert (await _deliver(events, b'{"event": "something.else"}'))[0] == 202
+    assert (await _deliver(events, b"{not json"))[0] == 400
+    assert (await _deliver(events, b"[]"))[0] == 400
+    assert (await _deliver(events, b"[" * 60000))[0] == 400  # deeper than Python recurses: was a 500
+    odd_shape = json.dumps({**STATUS_EVENT, "openid": new_openid(), "current": "x"}).encode()
+    assert (await _deliver(events, odd_shape))[0] == 400  # was a 500 (AttributeError in the template)
     booking = {"event": "appointment.reminder", "openid": new_openid(), "booking_no": "BK20261126000001",
                "item_name": "护照首次申领", "hall_name": "市民服务中心", "date": "2026-11-26", "time": "09:00-10:00"}
-    status, answer = await events.handle(json.dumps(booking, ensure_ascii=False).encode(), None)
+    status, answer = await _deliver(events, json.dumps(booking, ensure_ascii=False).encode())
     await client.close()
     assert status == 200 and fake.fake.state.templates[-1]["data"]["time3"]["value"] == "2026-11-26 09:00"
 
 
 async def test_wechat_outage_answers_502_so_the_portal_retries(fake):
     client = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, "http://127.0.0.1:9/", MemoryStorage(), timeout=1)
-    events = PortalEvents(client, Templates.load())
-    status, _ = await events.handle(json.dumps({**STATUS_EVENT, "openid": new_openid()}).encode(), None)
+    events = PortalEvents(client, Templates.load(), SECRET)
+    status, _ = await _deliver(events, json.dumps({**STATUS_EVENT, "openid": new_openid()}).encode())
     await client.close()
     assert status == 502
 
 
 async def test_aiohttp_receiver(fake):
     client = _client(fake)
-    app = init_app(PortalEvents(client, Templates.load()), client)
+    app = init_app(PortalEvents(client, Templates.load(), SECRET), client)
     async with TestClient(TestServer(app)) as http:
-        response = await http.post("/portal/events", json={**STATUS_EVENT, "openid": new_openid()})
+        body = json.dumps({**STATUS_EVENT, "openid": new_openid()}).encode()
+        response = await http.post("/portal/events", data=body, headers={"X-Portal-Signature": sign(SECRET, body)})
         assert response.status == 200 and (await response.json())["sent"] is True
         response = await http.post("/portal/events", data=b"x" * (70 * 1024))
         assert response.status == 413
@@ -149,3 +161,58 @@ def test_command_entry_points(capsys):
     assert fake.parse_args(["--port", "9011"]).port == 9011
     assert admin.main(["menu", "show", "--local"]) == 0
     assert json.loads(capsys.readouterr().out)["button"][2]["name"] == "更多服务"
+
+
+# ------------------------------------------------------------ the receiver refuses unsigned posts, always
+
+
+async def test_without_a_secret_the_rasa_server_refuses_every_portal_post(start_server, fake):
+    harness = await start_server()  # PORTAL_WEBHOOK_SECRET unset
+    body = json.dumps({**STATUS_EVENT, "openid": new_openid()}, ensure_ascii=False).encode()
+    async with aiohttp.ClientSession() as session:
+        for headers in ({}, {"X-Portal-Signature": sign("guessed", body)}):
+            async with session.post(harness.url + "/webhooks/wechat/portal", data=body, headers=headers) as response:
+                assert response.status == 403
+                assert (await response.json())["error"] == "notifications_disabled"
+    assert fake.fake.state.templates == []
+
+
+def test_disabled_notifications_are_logged_once_at_start(fake, caplog):
+    from connectors.wechat.channel import WeChatInput
+
+    with caplog.at_level("WARNING", logger="connectors.wechat.notify"):
+        WeChatInput(make_settings(fake.url))
+        WeChatInput(make_settings(fake.url, portal_webhook_secret=SECRET))
+    assert [r.getMessage() for r in caplog.records if "PORTAL_WEBHOOK_SECRET" in r.getMessage()] == [
+        "portal notifications are disabled: PORTAL_WEBHOOK_SECRET is unset, so every post to the portal "
+        "receiver is refused; set the same secret here and on the portal"]
+
+
+async def test_a_timestamped_signature_binds_the_time(fake):
+    client = _client(fake)
+    now = [1_764_000_000.0]
+    events = PortalEvents(client, Templates.load(), SECRET, now=lambda: now[0])
+    body = json.dumps({**STATUS_EVENT, "openid": new_openid()}, ensure_ascii=False).encode()
+    stamp = str(int(now[0]))
+    signature = sign(SECRET, body, stamp)
+    assert (await events.handle(body, signature))[0] == 401  # the timestamp header stripped
+    assert (await events.handle(body, signature, str(int(now[0]) + 1)))[0] == 401  # another time
+    assert (await events.handle(body, sign(SECRET, body), stamp))[0] == 401  # body-only signature, timestamp added
+    now[0] += 301
+    assert (await events.handle(body, signature, stamp))[0] == 401  # stale: a replay
+    now[0] -= 301
+    status, answer = await events.handle(body, signature, stamp)
+    await client.close()
+    assert status == 200 and answer["sent"] is True
+
+
+async def test_any_signature_header_is_a_401_never_a_500(start_server, fake):
+    harness = await start_server(portal_webhook_secret=SECRET)
+    body = json.dumps({**STATUS_EVENT, "openid": new_openid()}).encode()
+    async with aiohttp.ClientSession() as session:
+        for signature, stamp in (("é" * 64, None), ("签名", None), (sign(SECRET, body, "²"), "²"),
+                                 (sign(SECRET, body), "9" * 5000)):
+            headers = {"X-Portal-Signature": signature, **({"X-Portal-Timestamp": stamp} if stamp else {})}
+            async with session.post(harness.url + "/webhooks/wechat/portal", data=body, headers=headers) as response:
+                assert response.status == 401, (signature, stamp)
+    assert fake.fake.state.templates == []

@@ -79,3 +79,18 @@ def test_demo_environment_only_without_a_real_account():
     assert settings.api_base_url == "http://127.0.0.1:8011/"
     assert settings.safe_mode and settings.encrypt_mode == "compatible"
     assert demo_environment({"WECHAT_APP_ID": "wxreal"}) == {}
+
+
+def test_the_account_id_and_content_limit_settings():
+    from connectors.wechat.fake_api import DEMO_ACCOUNT, demo_environment
+
+    settings = WeChatSettings.from_sources({"max_content_chars": "500"}, {**ENV, "WECHAT_ACCOUNT_ID": "gh_abc123"})
+    assert settings.account_id == "gh_abc123" and settings.max_content_chars == 500
+    assert WeChatSettings.from_sources({}, ENV).account_id is None  # unset: not checked
+    assert WeChatSettings.from_sources({}, ENV).max_content_chars == 2000
+    with pytest.raises(WeChatSettingsError, match="original id"):
+        WeChatSettings.from_sources({}, {**ENV, "WECHAT_ACCOUNT_ID": "wx1"})  # the AppID by mistake
+    with pytest.raises(WeChatSettingsError, match="max_content_chars"):
+        WeChatSettings.from_sources({"max_content_chars": "0"}, ENV)
+    demo = WeChatSettings.from_sources({}, demo_environment({}))
+    assert demo.account_id == DEMO_ACCOUNT  # the simulator's ToUserName, so the demo keeps working
