@@ -240,8 +240,7 @@ class Turns:
                     settled = await self._storage.settle(keys, len(items), self._may_settle(key, deadline),
                                                          RESULT_TTL, LEASE)
                 if settled.mode == PASSIVE and key in self._waiting:
-                    # an early answer already written (SENT) stays: never a second response
-                    self._to_delivery.setdefault(key, (PASSIVE, text_of(items[0]) if items else None))
+                    self._to_delivery[key] = (PASSIVE, text_of(items[0]) if items else None)
                 self._wake(key)
                 self._wake(f"user:{openid}")
                 rest = items[1:] if settled.mode == PASSIVE else items
