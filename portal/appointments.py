@@ -149,7 +149,12 @@ class Appointments:
         for _attempt in range(3):  # a new random booking number on the rare collision
             try:
                 booking = await self._insert(request, contact, slot, idempotency_key, request_hash)
-            except _SlotFull:
+            except (_SlotFull, PortalError) as refusal:
+                replay = await self._replay(idempotency_key, request_hash)  # a concurrent twin took it first
+                if replay is not None:
+                    return replay, True
+                if isinstance(refusal, PortalError):  # a booking limit
+                    raise
                 raise PortalError(409, "slot_full", "该时段已约满",
                                   {"alternatives": await self._nearest_free(request)}) from None
             except IntegrityError:

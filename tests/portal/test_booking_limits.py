@@ -117,3 +117,12 @@ async def test_concurrent_cancels_free_the_seat_once(portal, cancels):
     statuses = sorted(r.status for r in responses)
     assert statuses == [200] + [409] * (cancels - 1)
     assert await available() == before
+
+
+async def test_a_retry_racing_its_original_at_the_limit_gets_the_booking_not_a_refusal(make_portal):
+    portal = await make_portal(booking_limits=BookingLimits(per_day=1))
+    key = uuid.uuid4().hex
+    twins = [portal.post("/api/v1/appointments", json=booking(), headers={"Idempotency-Key": key}) for _ in range(4)]
+    responses = await asyncio.wait_for(asyncio.gather(*twins), timeout=60)
+    assert sorted(r.status for r in responses) == [200, 200, 200, 201]
+    assert len({(await r.json())["booking_no"] for r in responses}) == 1
