@@ -134,11 +134,10 @@ def _booking_limits(env: Mapping[str, str]) -> BookingLimits:
 
 def _status_limits(env: Mapping[str, str]) -> StatusLimits:
     default = StatusLimits()
-    return StatusLimits(
-        per_caller_application=Limit(_int(env, "PORTAL_STATUS_FAILURES_PER_CALLER_APPLICATION",
-                                          default.per_caller_application.count), default.per_caller_application.seconds),
-        per_caller=Limit(_int(env, "PORTAL_STATUS_FAILURES_PER_CALLER", default.per_caller.count),
-                         default.per_caller.seconds),
-        per_application=Limit(_int(env, "PORTAL_STATUS_FAILURES_PER_APPLICATION", default.per_application.count),
-                              default.per_application.seconds),
-    )
+
+    def limit(name: str, default_limit: Limit) -> Limit:
+        return Limit(_int(env, f"PORTAL_STATUS_FAILURES_{name}", default_limit.count), default_limit.seconds)
+
+    return StatusLimits(per_caller_application=limit("PER_CALLER_APPLICATION", default.per_caller_application),
+                        per_caller=limit("PER_CALLER", default.per_caller),
+                        per_application=limit("PER_APPLICATION", default.per_application))

@@ -15,7 +15,7 @@ import pytest
 
 from portal.app import init_app
 from portal.settings import InsecureSettings, PortalSettings
-from tests.portal.conftest import ADMIN, BOT
+from tests.portal.conftest import BOT
 
 BIN = Path(sys.executable).parent
 REVIEWING = "SQ20261118000123"
@@ -121,3 +121,13 @@ def test_govbot_portal_demo_starts_open_and_says_so_loudly(tmp_path):
         process.terminate()
         process.wait(timeout=20)
     assert "OPEN DEMO PORTAL" in Path(log.name).read_text()
+
+
+def test_keys_and_limits_come_from_the_environment():
+    settings = PortalSettings.from_env({"PORTAL_API_KEY": "b", "PORTAL_ADMIN_KEY": "a",
+                                        "PORTAL_MAX_BOOKINGS_PER_DAY": "5", "PORTAL_STATUS_FAILURES_PER_CALLER": "3"})
+    assert (settings.api_key, settings.admin_key, settings.demo) == ("b", "a", False)
+    assert settings.booking_limits.per_day == 5 and settings.booking_limits.active_per_item == 2
+    assert settings.status_limits.per_caller.count == 3 and settings.status_limits.per_application.count == 10
+    with pytest.raises(ValueError):
+        PortalSettings.from_env({"PORTAL_MAX_NO_SHOWS": "-1"})
