@@ -1,10 +1,15 @@
 """预约: the booking form (item, hall, day, hour, name, phone, read-back), submission with an
-idempotency key, and listing and cancelling one's own bookings."""
+idempotency key, and listing and cancelling one's own bookings.
+
+A returning citizen is offered the contact of the last booking as the portal shows it
+(masked name and phone) together with the portal's handle for it; the booking then carries
+the handle, so the bot never holds that full phone number (see ``stored_contact``).
+"""
 from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -26,7 +31,32 @@ HELPER_SLOTS = ("choice_kind", "choice_options", "appt_when")  # set by extracti
 NOT_A_NAME = ("deny", "goodbye", "cancel_appointment", "human_handoff")
 CONTACT_OFFERED = "appt_contact"  # choice_kind while the last booking's contact is offered
 CONTACT_DECLINED = "appt_contact_declined"  # choice_kind after 不是 to the offered contact
+STORED_CONTACT = "stored:"  # appt_phone of a reused contact: "stored:<masked phone>:<portal handle>"
 HALL_WORDS = {"市民中心": "SMZX", "市里": "SMZX", "东城": "DCQ", "出入境": "CRJ", "车管所": "CGS", "公积金": "GJJ"}
+
+
+def stored_contact(masked_phone: str, handle: str) -> str:
+    """The ``appt_phone`` value that stands for the portal's stored contact behind ``handle``."""
+    return f"{STORED_CONTACT}{masked_phone}:{handle}"
+
+
+def _stored(appt_phone: Optional[str]) -> Optional[Tuple[str, str]]:
+    """(masked phone, handle) when ``appt_phone`` is a stored contact, else None."""
+    if not appt_phone or not appt_phone.startswith(STORED_CONTACT):
+        return None
+    masked, _, handle = appt_phone[len(STORED_CONTACT):].partition(":")
+    return masked, handle
+
+
+def shown_phone(appt_phone: str) -> str:
+    stored = _stored(appt_phone)
+    return stored[0] if stored else mask(appt_phone)
+
+
+def contact_fields(name: str, appt_phone: str) -> Dict[str, str]:
+    """What the booking request says about who comes: name and phone, or the portal's handle."""
+    stored = _stored(appt_phone)
+    return {"contact_handle": stored[1]} if stored else {"name": name, "phone": appt_phone}
 
 
 async def free_slots(item: str, hall: Optional[str]) -> List[Dict[str, Any]]:
@@ -128,7 +158,7 @@ class ValidateAppointmentForm(FormValidationAction):
         offered = kind == CONTACT_OFFERED and options
         intent = intent_of(tracker)
         if offered and (intent == "affirm" or choice(text_of(tracker), 1) == 0):
-            name, phone = options[0]  # the contact of the last booking, taken as it is
+            name, phone = options[0]  # the last booking's contact: masked name, stored_contact(...)
             return {"appt_name": name, "appt_phone": phone, **_cleared_choice()}
         if offered and intent == "deny":  # 不是 / 换个人: ask for the name plainly
             return {"choice_kind": CONTACT_DECLINED, "choice_options": None}
@@ -142,9 +172,11 @@ class ValidateAppointmentForm(FormValidationAction):
     async def extract_appt_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> Dict[Text, Any]:
         phone = phone_number(text_of(tracker))
-        if phone:
-            return {"appt_phone": phone}
-        return {}
+        if not phone:
+            return {}
+        if _stored(tracker.get_slot("appt_phone")):  # a new phone for the reused contact: its name is
+            return {"appt_phone": phone, "appt_name": None}  # only known masked, so it is asked again
+        return {"appt_phone": phone}
 
     async def extract_appt_confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[Text, Any]:
@@ -297,8 +329,8 @@ class AskApptName(Action):
         if contact is None:
             dispatcher.utter_message(response="utter_ask_appt_name")
             return []
-        return offer_choices(dispatcher, "预约人还用上次登记的吗？", [f"{contact['name']}，手机{mask(contact['phone'])}"],
-                             CONTACT_OFFERED, [[contact["name"], contact["phone"]]],
+        return offer_choices(dispatcher, "预约人还用上次登记的吗？", [f"{contact['name']}，手机{contact['phone']}"],
+                             CONTACT_OFFERED, [[contact["name"], stored_contact(contact["phone"], contact["handle"])]],
                              "回复“1”或“是”沿用，也可以直接告诉我新的预约人姓名。")
 
 
@@ -314,7 +346,7 @@ class AskApptConfirmed(Action):
         say(dispatcher, "请核对预约信息：\n"
             f"事项：{guide['name']}\n地点：{hall['name']} {hall['window']}\n"
             f"时间：{day_label(tracker.get_slot('appt_date'))} {hour:02d}:00-{hour + 1:02d}:00\n"
-            f"姓名：{tracker.get_slot('appt_name')}\n手机：{mask(phone)}\n"
+            f"姓名：{tracker.get_slot('appt_name')}\n手机：{shown_phone(phone)}\n"
             "确认请回复“确认”，不约了回复“取消”，也可以直接说要改的内容（如“换到后天上午”）。")
         return []
 
@@ -332,7 +364,7 @@ class ActionSubmitBooking(Action):
         request = {
             "item_code": tracker.get_slot("appt_item"), "hall_code": tracker.get_slot("appt_hall"),
             "date": tracker.get_slot("appt_date"), "hour": int(tracker.get_slot("appt_hour")),
-            "name": tracker.get_slot("appt_name"), "phone": tracker.get_slot("appt_phone"),
+            **contact_fields(tracker.get_slot("appt_name"), tracker.get_slot("appt_phone")),
             "openid": tracker.sender_id,
         }
         try:
@@ -353,6 +385,10 @@ class ActionSubmitBooking(Action):
                 dispatcher.utter_message(text="抱歉，这个时段刚刚约满了。最近的空闲时段：\n" + numbered(labels)
                                               + "\n请告诉我您想约哪天几点。")
             return [SlotSet("appt_date", None), SlotSet("appt_hour", None), SlotSet("appt_confirmed", None),
+                    FollowupAction("appointment_form")]
+        if error.code == "contact_handle_invalid":  # the stored contact expired: ask who comes again
+            dispatcher.utter_message(text="上次登记的联系人信息已失效，需要重新确认预约人。")
+            return [SlotSet("appt_name", None), SlotSet("appt_phone", None), SlotSet("appt_confirmed", None),
                     FollowupAction("appointment_form")]
         if error.code == "already_booked":
             dispatcher.utter_message(text="您当天已经预约过这个事项了（每人每天每项只能约一次）。回复“我的预约”可查看。")

@@ -71,7 +71,8 @@ class PortalClient:
         return (await self._call("GET", "/api/v1/appointments", params={"openid": openid}))["bookings"]
 
     async def last_contact(self, openid: str) -> Optional[Dict[str, str]]:
-        """Name and phone of the citizen's latest booking; None when there is none."""
+        """The citizen's latest contact as the portal shows it (masked ``name`` and ``phone``) and a
+        ``handle`` that a booking may carry instead of name and phone; None when there is none."""
         try:
             return await self._call("GET", "/api/v1/appointments/contact", params={"openid": openid})
         except PortalRejected as error:
@@ -84,9 +85,10 @@ class PortalClient:
 
     # --- applications and feedback -----------------------------------------------
 
-    async def application_status(self, application_id: str, caller: str,
+    async def application_status(self, application_id: str, openid: str,
                                  phone_last4: Optional[str] = None) -> Dict[str, Any]:
-        body = {"caller": caller, "openid": caller, **({"phone_last4": phone_last4} if phone_last4 else {})}
+        """Without ``phone_last4`` only an openid bound earlier verifies (and nothing is counted)."""
+        body = {"openid": openid, **({"phone_last4": phone_last4} if phone_last4 else {})}
         return await self._call("POST", f"/api/v1/applications/{application_id}/query", json=body)
 
     async def rate(self, level: str, openid: str, item_code: Optional[str] = None,

@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     portal = commands.add_parser("portal", help="the reference government portal alone")
     portal.add_argument("--host", default="127.0.0.1")
     portal.add_argument("--port", type=int, default=8080)
+    portal.add_argument("--demo", action="store_true",
+                        help="open demo: start without PORTAL_API_KEY (anyone reaching the port acts as the bot)")
     portal.set_defaults(run=_portal)
 
     catalog = commands.add_parser("catalog", help="the portal's service catalog")
@@ -79,9 +81,14 @@ def _portal(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from portal.app import init_app
-    from portal.settings import PortalSettings
+    from portal.settings import InsecureSettings, PortalSettings
 
-    web.run_app(init_app(PortalSettings.from_env()), host=args.host, port=args.port, access_log=None)
+    try:
+        app = init_app(PortalSettings.from_env(demo=args.demo))
+    except InsecureSettings as refusal:
+        print(f"govbot portal: {refusal}", file=sys.stderr)
+        return 2
+    web.run_app(app, host=args.host, port=args.port, access_log=None)
     return 0
 
 

@@ -1,19 +1,24 @@
-"""HTTP handlers and the route table; the OpenAPI document is generated from the same table."""
+"""HTTP handlers and the route table; the OpenAPI document is generated from the same table.
+
+Each route declares the roles that may call it (``portal.auth``): public catalog reads, the
+bot's operations for citizens (the only ones that accept an openid), and staff operations.
+"""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Type, TypeVar
+from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Type, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from portal import openapi
+from portal.auth import ADMIN, BOT, BOT_OR_ADMIN, PUBLIC, Role, caller_key, caller_of
 from portal.errors import PortalError
-from portal.keys import APPLICATIONS, APPOINTMENTS, CATALOG, FEEDBACK, INDEX
+from portal.keys import APPLICATIONS, APPOINTMENTS, CATALOG, FEEDBACK, INDEX, ROUTE_ROLES
 from portal.schemas import (
-    APPLICATION_ID_PATTERN, BookingRequest, CancelRequest, ComplaintRequest, EvaluationRequest, StatusChange,
-    StatusQuery,
+    APPLICATION_ID_PATTERN, AttendanceMark, BookingRequest, CancelRequest, ComplaintRequest, EvaluationRequest,
+    StatusChange, StatusQuery,
 )
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -34,6 +39,7 @@ class Route:
     method: str
     path: str
     handler: Handler
+    roles: FrozenSet[Role]  # who may call it; PUBLIC = anyone, no key
     summary: str
     params: List[Param] = field(default_factory=list)
     body: Optional[Type[BaseModel]] = None
@@ -142,9 +148,15 @@ async def cancel_booking(request: web.Request) -> web.Response:
     return ok(await request.app[APPOINTMENTS].cancel(param(request, BOOKING_NO), who))
 
 
+async def mark_attendance(request: web.Request) -> web.Response:
+    mark = await body(request, AttendanceMark)
+    return ok(await request.app[APPOINTMENTS].mark_attendance(param(request, BOOKING_NO), mark))
+
+
 async def query_application(request: web.Request) -> web.Response:
     who = await body(request, StatusQuery)
-    return ok(await request.app[APPLICATIONS].query(param(request, APPLICATION_ID), who))
+    return ok(await request.app[APPLICATIONS].query(param(request, APPLICATION_ID), who,
+                                                    caller_key(request, who.openid)))
 
 
 async def change_application_status(request: web.Request) -> web.Response:
@@ -165,37 +177,40 @@ async def complain(request: web.Request) -> web.Response:
 
 
 async def complaint(request: web.Request) -> web.Response:
-    return ok(await request.app[FEEDBACK].complaint(param(request, REFERENCE)))
+    full = caller_of(request) is Role.admin
+    return ok(await request.app[FEEDBACK].complaint(param(request, REFERENCE), full))
 
 
 ROUTES: List[Route] = [
-    Route("GET", "/healthz", health, "Liveness check"),
-    Route("GET", "/api/v1/openapi.json", openapi_document, "This document"),
-    Route("GET", "/api/v1/guides/search", search_guides, "Search service guides, best first", [Q, LIMIT]),
-    Route("GET", "/api/v1/guides/{code}", guide_detail, "A service guide in full", [CODE]),
-    Route("GET", "/api/v1/halls", list_halls, "Service halls"),
-    Route("GET", "/api/v1/slots", list_slots, "Bookable one-hour slots of an item", [ITEM_CODE, HALL_CODE]),
-    Route("POST", "/api/v1/appointments", book, "Book a visit (idempotent by Idempotency-Key)",
-          [IDEMPOTENCY_KEY], BookingRequest),
-    Route("GET", "/api/v1/appointments", my_bookings, "Bookings of a WeChat openid", [OPENID]),
-    Route("GET", "/api/v1/appointments/contact", last_contact,
-          "Name and phone of the openid's latest booking, so a citizen never types them twice", [OPENID]),
-    Route("POST", "/api/v1/appointments/{booking_no}/cancel", cancel_booking,
+    Route("GET", "/healthz", health, PUBLIC, "Liveness check"),
+    Route("GET", "/api/v1/openapi.json", openapi_document, PUBLIC, "This document"),
+    Route("GET", "/api/v1/guides/search", search_guides, PUBLIC, "Search service guides, best first", [Q, LIMIT]),
+    Route("GET", "/api/v1/guides/{code}", guide_detail, PUBLIC, "A service guide in full", [CODE]),
+    Route("GET", "/api/v1/halls", list_halls, PUBLIC, "Service halls"),
+    Route("GET", "/api/v1/slots", list_slots, PUBLIC, "Bookable one-hour slots of an item", [ITEM_CODE, HALL_CODE]),
+    Route("POST", "/api/v1/appointments", book, BOT,
+          "Book a visit (idempotent by Idempotency-Key); name and phone, or a contact_handle", [IDEMPOTENCY_KEY],
+          BookingRequest),
+    Route("GET", "/api/v1/appointments", my_bookings, BOT, "Bookings of a WeChat openid", [OPENID]),
+    Route("GET", "/api/v1/appointments/contact", last_contact, BOT,
+          "The openid's latest contact, masked, with a handle a booking may carry instead", [OPENID]),
+    Route("POST", "/api/v1/appointments/{booking_no}/cancel", cancel_booking, BOT,
           "Cancel a booking up to 2 hours before it", [BOOKING_NO], CancelRequest),
-    Route("POST", "/api/v1/applications/{application_id}/query", query_application,
+    Route("POST", "/api/v1/appointments/{booking_no}/attendance", mark_attendance, ADMIN,
+          "Staff: mark a booking attended or a no-show", [BOOKING_NO], AttendanceMark),
+    Route("POST", "/api/v1/applications/{application_id}/query", query_application, BOT,
           "Status of an application, after verification", [APPLICATION_ID], StatusQuery),
-    Route("POST", "/api/v1/applications/{application_id}/events", change_application_status,
-          "Record a status change (posted to the webhook)", [APPLICATION_ID], StatusChange),
-    Route("POST", "/api/v1/evaluations", rate, "Store a 好差评 rating", body=EvaluationRequest),
-    Route("GET", "/api/v1/evaluations/rectification", rectification_queue, "Bad ratings awaiting rectification"),
-    Route("POST", "/api/v1/complaints", complain, "Register a complaint", body=ComplaintRequest),
-    Route("GET", "/api/v1/complaints/{reference}", complaint, "A complaint by reference", [REFERENCE]),
+    Route("POST", "/api/v1/applications/{application_id}/events", change_application_status, ADMIN,
+          "Staff: record a status change (posted to the webhook)", [APPLICATION_ID], StatusChange),
+    Route("POST", "/api/v1/evaluations", rate, BOT, "Store a 好差评 rating", body=EvaluationRequest),
+    Route("GET", "/api/v1/evaluations/rectification", rectification_queue, ADMIN,
+          "Staff: bad ratings awaiting rectification"),
+    Route("POST", "/api/v1/complaints", complain, BOT, "Register a complaint", body=ComplaintRequest),
+    Route("GET", "/api/v1/complaints/{reference}", complaint, BOT_OR_ADMIN,
+          "A complaint by reference: its status; the whole complaint with the admin key", [REFERENCE]),
 ]
 
 
 def setup_routes(app: web.Application) -> None:
-    for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
-
-
-
+    app[ROUTE_ROLES] = {app.router.add_route(route.method, route.path, route.handler): route.roles
+                        for route in ROUTES}

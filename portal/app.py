@@ -1,8 +1,7 @@
-"""Portal app factory: resources opened in ``cleanup_ctx``, JSON errors, bearer-key auth."""
+"""Portal app factory: resources opened in ``cleanup_ctx``, JSON errors, bearer-key auth (``portal.auth``)."""
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from typing import AsyncIterator, Awaitable, Callable
@@ -12,6 +11,7 @@ from aiohttp import web
 from portal import api
 from portal.appointments import Appointments
 from portal.applications import Applications
+from portal.auth import auth_middleware
 from portal.catalog import Catalog, catalog_is_empty, read_catalog, store_catalog
 from portal.db import create_engine, migrate
 from portal.demo import seed_applications
@@ -24,11 +24,21 @@ from portal.webhook import Notifier
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
-OPEN_PATHS = frozenset({"/api/v1/openapi.json", "/healthz"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def init_app(settings: PortalSettings) -> web.Application:
+    """The portal; raises :class:`portal.settings.InsecureSettings` rather than start open by accident."""
+    settings.check()
+    if settings.open_demo:
+        logger.warning("*" * 78)
+        logger.warning("OPEN DEMO PORTAL: started with --demo and no PORTAL_API_KEY. Anyone who can reach this "
+                       "port acts as the bot: books, lists bookings and reads contacts for any openid. "
+                       "Never run it like this outside a local demo; set PORTAL_API_KEY.")
+        logger.warning("*" * 78)
+    if not settings.admin_key:
+        logger.info("PORTAL_ADMIN_KEY is not set: admin operations (status events, attendance, rectification "
+                    "queue, complaint details) are refused")
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_middleware, auth_middleware])
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_services)
@@ -47,8 +57,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     catalog = await read_catalog(engine)
     app[CATALOG] = catalog
     app[INDEX] = GuideIndex(list(catalog.guides.values()))
-    app[APPOINTMENTS] = Appointments(engine, catalog, notifier, settings.now)
-    app[APPLICATIONS] = Applications(engine, catalog, notifier, settings.now)
+    app[APPOINTMENTS] = Appointments(engine, catalog, notifier, settings.now, settings.booking_limits,
+                                     settings.contact_handle_seconds)
+    app[APPLICATIONS] = Applications(engine, catalog, notifier, settings.now, settings.status_limits)
     app[FEEDBACK] = Feedback(engine, settings.now)
     logger.info("portal ready: %d items, %d halls", len(catalog.guides), len(catalog.halls))
     reminders = asyncio.create_task(_remind_forever(app[APPOINTMENTS], settings.reminder_interval)) \
@@ -89,16 +100,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return web.json_response({"error": "internal_error", "message": "服务暂时不可用，请稍后再试"}, status=500,
                                  dumps=_dumps)
-
-
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    key = request.app[SETTINGS].api_key
-    if key and request.path not in OPEN_PATHS:
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {key}".encode()):
-            raise PortalError(401, "unauthorized", "缺少或错误的 API 密钥（Authorization: Bearer ...）")
-    return await handler(request)
 
 
 def _allow_header(error: web.HTTPException) -> dict:

@@ -1,25 +1,30 @@
 """Applications (办件) and their status timelines, shown only to a verified applicant.
 
-"Not found" and "wrong verification" give the same answer, and failed attempts are limited
-per caller and per application number, so the endpoint cannot be used to probe numbers.
+"Not found" and "wrong verification" give the same answer. Guesses of the phone's last four
+digits are limited per (application, caller), per caller and per application, with the
+check and the count in one atomic step (:mod:`portal.attempts`). The caller is who the key
+and the bot-supplied openid say, never a field the client picks; a caller whose openid is
+bound to the application is answered without counting, so nobody's failures lock it out;
+and a lookup by openid alone guesses nothing, so it is never counted as a failure.
 """
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from portal import tables
+from portal.attempts import Attempts, Bucket, LimitReached
 from portal.catalog import Catalog
 from portal.errors import PortalError
+from portal.masking import mask_name
 from portal.schemas import ApplicationStatus, StatusChange, StatusQuery
+from portal.settings import StatusLimits
 from portal.webhook import Notifier
 
-FAILURES_PER_CALLER = (5, timedelta(minutes=15))
-FAILURES_PER_APPLICATION = (10, timedelta(hours=1))
 NEXT_STEP = {
     ApplicationStatus.submitted: "等待窗口受理，一般1个工作日内完成",
     ApplicationStatus.accepted: "进入审核，审核结果会通过本公众号通知您",
@@ -33,22 +38,43 @@ NOT_FOUND = PortalError(404, "application_not_found", "没有查到与该受理�
 
 class Applications:
     def __init__(self, engine: AsyncEngine, catalog: Catalog, notifier: Notifier,
-                 now: Callable[[], datetime]):
+                 now: Callable[[], datetime], limits: StatusLimits = StatusLimits()):
         self._engine = engine
         self._catalog = catalog
         self._notifier = notifier
         self._now = now
+        self._limits = limits
+        self._attempts = Attempts(engine, now)
 
-    async def query(self, application_id: str, who: StatusQuery) -> Dict[str, Any]:
-        await self._check_rate_limits(who.caller, application_id)
+    async def query(self, application_id: str, who: StatusQuery, caller: str) -> Dict[str, Any]:
+        """``caller`` is the authenticated identity (portal.auth.caller_key), ``who`` the verification."""
         async with self._engine.connect() as conn:
             row = await _fetch(conn, application_id)
-        if row is None or not _verified(row, who):
-            await self._record_failure(who.caller, application_id)
+        if row is not None and _bound_to(row, who.openid):
+            return await self._render(row)
+        if not who.phone_last4:
             raise NOT_FOUND
-        if who.phone_last4 and who.openid and not row["openid"]:
+        buckets = self._buckets(application_id, caller)
+        await self._reserve(buckets)
+        if row is None or row["phone"][-4:] != who.phone_last4:
+            raise NOT_FOUND  # the reserved attempt stays counted: a failure
+        await self._attempts.refund(buckets)
+        if who.openid and not row["openid"]:
             await self._bind_openid(application_id, who.openid)
         return await self._render(row)
+
+    def _buckets(self, application_id: str, caller: str) -> List[Bucket]:
+        limits = self._limits
+        return [Bucket(f"status:{application_id}:{caller}", limits.per_caller_application),
+                Bucket(f"status-caller:{caller}", limits.per_caller),
+                Bucket(f"status:{application_id}", limits.per_application)]
+
+    async def _reserve(self, buckets: List[Bucket]) -> None:
+        try:
+            await self._attempts.reserve(buckets)
+        except LimitReached as limit:
+            minutes = max(1, int(-(-limit.retry_after // 60)))
+            raise PortalError(429, "too_many_attempts", f"验证失败次数过多，请{minutes}分钟后再试") from None
 
     async def change_status(self, application_id: str, change: StatusChange) -> Dict[str, Any]:
         """Appends a step to the timeline and tells the webhook (status notifications)."""
@@ -77,31 +103,12 @@ class Applications:
         return {
             "application_id": row["application_id"],
             "item_code": row["item_code"], "item_name": guide.name if guide else row["item_code"],
-            "applicant": _mask_name(row["applicant_name"]),
+            "applicant": mask_name(row["applicant_name"]),
             "status": row["status"], "submitted_at": row["submitted_at"],
             "current": timeline[-1] if timeline else None,
             "next_step": NEXT_STEP[ApplicationStatus(row["status"])],
             "timeline": timeline,
         }
-
-    async def _check_rate_limits(self, caller: str, application_id: str) -> None:
-        failures = tables.verification_failures
-        now = self._now().timestamp()
-        for column, value, (limit, window) in (
-            (failures.c.caller, caller, FAILURES_PER_CALLER),
-            (failures.c.application_id, application_id, FAILURES_PER_APPLICATION),
-        ):
-            async with self._engine.connect() as conn:
-                count = await conn.scalar(sa.select(sa.func.count()).select_from(failures).where(
-                    column == value, failures.c.at > now - window.total_seconds()))
-            if count >= limit:
-                raise PortalError(429, "too_many_attempts",
-                                  f"验证失败次数过多，请{int(window.total_seconds() // 60)}分钟后再试")
-
-    async def _record_failure(self, caller: str, application_id: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(tables.verification_failures.insert().values(
-                caller=caller, application_id=application_id[:64], at=self._now().timestamp()))
 
     async def _bind_openid(self, application_id: str, openid: str) -> None:
         apps = tables.applications
@@ -116,10 +123,9 @@ async def _fetch(conn: AsyncConnection, application_id: str) -> Optional[Dict[st
     return dict(row) if row is not None else None
 
 
-def _verified(row: Dict[str, Any], who: StatusQuery) -> bool:
-    if who.openid and row["openid"] and who.openid == row["openid"]:
-        return True
-    return bool(who.phone_last4) and row["phone"][-4:] == who.phone_last4
+def _bound_to(row: Dict[str, Any], openid: Optional[str]) -> bool:
+    """The openid verified this application before (bound at its first phone verification)."""
+    return bool(openid) and row["openid"] == openid
 
 
 def _step(step: Any) -> Dict[str, Any]:
@@ -127,10 +133,6 @@ def _step(step: Any) -> Dict[str, Any]:
     if step["correction"]:
         rendered["correction"] = json.loads(step["correction"])
     return rendered
-
-
-def _mask_name(name: str) -> str:
-    return name[0] + "*" * (len(name) - 1)
 
 
 __all__: List[str] = ["Applications", "NEXT_STEP"]

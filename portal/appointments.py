@@ -3,7 +3,9 @@
 Capacity is guarded by one conditional ``UPDATE ... SET booked = booked + 1 WHERE booked <
 capacity`` inside the booking transaction, so concurrent requests can never over-book on
 either database; the unique ``Idempotency-Key`` makes a retried request return the first
-booking instead of booking twice.
+booking instead of booking twice. Abuse limits per phone and per openid are checked in the
+same transaction (:mod:`portal.booking_limits`); a cancel frees a seat only when its own
+conditional update took the booking from ``booked``, so concurrent cancels free one seat.
 """
 from __future__ import annotations
 
@@ -17,11 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from portal import tables
+from portal import booking_limits, tables
 from portal.catalog import Catalog
+from portal.contacts import ContactHandles
 from portal.errors import PortalError
-from portal.schemas import BookingRequest, CancelRequest
-from portal.settings import CHINA_TZ
+from portal.masking import mask_name, mask_phone
+from portal.schemas import AttendanceMark, BookingRequest, CancelRequest
+from portal.settings import CHINA_TZ, BookingLimits
 from portal.webhook import Notifier
 from portal.workdays import bookable_days
 
@@ -31,6 +35,12 @@ ALTERNATIVES = 3
 
 class _SlotFull(Exception):
     """The slot had no seat left when the booking transaction tried to take one."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    phone: str
 
 
 @dataclass(frozen=True)
@@ -54,11 +64,14 @@ class Slot:
 
 
 class Appointments:
-    def __init__(self, engine: AsyncEngine, catalog: Catalog, notifier: Notifier, now: Callable[[], datetime]):
+    def __init__(self, engine: AsyncEngine, catalog: Catalog, notifier: Notifier, now: Callable[[], datetime],
+                 limits: BookingLimits = BookingLimits(), contact_handle_seconds: float = 7200.0):
         self._engine = engine
         self._catalog = catalog
         self._notifier = notifier
         self._now = now
+        self._limits = limits
+        self._handles = ContactHandles(engine, now, contact_handle_seconds)
 
     # --- reading ---------------------------------------------------------------
 
@@ -104,13 +117,17 @@ class Appointments:
         return [self._render(row) for row in rows]
 
     async def last_contact(self, openid: str) -> Optional[Dict[str, str]]:
-        """The name and phone given at this openid's latest booking (cancelled ones too)."""
+        """The contact of this openid's latest booking (cancelled ones too), masked, with a handle
+        a booking of the same openid may carry instead of name and phone."""
         b = tables.bookings
-        query = sa.select(b.c.name, b.c.phone).where(b.c.openid == openid).order_by(
+        query = sa.select(b.c.booking_no, b.c.name, b.c.phone).where(b.c.openid == openid).order_by(
             b.c.created_at.desc(), b.c.booking_no.desc()).limit(1)
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return {"name": row.name, "phone": row.phone} if row else None
+        if row is None:
+            return None
+        return {"name": mask_name(row.name), "phone": mask_phone(row.phone),
+                "handle": await self._handles.issue(openid, row.booking_no)}
 
     async def get(self, booking_no: str) -> Dict[str, Any]:
         async with self._engine.connect() as conn:
@@ -128,20 +145,36 @@ class Appointments:
         if replay is not None:
             return replay, True
         slot = self._check_slot(request)
+        contact = await self._contact(request)
         for _attempt in range(3):  # a new random booking number on the rare collision
             try:
-                booking = await self._insert(request, slot, idempotency_key, request_hash)
-            except _SlotFull:
+                booking = await self._insert(request, contact, slot, idempotency_key, request_hash)
+            except (_SlotFull, PortalError) as refusal:
+                replay = await self._replay(idempotency_key, request_hash)  # a concurrent twin took it first
+                if replay is not None:
+                    return replay, True
+                if isinstance(refusal, PortalError):  # a booking limit
+                    raise
                 raise PortalError(409, "slot_full", "该时段已约满",
                                   {"alternatives": await self._nearest_free(request)}) from None
             except IntegrityError:
-                conflict = await self._explain_conflict(request, idempotency_key, request_hash)
+                conflict = await self._explain_conflict(request, contact, idempotency_key, request_hash)
                 if conflict is not None:
                     return conflict, True
                 continue
             self._notify("appointment.booked", request.openid, booking)
             return booking, False
         raise PortalError(503, "busy", "系统繁忙，请稍后再试")
+
+    async def _contact(self, request: BookingRequest) -> Contact:
+        if request.contact_handle is None:
+            return Contact(request.name or "", request.phone or "")
+        booking_no = await self._handles.booking_of(request.contact_handle, request.openid or "")
+        async with self._engine.connect() as conn:
+            row = await self._fetch(conn, tables.bookings.c.booking_no == booking_no) if booking_no else None
+        if row is None:
+            raise PortalError(422, "contact_handle_invalid", "上次登记的联系人信息已失效，请重新提供姓名和手机号")
+        return Contact(row["name"], row["phone"])
 
     def _check_slot(self, request: BookingRequest) -> Slot:
         capacity = self._capacities(request.item_code, request.hall_code)[request.hall_code]
@@ -155,16 +188,20 @@ class Appointments:
                               {"hours": self._catalog.halls[request.hall_code].slot_hours()})
         return Slot(request.hall_code, request.date, request.hour, capacity, 0)
 
-    async def _insert(self, request: BookingRequest, slot: Slot, key: str, request_hash: str) -> Dict[str, Any]:
+    async def _insert(self, request: BookingRequest, contact: Contact, slot: Slot, key: str,
+                      request_hash: str) -> Dict[str, Any]:
         row = {
             "booking_no": f"YY{request.date:%Y%m%d}{secrets.randbelow(10**8):08d}",
             "item_code": request.item_code, "hall_code": request.hall_code,
-            "day": request.date.isoformat(), "hour": request.hour, "name": request.name,
-            "phone": request.phone, "openid": request.openid, "status": "booked",
+            "day": request.date.isoformat(), "hour": request.hour, "name": contact.name,
+            "phone": contact.phone, "openid": request.openid, "status": "booked",
             "idempotency_key": key, "request_hash": request_hash,
             "created_at": self._now().isoformat(timespec="seconds"), "cancelled_at": None, "reminded_at": None,
         }
         async with self._engine.begin() as conn:
+            await booking_limits.serialise_person(conn, contact.phone, request.openid)
+            await booking_limits.enforce(conn, self._limits, self._now(), contact.phone, request.openid,
+                                         request.item_code)
             await self._claim_seat(conn, request, slot.capacity)
             await conn.execute(tables.bookings.insert().values(**row))
         return self._render(row)
@@ -195,13 +232,14 @@ class Appointments:
             raise PortalError(422, "idempotency_key_reused", "同一个 Idempotency-Key 不能用于不同的预约请求")
         return self._render(row)
 
-    async def _explain_conflict(self, request: BookingRequest, key: str, request_hash: str) -> Optional[Dict[str, Any]]:
+    async def _explain_conflict(self, request: BookingRequest, contact: Contact, key: str,
+                                request_hash: str) -> Optional[Dict[str, Any]]:
         replay = await self._replay(key, request_hash)
         if replay is not None:
             return replay
         b = tables.bookings
         async with self._engine.connect() as conn:
-            existing = await self._fetch(conn, b.c.phone == request.phone, b.c.item_code == request.item_code,
+            existing = await self._fetch(conn, b.c.phone == contact.phone, b.c.item_code == request.item_code,
                                          b.c.day == request.date.isoformat(), b.c.status == "booked")
         if existing is not None:
             raise PortalError(409, "already_booked", "您当天已预约过该事项，每人每天每个事项只能预约一次",
@@ -244,12 +282,33 @@ class Appointments:
             if _starts_at(row) - self._now() < CANCEL_DEADLINE:
                 raise PortalError(409, "too_late_to_cancel", "距预约时间不足2小时，已不能在线取消")
             now = self._now().isoformat(timespec="seconds")
-            await conn.execute(b.update().where(b.c.booking_no == booking_no, b.c.status == "booked")
-                               .values(status="cancelled", cancelled_at=now))
+            taken = await conn.execute(b.update().where(b.c.booking_no == booking_no, b.c.status == "booked")
+                                       .values(status="cancelled", cancelled_at=now))
+            if taken.rowcount != 1:  # a concurrent cancel got there first: its seat is already free
+                raise PortalError(409, "already_cancelled", "这条预约已经取消了")
             await conn.execute(usage.update().where(
                 usage.c.item_code == row["item_code"], usage.c.hall_code == row["hall_code"],
                 usage.c.day == row["day"], usage.c.hour == row["hour"]).values(booked=usage.c.booked - 1))
         return self._render({**row, "status": "cancelled", "cancelled_at": now})
+
+    # --- attendance (staff) --------------------------------------------------------------
+
+    async def mark_attendance(self, booking_no: str, mark: AttendanceMark) -> Dict[str, Any]:
+        """Staff record whether the citizen came; unmarked past bookings count as no-shows."""
+        b = tables.bookings
+        status = "attended" if mark.attended else "no_show"
+        now = self._now().isoformat(timespec="seconds")
+        async with self._engine.begin() as conn:
+            row = await self._fetch(conn, b.c.booking_no == booking_no)
+            if row is None:
+                raise PortalError(404, "booking_not_found", "没有找到这条预约")
+            if row["status"] == "cancelled":
+                raise PortalError(409, "already_cancelled", "这条预约已经取消了")
+            if row["day"] > self._now().date().isoformat():
+                raise PortalError(409, "not_yet_due", "预约日期未到，不能登记到场情况")
+            await conn.execute(b.update().where(b.c.booking_no == booking_no, b.c.status != "cancelled")
+                               .values(status=status, attendance_at=now))
+        return self._render({**row, "status": status})
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -267,7 +326,7 @@ class Appointments:
             "item_code": guide.code, "item_name": guide.name,
             "hall_code": hall.code, "hall_name": hall.name, "address": hall.address, "window": window,
             "date": row["day"], "hour": row["hour"], "time": f"{row['hour']:02d}:00-{row['hour'] + 1:02d}:00",
-            "name": row["name"], "phone": row["phone"][:3] + "****" + row["phone"][-4:],
+            "name": mask_name(row["name"]), "phone": mask_phone(row["phone"]),
             "materials": [m.dict(exclude_none=True) for m in guide.materials],
             "created_at": row["created_at"], "cancelled_at": row["cancelled_at"],
         }

@@ -1,4 +1,8 @@
-"""好差评 ratings (GB/T 39735-2020 five levels) and complaints."""
+"""好差评 ratings (GB/T 39735-2020 five levels) and complaints.
+
+What the bot gets back is only what it tells the citizen: a rating's level, a complaint's
+reference and status. Texts, contacts and openids go to staff (the admin key) only.
+"""
 from __future__ import annotations
 
 import secrets
@@ -26,8 +30,8 @@ class Feedback:
                "created_at": self._stamp(), "rectified": False}
         async with self._engine.begin() as conn:
             result = await conn.execute(tables.evaluations.insert().values(**row))
-        return {"id": result.inserted_primary_key[0], **row,
-                "needs_rectification": row["score"] <= BAD_SCORE}
+        return {"id": result.inserted_primary_key[0], "level": row["level"], "score": row["score"],
+                "created_at": row["created_at"], "needs_rectification": row["score"] <= BAD_SCORE}
 
     async def rectification_queue(self) -> List[Dict[str, Any]]:
         """Bad ratings not yet rectified, oldest first (整改 within the time the rules set)."""
@@ -44,18 +48,23 @@ class Feedback:
             try:
                 async with self._engine.begin() as conn:
                     await conn.execute(tables.complaints.insert().values(**row))
-                return row
+                return _status_only(row)
             except IntegrityError:
                 continue
         raise PortalError(503, "busy", "系统繁忙，请稍后再试")
 
-    async def complaint(self, reference: str) -> Dict[str, Any]:
+    async def complaint(self, reference: str, full: bool) -> Dict[str, Any]:
+        """The whole complaint for staff (``full``); its status only for anyone else."""
         c = tables.complaints
         async with self._engine.connect() as conn:
             row = (await conn.execute(sa.select(c).where(c.c.reference == reference))).mappings().first()
         if row is None:
             raise PortalError(404, "complaint_not_found", "没有找到这条投诉")
-        return dict(row)
+        return dict(row) if full else _status_only(row)
 
     def _stamp(self) -> str:
         return self._now().isoformat(timespec="seconds")
+
+
+def _status_only(row: Any) -> Dict[str, Any]:
+    return {"reference": row["reference"], "status": row["status"], "created_at": row["created_at"]}

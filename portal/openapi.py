@@ -6,6 +6,7 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any, Dict, List
 
+from portal.auth import SECURITY_SCHEMES, security
 from portal.errors import PortalError
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def document(routes: List["Route"]) -> Dict[str, Any]:
                 {"name": p.name, "in": p.location, "required": p.required or p.location == "path", "schema": p.schema}
                 for p in route.params
             ],
+            "security": security(route.roles),
             "responses": _responses(),
         }
         if route.body is not None:
@@ -62,8 +64,7 @@ def document(routes: List["Route"]) -> Dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {"title": "江州市政务服务门户 API (reference portal)", "version": "1.0.0"},
-        "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearer": []}, {}],
+        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
         "paths": paths,
     }
 
@@ -74,6 +75,7 @@ def _responses() -> Dict[str, Any]:
         "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
         "400": {"description": "Bad request", **error},
         "401": {"description": "Missing or wrong API key", **error},
+        "403": {"description": "This key may not call this operation, or admin operations are disabled", **error},
         "404": {"description": "Not found", **error},
         "409": {"description": "Conflict", **error},
         "422": {"description": "Invalid input", **error},

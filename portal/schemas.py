@@ -6,7 +6,7 @@ from datetime import date
 from enum import Enum
 from typing import List, Optional
 
-from pydantic import BaseModel, Extra, Field, validator
+from pydantic import BaseModel, Extra, Field, root_validator, validator
 
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
 APPLICATION_ID_PATTERN = r"^SQ\d{14}$"
@@ -103,13 +103,28 @@ class Hall(Strict):
 # --- bookings ----------------------------------------------------------------
 
 class BookingRequest(Strict):
+    """Who comes: ``name`` and ``phone``, or the ``contact_handle`` the contact endpoint gave
+    for this ``openid`` (the bot then never holds the full phone of an earlier booking)."""
     item_code: str = Field(..., min_length=1, max_length=32)
     hall_code: str = Field(..., min_length=1, max_length=32)
     date: date
     hour: int = Field(..., ge=0, le=23)
-    name: str = Field(..., min_length=1, max_length=50)
-    phone: str = Field(..., regex=PHONE_PATTERN)
+    name: Optional[str] = Field(None, min_length=1, max_length=50)
+    phone: Optional[str] = Field(None, regex=PHONE_PATTERN)
+    contact_handle: Optional[str] = Field(None, min_length=16, max_length=64, regex=r"^[A-Za-z0-9_-]+$")
     openid: Optional[str] = Field(None, min_length=1, max_length=64)
+
+    @root_validator(skip_on_failure=True)
+    def _one_contact(cls, values: dict) -> dict:
+        person = values.get("name") is not None or values.get("phone") is not None
+        if values.get("contact_handle") is not None:
+            if person:
+                raise ValueError("give name and phone, or contact_handle, not both")
+            if values.get("openid") is None:
+                raise ValueError("a contact_handle is valid only with the openid it was given for")
+        elif values.get("name") is None or values.get("phone") is None:
+            raise ValueError("give name and phone, or contact_handle")
+        return values
 
 
 class CancelRequest(Strict):
@@ -122,6 +137,11 @@ class CancelRequest(Strict):
         if not phone and not values.get("openid"):
             raise ValueError("give openid or phone")
         return phone
+
+
+class AttendanceMark(Strict):
+    """Staff record whether the citizen came; a past booking never marked counts as a no-show."""
+    attended: bool
 
 
 # --- applications --------------------------------------------------------------
@@ -138,9 +158,9 @@ class ApplicationStatus(str, Enum):
 class StatusQuery(Strict):
     """Verification for a status query: phone last 4 digits or a bound openid.
 
-    ``caller`` identifies who asks (the citizen's openid, or the channel) for rate limiting.
+    Who asks, for rate limiting, is the authenticated key plus this openid, never a field
+    the client chooses.
     """
-    caller: str = Field(..., min_length=1, max_length=128)
     phone_last4: Optional[str] = Field(None, regex=r"^\d{4}$")
     openid: Optional[str] = Field(None, min_length=1, max_length=64)
 

@@ -50,12 +50,13 @@ bookings = sa.Table(
     sa.Column("name", sa.String(50), nullable=False),
     sa.Column("phone", sa.String(11), nullable=False),
     sa.Column("openid", sa.String(64)),
-    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # booked | cancelled | attended | no_show
     sa.Column("idempotency_key", sa.String(128), unique=True),
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("cancelled_at", sa.String(32)),
     sa.Column("reminded_at", sa.String(32)),  # when the day-before reminder was posted
+    sa.Column("attendance_at", sa.String(32)),  # when staff marked it attended / no_show
 )
 
 applications = sa.Table(
@@ -80,12 +81,19 @@ application_events = sa.Table(
     sa.Column("correction", sa.Text),  # JSON {"reason": ..., "materials": [...]} for 补正
 )
 
-verification_failures = sa.Table(
-    "verification_failures", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("caller", sa.String(128), nullable=False, index=True),
-    sa.Column("application_id", sa.String(64), nullable=False, index=True),
-    sa.Column("at", sa.Float, nullable=False),  # epoch seconds
+attempt_counters = sa.Table(  # fixed-window counters of verification attempts, bumped atomically
+    "attempt_counters", metadata,
+    sa.Column("bucket", sa.String(200), primary_key=True),
+    sa.Column("window_start", sa.Float, nullable=False),  # epoch seconds
+    sa.Column("attempts", sa.Integer, nullable=False),
+)
+
+contact_handles = sa.Table(  # opaque handles to an earlier booking's contact, given to the bot
+    "contact_handles", metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),  # SHA-256 of the handle; the handle is not stored
+    sa.Column("openid", sa.String(64), nullable=False),
+    sa.Column("booking_no", sa.String(32), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),  # epoch seconds
 )
 
 evaluations = sa.Table(

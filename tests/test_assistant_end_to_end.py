@@ -175,3 +175,31 @@ def test_a_citizen_waiting_for_staff_is_told_the_message_arrived_not_left_in_sil
     assert "人工" in citizen.says("转人工")
     assert citizen.says("请问大概要等多久") == HOLDING
     assert citizen.says("我再补充一句") == ""  # told once; every message waits for the staff
+
+
+def test_a_returning_citizen_books_again_with_the_stored_contact(stack, new_citizen):
+    """The second booking offers the first one's contact masked (王*国，手机139****….); the bot books
+    it by the portal's handle and its read-back shows only the masked phone."""
+    phone = f"139{secrets.randbelow(10**8):08d}"
+    masked = f"{phone[:3]}****{phone[-4:]}"
+    slots = requests.get(f"{stack.portal_url}/api/v1/slots", params={"item_code": "GA-0003", "hall_code": "SMZX"},
+                         timeout=5).json()["slots"]
+    days = sorted({s["date"] for s in slots if s["available"]})[:2]
+    citizen = new_citizen()
+    for n, day in enumerate(days):
+        reply = citizen.says(f"我想预约{_relative_day(date.fromisoformat(day))}上午去补办身份证")
+        assert "大厅" in reply
+        reply = citizen.says("1")
+        if "日期" in reply:
+            reply = citizen.says(str(n + 1))
+        if "时段" in reply:
+            reply = citizen.says("1")
+        if n == 0:
+            assert "姓名" in reply
+            assert "手机" in citizen.says("王建国")
+            reply = citizen.says(phone)
+        else:
+            assert f"王*国，手机{masked}" in reply and phone not in reply
+            reply = citizen.says("是的")
+        assert "请核对" in reply and f"手机：{masked}" in reply
+        assert "预约成功" in citizen.says("确认")

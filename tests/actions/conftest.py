@@ -12,17 +12,19 @@ from portal.app import init_app
 from portal.settings import PortalSettings
 
 DOMAIN: Dict[str, Any] = {}
+BOT_KEY = "actions-test-bot-key"
 
 
 @pytest.fixture
 async def portal_url(aiohttp_server, sqlite_url) -> str:
-    server = await aiohttp_server(init_app(PortalSettings(database_url=sqlite_url)))
+    server = await aiohttp_server(init_app(PortalSettings(database_url=sqlite_url, api_key=BOT_KEY,
+                                                          admin_key="actions-test-admin-key")))
     return str(server.make_url("")).rstrip("/")
 
 
 @pytest.fixture
 async def client(portal_url):
-    portal = PortalClient(portal_url)
+    portal = PortalClient(portal_url, BOT_KEY)
     use_portal(portal)
     yield portal
     await portal.close()

@@ -4,8 +4,8 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking import (
-    CONTACT_DECLINED, ActionCancelBooking, ActionListBookings, ActionSubmitBooking, AskApptDate, AskApptName,
-    ValidateAppointmentForm,
+    CONTACT_DECLINED, ActionCancelBooking, ActionListBookings, ActionSubmitBooking, AskApptConfirmed, AskApptDate,
+    AskApptName, ValidateAppointmentForm,
 )
 from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
 
@@ -108,12 +108,14 @@ async def test_a_returning_citizen_reuses_the_name_and_phone_of_the_last_booking
     await client.book({"item_code": "GA-0003", "hall_code": "SMZX", "date": free["date"], "hour": free["hour"],
                        "name": "王小明", "phone": "13812345678", "openid": "o_citizen"}, "earlier-booking-0001")
     offered, messages = await ask_name()
-    assert "王小明，手机138****5678" in messages[0]["text"] and "13812345678" not in messages[0]["text"]
+    assert "王*明，手机138****5678" in messages[0]["text"] and "13812345678" not in messages[0]["text"]
+    assert "13812345678" not in str(offered)  # the bot never holds the earlier full phone
     asking = {"requested_slot": "appt_name", **offered}
     slots, _ = await validate("是的", slots=asking, intent="affirm")
-    assert (slots["appt_name"], slots["appt_phone"], slots["choice_kind"]) == ("王小明", "13812345678", None)
+    assert (slots["appt_name"], slots["choice_kind"]) == ("王*明", None)
+    assert slots["appt_phone"].startswith("stored:138****5678:")
     slots, _ = await validate("1", slots=asking)
-    assert slots["appt_name"] == "王小明"
+    assert slots["appt_name"] == "王*明"
     slots, _ = await validate("李秀英", slots=asking)  # someone else comes: the phone is asked next
     assert slots["appt_name"] == "李秀英" and "appt_phone" not in slots
     slots, _ = await validate("不是", slots=asking, intent="deny")  # asked plainly, the form goes on
@@ -127,3 +129,57 @@ async def test_a_first_time_citizen_is_asked_the_name_and_a_stop_word_is_no_name
     assert messages[0].get("response") == "utter_ask_appt_name"
     slots, _ = await validate("算了", slots={"requested_slot": "appt_name"}, intent="deny")
     assert "appt_name" not in slots
+
+
+async def reused_contact_slots(client) -> dict:
+    """Slots of a returning citizen who said 是 to the offered contact, with a free slot chosen."""
+    free = await first_free(client)
+    await client.book({"item_code": "GA-0003", "hall_code": "SMZX", "date": free["date"], "hour": free["hour"],
+                       "name": "王小明", "phone": "13812345678", "openid": "o_citizen"}, "earlier-booking-0002")
+    offered, _ = await ask_name()
+    accepted, _ = await validate("是的", slots={"requested_slot": "appt_name", **offered}, intent="affirm")
+    other = next(s for s in await client.slots("GA-0003", "SMZX") if s["available"] and s["date"] != free["date"])
+    return {"appt_item": "GA-0003", "appt_hall": "SMZX", "appt_date": other["date"],
+            "appt_hour": float(other["hour"]), "appt_name": accepted["appt_name"],
+            "appt_phone": accepted["appt_phone"], "appt_confirmed": True}
+
+
+async def test_the_read_back_shows_the_masked_phone_and_the_booking_carries_the_handle(client):
+    slots = await reused_contact_slots(client)
+    read_back = CollectingDispatcher()
+    await AskApptConfirmed().run(read_back, make_tracker("", slots=slots), DOMAIN)
+    assert "姓名：王*明" in texts(read_back) and "手机：138****5678" in texts(read_back)
+    assert "stored:" not in texts(read_back)
+    submitted = CollectingDispatcher()
+    await ActionSubmitBooking().run(submitted, make_tracker("确认", "affirm", slots=slots), DOMAIN)
+    assert "预约成功" in texts(submitted), texts(submitted)
+    made = [b for b in await client.bookings("o_citizen") if b["date"] == slots["appt_date"]]
+    assert len(made) == 1 and made[0]["phone"] == "138****5678"
+
+
+async def test_a_new_phone_for_a_reused_contact_asks_the_name_again(client):
+    slots = await reused_contact_slots(client)
+    changed, _ = await validate("手机换成13900001111", slots={**slots, "requested_slot": "appt_confirmed"})
+    assert changed["appt_phone"] == "13900001111" and changed["appt_name"] is None
+
+
+async def test_an_expired_contact_handle_asks_who_comes_again(client):
+    slots = {**await reused_contact_slots(client), "appt_phone": "stored:138****5678:" + "x" * 32}
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitBooking().run(dispatcher, make_tracker("确认", "affirm", slots=slots), DOMAIN)
+    assert "重新确认预约人" in texts(dispatcher)
+    assert slot_events(events)["appt_phone"] is None and events[-1]["name"] == "appointment_form"
+
+
+async def test_a_booking_limit_is_relayed_politely(client):
+    free = [s for s in await client.slots("GA-0003", "SMZX") if s["available"]]
+    days = sorted({s["date"] for s in free})
+    for n, day in enumerate(days[:3]):
+        hour = next(s["hour"] for s in free if s["date"] == day)
+        dispatcher = CollectingDispatcher()
+        await ActionSubmitBooking().run(dispatcher, make_tracker("确认", "affirm", slots={
+            "appt_item": "GA-0003", "appt_hall": "SMZX", "appt_date": day, "appt_hour": float(hour),
+            "appt_name": "王小明", "appt_phone": f"1381234567{n}", "appt_confirmed": True}), DOMAIN)
+        replies = texts(dispatcher)
+    assert "预约没有成功" in replies and "有效预约" in replies and "转人工" in replies, replies
+    assert "too_many" not in replies and "。。" not in replies

@@ -84,3 +84,21 @@ async def test_second_miss_in_a_row_offers_a_human():
               {"event": "user", "text": "啊啊"}]
     await ActionClarify().run(second, make_tracker("啊啊", "nlu_fallback", events=events), DOMAIN)
     assert "转人工" in texts(second)
+
+
+async def test_looking_up_a_number_before_verification_is_not_a_failed_attempt(client):
+    """validate_application_id first tries the openid alone; that used to count as a failure, so
+    a citizen who asked a few times was told 请…分钟后再试 before typing any digits."""
+    for _ in range(6):
+        events = await ValidateStatusForm().validate_application_id(
+            "SQ20261118000123", CollectingDispatcher(), make_tracker("SQ20261118000123"), STATUS_DOMAIN)
+        assert events == {"application_id": "SQ20261118000123"}
+    reply = await show({"application_id": "SQ20261118000123", "status_last4": "5678"})
+    assert "审核中" in reply and "分钟后再试" not in reply
+
+
+async def test_the_owner_verified_once_is_recognised_by_openid(client):
+    assert "审核中" in await show({"application_id": "SQ20261118000123", "status_last4": "5678"})
+    events = await ValidateStatusForm().validate_application_id(
+        "SQ20261118000123", CollectingDispatcher(), make_tracker("SQ20261118000123"), STATUS_DOMAIN)
+    assert events["status_verified"] is True

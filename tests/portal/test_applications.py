@@ -1,4 +1,9 @@
-"""Application status: verification first, identical answers, rate limits, webhook."""
+"""Application status: verification first, identical answers, rate limits, webhook.
+
+Rate limits: the caller is the bot's key plus the openid it names (no client-chosen field);
+failures count per (application, caller), per caller and per application, atomically; the
+bound owner is never locked out; an openid-only lookup is not a failed verification.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -6,14 +11,18 @@ import hashlib
 import hmac
 import json
 
+import pytest
 from aiohttp import web
+
+from portal.settings import Limit, StatusLimits
+from tests.portal.conftest import ADMIN
 
 REVIEWING = "SQ20261118000123"  # 张伟, phone ends 5678, 审核中
 CORRECTION = "SQ20261110000456"  # 李娜, phone ends 4321, 补正
 
 
-def query(caller: str = "o_caller", **verification) -> dict:
-    return {"caller": caller, **verification}
+def query(openid: str = "o_caller", **verification) -> dict:
+    return {"openid": openid, **verification}
 
 
 async def ask(portal, application_id: str, body: dict):
@@ -45,24 +54,24 @@ async def test_unknown_number_and_wrong_verification_answer_identically(portal):
 
 
 async def test_phone_verification_binds_openid_for_next_time(portal):
-    assert (await ask(portal, REVIEWING, query(openid="o_zhangwei"))).status == 404
+    assert (await ask(portal, REVIEWING, {"openid": "o_zhangwei"})).status == 404
     assert (await ask(portal, REVIEWING, query(phone_last4="5678", openid="o_zhangwei"))).status == 200
-    assert (await ask(portal, REVIEWING, query(openid="o_zhangwei"))).status == 200
-    assert (await ask(portal, REVIEWING, query(openid="o_stranger"))).status == 404
+    assert (await ask(portal, REVIEWING, {"openid": "o_zhangwei"})).status == 200
+    assert (await ask(portal, REVIEWING, {"openid": "o_stranger"})).status == 404
 
 
 async def test_failed_attempts_are_limited_per_caller(portal):
     for digits in ("0001", "0002", "0003", "0004", "0005"):
-        assert (await ask(portal, REVIEWING, query(caller="o_guesser", phone_last4=digits))).status == 404
-    blocked = await ask(portal, REVIEWING, query(caller="o_guesser", phone_last4="5678"))
+        assert (await ask(portal, REVIEWING, query("o_guesser", phone_last4=digits))).status == 404
+    blocked = await ask(portal, REVIEWING, query("o_guesser", phone_last4="5678"))
     assert blocked.status == 429
-    assert (await ask(portal, REVIEWING, query(caller="o_owner", phone_last4="5678"))).status == 200
+    assert (await ask(portal, REVIEWING, query("o_owner", phone_last4="5678"))).status == 200
 
 
 async def test_failed_attempts_are_limited_per_application(portal):
     for n in range(10):
-        await ask(portal, CORRECTION, query(caller=f"o_bot_{n}", phone_last4="0000"))
-    blocked = await ask(portal, CORRECTION, query(caller="o_fresh", phone_last4="4321"))
+        await ask(portal, CORRECTION, query(f"o_bot_{n}", phone_last4="0000"))
+    blocked = await ask(portal, CORRECTION, query("o_fresh", phone_last4="4321"))
     assert blocked.status == 429
 
 
@@ -78,7 +87,7 @@ async def test_status_change_is_posted_to_the_webhook(make_portal, aiohttp_serve
     server = await aiohttp_server(hook)
     portal = await make_portal(webhook_url=str(server.make_url("/hook")), webhook_secret="s3cret")
     await ask(portal, REVIEWING, query(phone_last4="5678", openid="o_zhangwei"))
-    response = await portal.post(f"/api/v1/applications/{REVIEWING}/events", json={
+    response = await portal.post(f"/api/v1/applications/{REVIEWING}/events", headers=ADMIN, json={
         "status": "补正", "department": "市场监督管理局",
         "correction": {"reason": "经营范围表述不规范", "materials": ["修改后的公司章程"]}})
     assert response.status == 200
@@ -90,6 +99,74 @@ async def test_status_change_is_posted_to_the_webhook(make_portal, aiohttp_serve
 
 
 async def test_correction_without_reason_is_refused(portal):
-    response = await portal.post(f"/api/v1/applications/{REVIEWING}/events",
+    response = await portal.post(f"/api/v1/applications/{REVIEWING}/events", headers=ADMIN,
                                  json={"status": "补正", "department": "市场监督管理局"})
     assert response.status == 422
+
+
+# --- issue 9: who the caller is, and limits that protect the owner --------------------
+
+async def test_a_client_chosen_caller_field_is_refused_and_grants_no_guesses(portal):
+    """Rotating ``caller`` used to give every request a fresh allowance."""
+    rotated = await ask(portal, REVIEWING, {"caller": "o_rotated_1", "phone_last4": "0001"})
+    assert rotated.status == 422
+    statuses = [(await ask(portal, f"SQ2026111800{n:04d}", query("o_one_guesser", phone_last4="0000"))).status
+                for n in range(14)]  # across applications: the per-caller limit (10 an hour) holds
+    assert statuses[:10] == [404] * 10 and set(statuses[10:]) == {429}
+
+
+async def test_status_query_needs_the_bots_key(portal, anonymous, admin):
+    assert (await ask(anonymous, REVIEWING, query(phone_last4="5678"))).status == 401
+    assert (await ask(admin, REVIEWING, query(phone_last4="5678"))).status == 403
+
+
+async def test_failures_count_per_application_and_caller(portal):
+    for digits in ("0001", "0002", "0003", "0004", "0005"):
+        assert (await ask(portal, REVIEWING, query("o_a", phone_last4=digits))).status == 404
+    assert (await ask(portal, REVIEWING, query("o_a", phone_last4="0006"))).status == 429
+    assert (await ask(portal, CORRECTION, query("o_a", phone_last4="4321"))).status == 200  # another application
+    assert (await ask(portal, REVIEWING, query("o_b", phone_last4="0007"))).status == 404  # another caller
+
+
+async def test_others_failures_never_lock_out_the_owner_who_verified_before(portal):
+    assert (await ask(portal, REVIEWING, query("o_zhangwei", phone_last4="5678"))).status == 200  # binds
+    for n in range(12):
+        await ask(portal, REVIEWING, query(f"o_attacker_{n}", phone_last4=f"{n:04d}"))
+    assert (await ask(portal, REVIEWING, query("o_stranger", phone_last4="5678"))).status == 429
+    assert (await ask(portal, REVIEWING, {"openid": "o_zhangwei"})).status == 200
+    assert (await ask(portal, REVIEWING, query("o_zhangwei", phone_last4="5678"))).status == 200
+
+
+async def test_a_lookup_by_openid_alone_is_not_a_failed_verification(portal):
+    """The bot first tries the openid (actions/status.py); that must not eat the citizen's attempts."""
+    for _ in range(12):
+        assert (await ask(portal, REVIEWING, {"openid": "o_new_citizen"})).status == 404
+    assert (await ask(portal, REVIEWING, query("o_new_citizen", phone_last4="5678"))).status == 200
+
+
+async def test_a_correct_answer_does_not_use_up_the_allowance(make_portal):
+    portal = await make_portal(status_limits=StatusLimits(per_caller_application=Limit(2, 900)))
+    for _ in range(5):  # no openid: nothing gets bound, every answer is checked and counted
+        assert (await ask(portal, REVIEWING, {"phone_last4": "5678"})).status == 200
+    assert (await ask(portal, REVIEWING, {"phone_last4": "0000"})).status == 404
+
+
+async def test_the_limit_window_passes(portal, clock):
+    from datetime import timedelta
+
+    for digits in ("0001", "0002", "0003", "0004", "0005"):
+        await ask(portal, REVIEWING, query("o_patient", phone_last4=digits))
+    blocked = await ask(portal, REVIEWING, query("o_patient", phone_last4="5678"))
+    assert blocked.status == 429 and "15分钟后再试" in (await blocked.json())["message"]
+    clock.now += timedelta(minutes=16)
+    assert (await ask(portal, REVIEWING, query("o_patient", phone_last4="5678"))).status == 200
+
+
+@pytest.mark.parametrize("rotate_openid, limit", [(True, 10), (False, 5)])
+async def test_a_burst_of_wrong_guesses_gets_at_most_the_limit_evaluated(portal, rotate_openid, limit):
+    """100 concurrent wrong guesses: check and count are one atomic step on both databases."""
+    requests = [ask(portal, CORRECTION, query(f"o_burst_{n}" if rotate_openid else "o_burst", phone_last4=f"{n:04d}"))
+                for n in range(100) if f"{n:04d}" != "4321"]
+    responses = await asyncio.wait_for(asyncio.gather(*requests), timeout=120)
+    statuses = [r.status for r in responses]
+    assert statuses.count(404) == limit and statuses.count(429) == len(statuses) - limit, statuses

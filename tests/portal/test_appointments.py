@@ -89,9 +89,9 @@ async def test_dates_outside_the_window_and_closed_hours_are_refused(portal):
 async def test_full_slot_offers_the_nearest_free_ones(portal):
     slots = (await (await portal.get("/api/v1/slots", params={"item_code": ITEM, "hall_code": HALL})).json())["slots"]
     capacity = next(s["capacity"] for s in slots if s["date"] == DAY and s["hour"] == 10)
-    for n in range(capacity):
-        assert (await book(portal, booking(phone=f"1390000{n:04d}", hour=10))).status == 201
-    response = await book(portal, booking(phone="13700009999", hour=10))
+    for n in range(capacity):  # different people: one person may not hold many seats (booking limits)
+        assert (await book(portal, booking(phone=f"1390000{n:04d}", hour=10, openid=f"o_{n}"))).status == 201
+    response = await book(portal, booking(phone="13700009999", hour=10, openid="o_late"))
     assert response.status == 409
     data = await response.json()
     assert data["error"] == "slot_full"
