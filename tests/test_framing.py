@@ -162,12 +162,7 @@ def test_negative_length_wedges_bare_sanic_and_is_refused_by_the_guard(mode):
 @pytest.mark.slow
 @pytest.mark.parametrize("server_name", ["rasa", "actions", "portal", "wechat-api"])
 @pytest.mark.parametrize("framing", MALFORMED)
-def test_malformed_framing_is_refused_and_the_server_keeps_answering(live_stack, server_name, framing, request):
-    if server_name == "portal" and framing.endswith("chunk size"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "the portal runs aiohttp's pure-Python parser (AIOHTTP_NO_EXTENSIONS), which reports a bad chunk "
-            "size only when the handler reads the body, as aiohttp.http_exceptions.BadHttpMessage; "
-            "portal/app.py error_middleware answers it 500 instead of 400 (h-portal)")))
+def test_malformed_framing_is_refused_and_the_server_keeps_answering(live_stack, server_name, framing):
     server = _servers(live_stack)[server_name]
     headers, body = MALFORMED[framing]
     raw = (f"POST {server.post_path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".encode()
