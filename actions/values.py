@@ -73,6 +73,11 @@ def choice(text: str, count: int) -> Optional[int]:
     return number - 1 if 1 <= number <= count else None
 
 
+def said_yes(text: str) -> bool:
+    """确认 / 确定, or the first (only) option of a yes/no question: 1, 第一个, ①."""
+    return normalise(text).rstrip("。.!！~") in ("确认", "确定") or choice(text, 1) == 0
+
+
 def person_name(text: str) -> Optional[str]:
     """A Chinese personal name from 张三 / 我叫张三 / 姓名张三 / 名字是李秀英."""
     cleaned = re.sub(r"^(我叫|我是|姓名(是)?|名字(是)?|叫)", "", normalise(text)).rstrip("。.!！")
