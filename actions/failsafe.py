@@ -87,7 +87,7 @@ def fallback_events(action: Any, tracker: Tracker) -> List[EventType]:
 
 def log_failure(action_name: str, tracker: Tracker, error: BaseException) -> None:
     """Action, exception, where it was raised and the user's text, masked; never the tracker."""
-    frames = traceback.extract_tb(error.__traceback__)[-3:]
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__][-3:]
     where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
     latest = tracker.latest_message or {}
     logger.error("action %s failed: %s(%s) at %s; sender %s, intent %s, text %r", action_name,

@@ -76,9 +76,11 @@ def _portal(args: argparse.Namespace) -> int:
     os.environ.setdefault("AIOHTTP_NO_EXTENSIONS", "1")
     from aiohttp import web
 
+    from govbot import logmask
     from portal.app import init_app
     from portal.settings import PortalSettings
 
+    logmask.install()
     web.run_app(init_app(PortalSettings.from_env()), host=args.host, port=args.port, access_log=None)
     return 0
 

@@ -15,6 +15,8 @@ from jsonschema import validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 
+from govbot import logmask, message_bound
+
 
 @lru_cache(maxsize=1)
 def _response_validator() -> Any:
@@ -42,6 +44,8 @@ def main() -> None:
     from rasa.__main__ import main as rasa_main
 
     use_cached_validator()
+    logmask.install()
+    message_bound.install()
     rasa_main()
 
 
