@@ -1,8 +1,8 @@
 """Personal data never reaches a log line, in any process and from any logger.
 
-One filter masks phone numbers, 18-character ID numbers, Chinese names where the text says
-they are names (姓名：张三, 我叫张三, ``appt_name: 张三``), the owner data of an application
-(contact and verification fields) and secrets in query strings, in every record's message,
+One filter masks phone numbers, 18-character ID numbers, WeChat openids, Chinese names where
+the text says they are names (姓名：张三, 我叫张三, ``appt_name: 张三``), the owner data of an
+application (contact and verification fields) and secrets in query strings, in every record's message,
 arguments and traceback. Records that carry a request body or a tracker (Rasa's debug lines,
 an action server's error body inside an exception, structlog dumps of the latest message)
 keep their first words and lose the dump, whatever the log level: an operator may well run
@@ -20,7 +20,10 @@ import traceback
 from typing import Any, Callable, Optional
 
 _PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
+_OPENID = re.compile(r"(?<![A-Za-z0-9_-])o[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])")  # a WeChat openid
+# structlog's JSON lines escape every Chinese character, tab and newline: read as written.
+_JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|t|n)")
 # A name the text itself labels as one: 姓名：张三, 我叫张三, 预约人 张三.
 _LABELLED_NAME = re.compile(r"((?:姓名|名字|预约人|联系人|申请人|办理人|我叫|本人叫)(?:是|为|[:：\s])*)"
                             r"([\u4e00-\u9fa5][\u4e00-\u9fa5·]{1,9})")
@@ -39,6 +42,7 @@ MAX_MESSAGE_CHARS = 2000
 
 def mask_text(text: str) -> str:
     """``text`` with personal data masked and any request body or tracker dump withheld."""
+    text = _JSON_ESCAPE.sub(_unescape, text)
     dump = _DUMP.search(text)
     if dump:
         text = f"{text[:dump.start()]}[request body or tracker withheld, {len(text) - dump.start()} chars]"
@@ -47,7 +51,13 @@ def mask_text(text: str) -> str:
     text = _LABELLED_NAME.sub(lambda m: m.group(1) + _mask_name(m.group(2)), text)
     text = _PERSONAL_FIELD.sub(lambda m: m.group(1) + m.group(2) + "***", text)
     text = _SECRET_PARAM.sub(r"\1=***", text)
+    text = _OPENID.sub(lambda m: mask_openid(m.group(0)), text)
     return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "…"
+
+
+def _unescape(match: "re.Match[str]") -> str:
+    code = match.group(1)
+    return {"t": "\t", "n": "\n"}.get(code) or chr(int(code[1:], 16))
 
 
 def _mask_name(name: str) -> str:

@@ -72,3 +72,43 @@ def test_install_covers_handlers_configured_afterwards_at_debug():
     assert "Received user message" in written and "inform" in written
     for secret in (PHONE, ID_NUMBER, "张三", "'events'"):
         assert secret not in written
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_debug_logs_of_a_whole_booking_through_the_real_stack_hold_no_personal_data(tmp_path, monkeypatch):
+    """Every Rasa logger at DEBUG (LOG_LEVEL, as --debug), a real conversation through REST that
+    gives a name, an ID number and a phone, and answers each offer with "1" (the booking offer
+    raised a KeyError before: no reply and the tracker in the log)."""
+    import uuid
+
+    import requests
+
+    from govbot.settings import MODELS_DIR
+    from govbot.stack import running_stack
+
+    model = MODELS_DIR / "govbot.tar.gz"
+    if not model.exists():
+        pytest.skip("no trained model: make train")
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    openid = "o" + uuid.uuid4().hex[:27]
+    turns = []
+    with running_stack(model, log_dir=tmp_path) as stack:
+        def says(text: str) -> str:
+            response = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook",
+                                     json={"sender": openid, "message": text}, timeout=60)
+            response.raise_for_status()
+            turns.append((text, "\n".join(m.get("text", "") for m in response.json())))
+            return turns[-1][1]
+
+        assert "需要帮您预约" in says("补办身份证")
+        assert "大厅" in says("1"), turns  # the booking offer, answered with "1"
+        says(f"身份证{ID_NUMBER}，手机{PHONE}")
+        for _ in range(3):  # hall, day, hour: each list answered with "第一个"
+            says("第一个")
+        assert "请核对预约信息" in says("我叫王小明"), turns
+        assert "预约成功" in says("1"), turns  # the read-back confirmed with "1"
+    logged = (tmp_path / "rasa.log").read_text("utf-8")
+    assert "DEBUG" in logged and "action_handle_reply" in logged
+    for secret in (PHONE, ID_NUMBER, "王小明", "\\u738b\\u5c0f\\u660e", openid):
+        assert secret not in logged, secret

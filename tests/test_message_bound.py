@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-from pathlib import Path
-
+import sys
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
@@ -62,6 +61,7 @@ def test_installed_once_on_the_step_every_message_passes_before_nlu():
 def load_benchmark():
     spec = importlib.util.spec_from_file_location("long_messages", ROOT / "benchmarks" / "long_messages.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
