@@ -351,7 +351,9 @@ class ActionSubmitBooking(SafeAction):
             alternatives = error.details.get("alternatives", [])
             if alternatives:
                 labels = [f"{day_label(a['date'])} {a['time']}" for a in alternatives]
-                dispatcher.utter_message(text="抱歉，这个时段刚刚约满了。最近的空闲时段：\n" + numbered(labels)
+                # Not numbered: the date list that follows is the one a "1" picks from.
+                dispatcher.utter_message(text="抱歉，这个时段刚刚约满了。最近的空闲时段：\n"
+                                              + "\n".join(f"· {label}" for label in labels)
                                               + "\n请告诉我您想约哪天几点。")
             return [SlotSet("appt_date", None), SlotSet("appt_hour", None), SlotSet("appt_confirmed", None),
                     FollowupAction("appointment_form")]
