@@ -85,7 +85,7 @@ def person_name(text: str) -> Optional[str]:
 
 
 def mask(text: str) -> str:
-    """Hides phone and ID numbers, for logs."""
+    """Hides phone and ID numbers in what the bot says back (read-back, offered contact); logs: govbot.logmask."""
     text = _ID_NUMBER.sub(lambda m: m.group(1)[:4] + "**********" + m.group(1)[-4:], text)
     return _PHONE.sub(lambda m: m.group(1)[:3] + "****" + m.group(1)[-4:], text)
 
