@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, ActionExecutionRejection, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
@@ -35,6 +35,8 @@ def guarded(run: Callable[..., Any]) -> Callable[..., Any]:
                        domain: Dict[str, Any]) -> List[EventType]:
         try:
             return await run(self, dispatcher, tracker, domain)
+        except ActionExecutionRejection:  # not a failure: the SDK's way of letting Rasa choose again
+            raise
         except Exception as error:  # the one place that turns any failure into a reply
             log_failure(self.name(), tracker, error)
             dispatcher.messages.clear()

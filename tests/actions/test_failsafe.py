@@ -3,16 +3,17 @@ conversation as it was, and is logged as a masked summary, never the tracker (is
 Actions run through rasa_sdk's own executor, as the action server runs them, against the real portal."""
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import Any, Dict
 
-from rasa_sdk import Action
+import pytest
+from rasa_sdk import Action, ActionExecutionRejection
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+from rasa_sdk.utils import all_subclasses
 
 from actions.booking import CONTACT_OFFERED, ValidateAppointmentForm
 from actions.common import SORRY_PORTAL_DOWN
-from actions.failsafe import GUARDED
+from actions.failsafe import GUARDED, FailSafe, SafeAction
 from tests.actions.test_offers import FORMS, free_slot
 from tests.actions.conftest import make_tracker, slot_events
 
@@ -31,8 +32,8 @@ def test_every_action_of_the_package_is_guarded_and_no_base_is_registered():
     unguarded = [name for name, run in actions.items() if not getattr(run, GUARDED, False)]
     assert unguarded == []
     assert not any(name.startswith("Safe") for name in actions)
-    for cls in Action.__subclasses__():  # nothing in actions/ bypasses the wrapper
-        assert not cls.__module__.startswith("actions.") or inspect.isabstract(cls), cls
+    for cls in all_subclasses(Action):  # nothing in actions/ derives from rasa_sdk's bases directly
+        assert not cls.__module__.startswith("actions.") or issubclass(cls, FailSafe), cls
 
 
 def action_call(action: str, text: str, slots: Dict[str, Any]) -> Dict[str, Any]:
@@ -67,3 +68,15 @@ async def test_a_failing_form_validation_keeps_the_form_asking_the_same_question
     events = await ValidateAppointmentForm().run(dispatcher, tracker, FORMS)
     assert [m["text"] for m in dispatcher.messages] == [SORRY_PORTAL_DOWN]
     assert events == [{"event": "slot", "timestamp": None, "name": "appt_name", "value": None}]
+
+
+async def test_a_rejection_is_no_failure_and_reaches_rasa():
+    class Rejecting(SafeAction):
+        def name(self) -> str:
+            return "action_test_rejecting"
+
+        async def run(self, dispatcher, tracker, domain):
+            raise ActionExecutionRejection(self.name())
+
+    with pytest.raises(ActionExecutionRejection):
+        await Rejecting().run(CollectingDispatcher(), make_tracker("x"), {})
