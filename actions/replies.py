@@ -29,7 +29,7 @@ class ActionHandleReply(SafeAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         kind, options = pending_choice(tracker)
-        if not kind and last_bot_action(tracker) == "utter_greet":  # the welcome menu lists the topics
+        if last_bot_action(tracker) == "utter_greet":  # the welcome menu, the latest offer, lists the topics
             kind, options = "topic", [intent for _, intent in TOPICS]
         intent, text = intent_of(tracker), text_of(tracker)
         index = choice(text, len(options)) if options else None

@@ -4,8 +4,10 @@ Three citizens each send one 60 KB text through the REST channel at the same mom
 0.3 s later, says "你好". Prints how long the "你好" took and each long message's reply time and
 first words, with the shipped bound (GOVBOT_MAX_MESSAGE_CHARS, default 300) and, with
 ``--unbounded``, with the bound lifted (what the issue measured: 26.6 s and a 503).
+``--nlu`` instead times the model's NLU alone, in this process, on the whole text, its first
+300 characters and what the bound lets through.
 
-    .venv/bin/python benchmarks/long_messages.py [--unbounded] [--kb 60] [--senders 3]
+    .venv/bin/python benchmarks/long_messages.py [--unbounded] [--kb 60] [--senders 3] [--nlu]
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from govbot.message_bound import SETTING  # noqa: E402
+from govbot.message_bound import DEFAULT_MAX_CHARS, SETTING, first_part  # noqa: E402
+from govbot.settings import MODELS_DIR  # noqa: E402
 from govbot.stack import Stack, running_stack  # noqa: E402
 
 OPENING = "我要预约办身份证。"
@@ -79,12 +82,31 @@ async def measure(stack: Stack, kilobytes: int = 60, senders: int = 3, hello_aft
     return figures
 
 
+async def nlu_seconds(kilobytes: int) -> None:
+    """NLU time alone: the whole text against what reaches NLU once bounded."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(MODELS_DIR / "govbot.tar.gz"))
+    await agent.parse_message("你好")
+    text = long_text(kilobytes)
+    for label, part in [(f"{kilobytes} KB", text), (f"first {DEFAULT_MAX_CHARS} chars", text[:DEFAULT_MAX_CHARS]),
+                        ("bounded (opening sentence)", first_part(text, DEFAULT_MAX_CHARS) or text)]:
+        started = time.perf_counter()
+        parsed = await agent.parse_message(part)
+        print(f"{label}: {len(part)} chars, NLU {time.perf_counter() - started:.2f} s, "
+              f"intent {parsed['intent']['name']}")
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--unbounded", action="store_true", help=f"lift the bound ({SETTING}={UNBOUNDED})")
     parser.add_argument("--kb", type=int, default=60, help="size of each long message in KB of UTF-8")
     parser.add_argument("--senders", type=int, default=3, help="citizens sending a long message at once")
+    parser.add_argument("--nlu", action="store_true", help="time NLU alone, in this process")
     args = parser.parse_args(argv)
+    if args.nlu:
+        asyncio.run(nlu_seconds(args.kb))
+        return 0
     if args.unbounded:
         os.environ[SETTING] = UNBOUNDED
     with running_stack() as stack:

@@ -23,11 +23,11 @@ FORMS = {"forms": {"appointment_form": {"required_slots": [
 DOMAIN_DIR = Path(__file__).resolve().parents[2] / "bot" / "domain"
 
 
-def greeted(text: str) -> Any:
+def greeted(text: str, slots: Optional[Dict[str, Any]] = None) -> Any:
     """The tracker right after the welcome menu (utter_greet) and the citizen's reply."""
     events = [{"event": "action", "name": "utter_greet"}, {"event": "bot", "text": "您好！…"},
               {"event": "action", "name": "action_listen"}, {"event": "user", "text": text}]
-    return make_tracker(text, "inform", events=events)
+    return make_tracker(text, "inform", slots=slots, events=events)
 
 
 async def reply(tracker) -> tuple:
@@ -83,6 +83,9 @@ async def test_welcome_menu_numbers_mean_the_topics_listed():
         assert f"{number}. {label}" in greeting
     events, _ = await reply(greeted("第二个"))
     assert followup(events) == "appointment_form"
+    stale = {"choice_kind": "offer_booking", "choice_options": ["GA-0003"]}  # offered before the greeting
+    events, _ = await reply(greeted("3", stale))
+    assert followup(events) == "status_form"
 
 
 # --- offers inside the booking and cancel forms (validate_*_form, the whole validation run) ---
