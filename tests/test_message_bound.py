@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import sys
+import uuid
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
@@ -66,6 +67,28 @@ def load_benchmark():
     return module
 
 
+async def wechat_says(stack, text: str) -> list:
+    """A signed WeChat push; the turn's texts: the passive reply, then customer-service messages."""
+    from connectors.wechat.fake_api import DEMO_APP_ID, DEMO_TOKEN
+    from connectors.wechat.simulator import WeChatPeer
+
+    openid = "o" + uuid.uuid4().hex[:27]
+    peer = WeChatPeer(stack.webhook_url, DEMO_TOKEN, DEMO_APP_ID, None, fake_api_url=stack.wechat_api_url)
+    try:
+        delivery = await peer.push(peer.text(openid, text))
+        assert delivery.status == 200, delivery.body
+        texts = [delivery.reply] if delivery.reply else []
+        seq = 0
+        for _ in range(5):  # bounded: the rest of the turn follows as pushes
+            messages, seq = await peer.customer_messages(openid, seq, wait=1.0 if texts else 8.0)
+            if not messages:
+                break
+            texts += [m["text"] for m in messages]
+        return texts
+    finally:
+        await peer.close()
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_three_concurrent_60_kb_messages_do_not_delay_another_citizen(tmp_path):
@@ -77,6 +100,8 @@ def test_three_concurrent_60_kb_messages_do_not_delay_another_citizen(tmp_path):
     benchmark = load_benchmark()
     with running_stack(model, log_dir=tmp_path) as stack:
         figures = asyncio.run(benchmark.measure(stack, kilobytes=60, senders=3))
+        wechat = asyncio.run(wechat_says(stack, benchmark.long_text(2)))  # the same cut on the WeChat channel
+    assert wechat[0].startswith(PROMPT) and "预约" in "\n".join(wechat[1:]), wechat
     assert figures.hello_status == 200 and "您好" in figures.hello_reply
     assert figures.hello_seconds < 1.0, figures
     assert figures.long_statuses == [200, 200, 200]
