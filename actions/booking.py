@@ -11,7 +11,7 @@ import hashlib
 import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -21,9 +21,10 @@ from actions.common import (
     sorry_portal_down, text_of,
 )
 from actions.dates import When, parse_when
+from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.guides import find_item
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
-from actions.values import choice, mask, numbered, person_name, phone_number
+from actions.values import choice, mask, numbered, person_name, phone_number, said_yes
 
 logger = logging.getLogger(__name__)
 FORM_SLOTS = ["appt_item", "appt_hall", "appt_date", "appt_hour", "appt_name", "appt_phone", "appt_confirmed"]
@@ -71,7 +72,7 @@ def pick_hour(slots: List[Dict[str, Any]], day: str, when: When) -> Optional[int
     return next((h for h in hours if when.hours[0] <= h < when.hours[1]), None)
 
 
-class ValidateAppointmentForm(FormValidationAction):
+class ValidateAppointmentForm(SafeFormValidationAction):
     def name(self) -> Text:
         return "validate_appointment_form"
 
@@ -183,7 +184,7 @@ class ValidateAppointmentForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "appt_confirmed":
             return {}
         intent = intent_of(tracker)
-        if intent == "affirm" or text_of(tracker).strip() in ("确认", "确定", "1"):
+        if intent == "affirm" or said_yes(text_of(tracker)):
             return {"appt_confirmed": True}
         if intent in ("deny", "cancel_appointment"):
             return {"appt_confirmed": False}
@@ -262,7 +263,7 @@ def _cleared_choice() -> Dict[Text, Any]:
     return {"choice_kind": None, "choice_options": None}
 
 
-class AskApptHall(Action):
+class AskApptHall(SafeAction):
     def name(self) -> Text:
         return "action_ask_appt_hall"
 
@@ -273,7 +274,7 @@ class AskApptHall(Action):
         return []
 
 
-class AskApptDate(Action):
+class AskApptDate(SafeAction):
     def name(self) -> Text:
         return "action_ask_appt_date"
 
@@ -292,7 +293,7 @@ class AskApptDate(Action):
                              labels, "appt_date", days)
 
 
-class AskApptHour(Action):
+class AskApptHour(SafeAction):
     def name(self) -> Text:
         return "action_ask_appt_hour"
 
@@ -312,7 +313,7 @@ class AskApptHour(Action):
                              [float(s["hour"]) for s in slots])
 
 
-class AskApptName(Action):
+class AskApptName(SafeAction):
     """Asks who comes; a citizen who booked before is offered that booking's name and phone
     instead of typing them again."""
 
@@ -334,7 +335,7 @@ class AskApptName(Action):
                              "回复“1”或“是”沿用，也可以直接告诉我新的预约人姓名。")
 
 
-class AskApptConfirmed(Action):
+class AskApptConfirmed(SafeAction):
     def name(self) -> Text:
         return "action_ask_appt_confirmed"
 
@@ -351,7 +352,7 @@ class AskApptConfirmed(Action):
         return []
 
 
-class ActionSubmitBooking(Action):
+class ActionSubmitBooking(SafeAction):
     def name(self) -> Text:
         return "action_submit_booking"
 
@@ -382,7 +383,9 @@ class ActionSubmitBooking(Action):
             alternatives = error.details.get("alternatives", [])
             if alternatives:
                 labels = [f"{day_label(a['date'])} {a['time']}" for a in alternatives]
-                dispatcher.utter_message(text="抱歉，这个时段刚刚约满了。最近的空闲时段：\n" + numbered(labels)
+                # Not numbered: the date list that follows is the one a "1" picks from.
+                dispatcher.utter_message(text="抱歉，这个时段刚刚约满了。最近的空闲时段：\n"
+                                              + "\n".join(f"· {label}" for label in labels)
                                               + "\n请告诉我您想约哪天几点。")
             return [SlotSet("appt_date", None), SlotSet("appt_hour", None), SlotSet("appt_confirmed", None),
                     FollowupAction("appointment_form")]
@@ -412,7 +415,7 @@ def _confirmation(booking: Dict[str, Any]) -> str:
             "请提前10分钟到达，凭预约号取号。如需取消，请至少提前2小时回复“取消预约”。")
 
 
-class ActionListBookings(Action):
+class ActionListBookings(SafeAction):
     def name(self) -> Text:
         return "action_list_bookings"
 
@@ -435,7 +438,7 @@ def _booking_line(booking: Dict[str, Any]) -> str:
             f"{booking['hall_name']} {booking['window']}，预约号{booking['booking_no']}")
 
 
-class ValidateCancelForm(FormValidationAction):
+class ValidateCancelForm(SafeFormValidationAction):
     def name(self) -> Text:
         return "validate_cancel_form"
 
@@ -453,12 +456,12 @@ class ValidateCancelForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "cancel_confirmed":
             return {}
         intent = intent_of(tracker)
-        if intent in ("affirm", "cancel_appointment"):
+        if intent in ("affirm", "cancel_appointment") or said_yes(text_of(tracker)):
             return {"cancel_confirmed": True}
         return {"cancel_confirmed": False} if intent == "deny" else {}
 
 
-class AskCancelBookingNo(Action):
+class AskCancelBookingNo(SafeAction):
     def name(self) -> Text:
         return "action_ask_cancel_booking_no"
 
@@ -477,7 +480,7 @@ class AskCancelBookingNo(Action):
                              "cancel_booking_no", [b["booking_no"] for b in bookings])
 
 
-class AskCancelConfirmed(Action):
+class AskCancelConfirmed(SafeAction):
     def name(self) -> Text:
         return "action_ask_cancel_confirmed"
 
@@ -493,7 +496,7 @@ class AskCancelConfirmed(Action):
         return []
 
 
-class ActionCancelBooking(Action):
+class ActionCancelBooking(SafeAction):
     def name(self) -> Text:
         return "action_cancel_booking"
 

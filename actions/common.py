@@ -63,5 +63,13 @@ def intent_of(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
+def last_bot_action(tracker: Tracker) -> str:
+    """The bot's last action before this message, listening aside: what it said or offered last."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") not in ("action_listen", None):
+            return event["name"]
+    return ""
+
+
 def slots_reset(names: Sequence[str]) -> List[Dict[str, Any]]:
     return [SlotSet(name, None) for name in names]

@@ -4,12 +4,13 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import entity, intent_of, sorry_portal_down, text_of
+from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.portal_client import PortalError, portal
 from actions.values import digits_of
 
@@ -52,7 +53,7 @@ def score_level(text: str) -> Optional[str]:
     return next(level for share, level in SHARE_LEVELS if score / scale < share)
 
 
-class ActionRateService(Action):
+class ActionRateService(SafeAction):
     def name(self) -> Text:
         return "action_rate_service"
 
@@ -74,7 +75,7 @@ class ActionRateService(Action):
         return []
 
 
-class ValidateComplaintForm(FormValidationAction):
+class ValidateComplaintForm(SafeFormValidationAction):
     def name(self) -> Text:
         return "validate_complaint_form"
 
@@ -96,7 +97,7 @@ class ValidateComplaintForm(FormValidationAction):
         return {"complaint_text": value}
 
 
-class ActionRegisterComplaint(Action):
+class ActionRegisterComplaint(SafeAction):
     def name(self) -> Text:
         return "action_register_complaint"
 

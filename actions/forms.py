@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import CLEAR_CHOICE, intent_of
+from actions.failsafe import SafeAction
 from actions.feedback import ActionRateService
 from actions.guides import ActionAnswerGuide
 
@@ -19,7 +20,7 @@ def form_slots(domain: Dict, form: str) -> List[str]:
     return list(domain.get("forms", {}).get(form, {}).get("required_slots", []))
 
 
-class ActionStopForm(Action):
+class ActionStopForm(SafeAction):
     """Stops the active form and forgets what it had collected (算了 / 不办了 / 再见)."""
 
     def name(self) -> Text:
@@ -33,7 +34,7 @@ class ActionStopForm(Action):
         return [*resets, *CLEAR_CHOICE, SlotSet("requested_slot", None), ActiveLoop(None)]
 
 
-class ActionFormInterruption(Action):
+class ActionFormInterruption(SafeAction):
     """Answers a side question inside a form; the form then asks its question again."""
 
     def name(self) -> Text:

@@ -5,11 +5,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import CLEAR_CHOICE, entity, offer_choices, say, sorry_portal_down, text_of
+from actions.failsafe import SafeAction
 from actions.portal_client import PortalError, PortalRejected, portal
 
 logger = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ async def answer_item(dispatcher: CollectingDispatcher, code: str, aspects: List
     return events
 
 
-class ActionAnswerGuide(Action):
+class ActionAnswerGuide(SafeAction):
     def name(self) -> Text:
         return "action_answer_guide"
 

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from typing import Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CLEAR_CHOICE, offer_choices
+from actions.common import CLEAR_CHOICE, last_bot_action, offer_choices
+from actions.failsafe import SafeAction
 
 TOPICS = [("查询办事指南（要带什么、在哪办）", "ask_guide"), ("预约到大厅办理", "book_appointment"),
           ("查询办件进度", "check_status"), ("转人工服务", "human_handoff")]
 
 
-class ActionHandoff(Action):
+class ActionHandoff(SafeAction):
     def name(self) -> Text:
         return "action_handoff"
 
@@ -28,7 +29,7 @@ def _reason(tracker: Tracker) -> str:
     return "user_request" if intent == "human_handoff" else "fallback"
 
 
-class ActionClarify(Action):
+class ActionClarify(SafeAction):
     """First miss: the likely topics as a numbered list; second miss in a row: offer a human."""
 
     def name(self) -> Text:
@@ -45,10 +46,7 @@ class ActionClarify(Action):
 
 def _missed_before(tracker: Tracker) -> bool:
     """Whether the bot's previous answer was also a clarification."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "action" and event.get("name") not in ("action_listen", None):
-            return event.get("name") == "action_clarify"
-    return False
+    return last_bot_action(tracker) == "action_clarify"
 
 
 def start_topic(intent: str) -> List[EventType]:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CLEAR_CHOICE, china_now, intent_of, pending_choice, sorry_portal_down, text_of
+from actions.common import (
+    CLEAR_CHOICE, china_now, intent_of, last_bot_action, pending_choice, sorry_portal_down, text_of,
+)
 from actions.dates import parse_when
+from actions.failsafe import SafeAction
 from actions.guides import answer_item
-from actions.handoff import start_topic
+from actions.handoff import TOPICS, start_topic
 from actions.portal_client import PortalError
 from actions.values import application_id, choice
 
@@ -20,33 +23,37 @@ from actions.values import application_id, choice
 CHAT_FAREWELL = re.compile(r"^(8{2,}6?|拜88)[啦了哈啊呀咯~!！。 ]*$")
 
 
-class ActionHandleReply(Action):
+class ActionHandleReply(SafeAction):
     def name(self) -> Text:
         return "action_handle_reply"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         kind, options = pending_choice(tracker)
+        if last_bot_action(tracker) == "utter_greet":  # the welcome menu, the latest offer, lists the topics
+            kind, options = "topic", [intent for _, intent in TOPICS]
         intent, text = intent_of(tracker), text_of(tracker)
-        if kind == "offer_booking" and intent in ("affirm", "deny"):
-            if intent == "affirm":
-                return [*CLEAR_CHOICE, SlotSet("appt_item", options[0]), FollowupAction("appointment_form")]
-            dispatcher.utter_message(text="好的。还有什么可以帮您？")
-            return CLEAR_CHOICE
-        if kind == "topic" and intent == "affirm" and options == ["human_handoff"]:
-            return start_topic("human_handoff")
         index = choice(text, len(options)) if options else None
-        if index is not None:
-            return await self._picked(dispatcher, kind, options[index])
+        if kind == "offer_booking":  # a yes/no offer: "1" / "第一个" is its one option, yes
+            if intent == "affirm" or index == 0:
+                return [*CLEAR_CHOICE, SlotSet("appt_item", options[0]), FollowupAction("appointment_form")]
+            if intent == "deny":
+                dispatcher.utter_message(text="好的。还有什么可以帮您？")
+                return CLEAR_CHOICE
+        elif kind == "topic":
+            if intent == "affirm" and options == ["human_handoff"]:
+                return start_topic("human_handoff")
+            if index is not None:
+                return start_topic(options[index])
+        elif kind == "item" and index is not None:
+            return await self._answer_item(dispatcher, options[index])
         return self._unprompted(dispatcher, tracker, text)
 
-    async def _picked(self, dispatcher: CollectingDispatcher, kind: str, option: str) -> List[EventType]:
-        if kind == "item":
-            try:
-                return await answer_item(dispatcher, option, [])
-            except PortalError:
-                sorry_portal_down(dispatcher)
-                return CLEAR_CHOICE
-        return start_topic(option)
+    async def _answer_item(self, dispatcher: CollectingDispatcher, code: str) -> List[EventType]:
+        try:
+            return await answer_item(dispatcher, code, [])
+        except PortalError:
+            sorry_portal_down(dispatcher)
+            return CLEAR_CHOICE
 
     def _unprompted(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
         """A value nobody asked for: an application number or a date says what the user wants."""

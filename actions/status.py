@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import say, slots_reset, sorry_portal_down, text_of
+from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.portal_client import PortalError, PortalRejected, portal
 from actions.values import application_id, last_four_digits
 
@@ -19,7 +20,7 @@ NOT_FOUND = ("没有查到与该受理号和验证信息相符的办件。请核
              "或回复“转人工”。")
 
 
-class ValidateStatusForm(FormValidationAction):
+class ValidateStatusForm(SafeFormValidationAction):
     def name(self) -> Text:
         return "validate_status_form"
 
@@ -57,7 +58,7 @@ class ValidateStatusForm(FormValidationAction):
         return {"application_id": value, "status_verified": True}
 
 
-class ActionShowStatus(Action):
+class ActionShowStatus(SafeAction):
     def name(self) -> Text:
         return "action_show_status"
 

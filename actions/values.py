@@ -73,6 +73,11 @@ def choice(text: str, count: int) -> Optional[int]:
     return number - 1 if 1 <= number <= count else None
 
 
+def said_yes(text: str) -> bool:
+    """确认 / 确定, or the first (only) option of a yes/no question: 1, 第一个, ①."""
+    return normalise(text).rstrip("。.!！~") in ("确认", "确定") or choice(text, 1) == 0
+
+
 def person_name(text: str) -> Optional[str]:
     """A Chinese personal name from 张三 / 我叫张三 / 姓名张三 / 名字是李秀英."""
     cleaned = re.sub(r"^(我叫|我是|姓名(是)?|名字(是)?|叫)", "", normalise(text)).rstrip("。.!！")
@@ -80,7 +85,7 @@ def person_name(text: str) -> Optional[str]:
 
 
 def mask(text: str) -> str:
-    """Hides phone and ID numbers, for logs."""
+    """Hides phone and ID numbers in what the bot says back (read-back, offered contact); logs: govbot.logmask."""
     text = _ID_NUMBER.sub(lambda m: m.group(1)[:4] + "**********" + m.group(1)[-4:], text)
     return _PHONE.sub(lambda m: m.group(1)[:3] + "****" + m.group(1)[-4:], text)
 

@@ -25,6 +25,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from govbot import logmask
 from govbot.http_guard import guard_sanic
 from govbot.keys import ACTION_SECRET_HEADER
 from govbot.settings import LOOPBACK
@@ -84,6 +85,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         parser.error(f"--host {args.host} leaves loopback: set ACTION_SERVER_SECRET (the Rasa server presents "
                      f"it in {ACTION_SECRET_HEADER}) or listen on 127.0.0.1")
     _configure_logging(args)
+    logmask.install()  # after rasa_sdk's handlers exist: every record masked, no tracker dumped
     guard_sanic()
     app = build_app(args.actions, secret, args.cors, args.auto_reload)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)

@@ -80,9 +80,11 @@ def _portal(args: argparse.Namespace) -> int:
     os.environ.setdefault("AIOHTTP_NO_EXTENSIONS", "1")
     from aiohttp import web
 
+    from govbot import logmask
     from portal.app import init_app
     from portal.settings import InsecureSettings, PortalSettings
 
+    logmask.install()
     try:
         app = init_app(PortalSettings.from_env(demo=args.demo))
     except InsecureSettings as refusal:

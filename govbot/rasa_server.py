@@ -20,6 +20,8 @@ from jsonschema import validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 
+from govbot import logmask, message_bound
+
 
 @lru_cache(maxsize=1)
 def _response_validator() -> Any:
@@ -64,6 +66,8 @@ def main() -> None:
     use_cached_validator()
     guard_sanic()
     sys.argv[1:] = with_api_token(sys.argv[1:])
+    logmask.install()
+    message_bound.install()
     rasa_main()
 
 

@@ -1,0 +1,97 @@
+"""One failure wrapper for every action: whatever breaks inside an action (a bug, an
+unexpected portal answer), the citizen gets the polite apology with the offer of a human
+instead of silence, and the log gets a masked one-line summary instead of the tracker.
+
+Every action class in ``actions/`` derives from ``SafeAction`` or ``SafeFormValidationAction``,
+whose ``FailSafe`` mixin wraps the class's ``run`` once, when the class is defined; the action
+server registers that wrapped ``run``.
+A failed action is all or nothing: what it had already said and the events it would have
+returned are dropped, so the conversation is never left half-updated.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import traceback
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Text
+
+from rasa_sdk import Action, ActionExecutionRejection, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+
+from actions.common import CLEAR_CHOICE, SORRY_PORTAL_DOWN
+from govbot.logmask import mask_openid, redact
+
+logger = logging.getLogger(__name__)
+GUARDED = "_failsafe_guarded"
+
+
+def guarded(run: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(run)
+    async def safe_run(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: Dict[str, Any]) -> List[EventType]:
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except ActionExecutionRejection:  # not a failure: the SDK's way of letting Rasa choose again
+            raise
+        except Exception as error:  # the one place that turns any failure into a reply
+            log_failure(self.name(), tracker, error)
+            dispatcher.messages.clear()
+            dispatcher.utter_message(text=SORRY_PORTAL_DOWN)
+            return fallback_events(self, tracker)
+
+    setattr(safe_run, GUARDED, True)
+    return safe_run
+
+
+class FailSafe:
+    """Mixin of every action class: its ``run`` never raises."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        run = getattr(cls, "run")
+        if not getattr(run, GUARDED, False):
+            setattr(cls, "run", guarded(run))
+
+
+class SafeAction(FailSafe, Action, ABC):
+    """Base of every action here (abstract, so the action server does not register it)."""
+
+    @abstractmethod
+    def name(self) -> Text:
+        """The action's name in the domain."""
+
+
+class SafeFormValidationAction(FailSafe, FormValidationAction, ABC):
+    """Base of every form validation here (abstract, so the action server does not register it)."""
+
+    @abstractmethod
+    def name(self) -> Text:
+        """``validate_<form>``."""
+
+
+def fallback_events(action: Any, tracker: Tracker) -> List[EventType]:
+    """What a failed action leaves behind.
+
+    A form's validation keeps the form where it was: the requested slot stays empty (set to
+    its current value, which also keeps Rasa from treating the message as off-topic), so the
+    form asks the same question again after the apology. Any other action forgets the last
+    offer: the apology, not the offer, is now the bot's last word, so a later "1" picks nothing.
+    """
+    if isinstance(action, ValidationAction):
+        requested = tracker.get_slot("requested_slot")
+        return [SlotSet(requested, tracker.get_slot(requested))] if requested else []
+    return list(CLEAR_CHOICE)
+
+
+def log_failure(action_name: str, tracker: Tracker, error: BaseException) -> None:
+    """Action, exception, where it was raised and the user's text, masked; never the tracker."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__][-3:]
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    latest = tracker.latest_message or {}
+    logger.error("action %s failed: %s(%s) at %s; sender %s, intent %s, text %r", action_name,
+                 type(error).__name__, redact(str(error), 120), where, mask_openid(tracker.sender_id),
+                 (latest.get("intent") or {}).get("name"), redact(latest.get("text") or ""))
