@@ -59,7 +59,7 @@ class Settings:
 
 def local_url(host: str, port: int) -> str:
     """How the other processes of this machine reach a server listening on ``host``."""
-    return f"http://{LOOPBACK if host in ('0.0.0.0', '::', '') else host}:{port}"
+    return f"http://{LOOPBACK if host in ('0.0.0.0', '::', '') else host}:{port}"  # nosec B104  # binds nothing
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:

@@ -408,7 +408,8 @@ class FakeWeChatServer:
         return self
 
     async def _listen(self) -> None:
-        assert self._runner is not None
+        if self._runner is None:
+            raise RuntimeError("the fake WeChat API is not started")
         self._site = web.TCPSite(self._runner, self._host, self._port)
         await self._site.start()
         self._port = self._site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
@@ -416,7 +417,8 @@ class FakeWeChatServer:
 
     async def go_down(self) -> None:
         """WeChat's API unreachable: connections refused, open ones closed, until ``come_back``."""
-        assert self._runner is not None and self._site is not None and self._runner.server is not None
+        if self._runner is None or self._site is None or self._runner.server is None:
+            raise RuntimeError("the fake WeChat API is not started")
         await self._site.stop()
         self._runner.server.pre_shutdown()
 

@@ -130,7 +130,7 @@ return items"""
 # ------------------------------------------------------------ per-user rate limit
 # KEYS: bucket; ARGV: per_second, burst. State "tokens since" (seconds on Redis's clock), kept
 # until the bucket is full again; as ``MemoryStorage.take_token``.
-_TAKE_TOKEN = """
+_BUCKET_SCRIPT = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1000000
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -169,7 +169,7 @@ class RedisStorage(Storage):
             ("take", _TAKE), ("enqueue", _ENQUEUE), ("push", _PUSH), ("pop_all", _POP_ALL), ("begin", _BEGIN),
             ("take_value", _TAKE_VALUE), ("finish", _FINISH), ("settle", _SETTLE), ("decide", _DECIDE),
             ("leave", _LEAVE))}
-        self._scripts["take_token"] = self._redis.register_script(_TAKE_TOKEN)  # per-user rate limit
+        self._scripts["take_token"] = self._redis.register_script(_BUCKET_SCRIPT)  # per-user rate limit
 
     def _key(self, key: str) -> str:
         return self._prefix + key
