@@ -1,7 +1,9 @@
 """Posts portal events (application status changes) to the configured webhook URL.
 
 Delivery runs in the background with bounded retries so a slow receiver never delays the
-portal's own answer; an optional HMAC-SHA256 signature lets the receiver check the sender.
+portal's own answer. With a secret, each post carries ``X-Portal-Timestamp`` (Unix seconds)
+and ``X-Portal-Signature``, the hex HMAC-SHA256 of ``<timestamp>.<body>``: the receiver checks
+the sender and refuses a captured post replayed outside its time window.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from typing import Any, Dict, Optional, Set
 
 import aiohttp
@@ -35,20 +38,27 @@ class Notifier:
 
     async def _deliver(self, event: Dict[str, Any]) -> None:
         body = json.dumps(event, ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json"}
-        if self._secret:
-            headers["X-Portal-Signature"] = hmac.new(self._secret.encode(), body, hashlib.sha256).hexdigest()
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=TIMEOUT)
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with self._session.post(self._url, data=body, headers=headers) as response:
+                async with self._session.post(self._url, data=body, headers=self._headers(body)) as response:
                     if response.status < 500:
                         return
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 logger.warning("webhook attempt %d failed: %s", attempt, error)
             await asyncio.sleep(0.5 * attempt)
         logger.error("webhook gave up after %d attempts for %s", ATTEMPTS, event.get("event"))
+
+    def _headers(self, body: bytes) -> Dict[str, str]:
+        """Signed anew for each attempt, so that a retry is inside the receiver's window too."""
+        headers = {"Content-Type": "application/json"}
+        if self._secret:
+            stamp = str(int(time.time()))
+            headers["X-Portal-Timestamp"] = stamp
+            headers["X-Portal-Signature"] = hmac.new(self._secret.encode(), stamp.encode() + b"." + body,
+                                                     hashlib.sha256).hexdigest()
+        return headers
 
     async def close(self) -> None:
         """Waits for deliveries in flight, then closes the session."""

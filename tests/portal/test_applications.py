@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import time
 
 import pytest
 from aiohttp import web
@@ -79,7 +80,8 @@ async def test_status_change_is_posted_to_the_webhook(make_portal, aiohttp_serve
     received: asyncio.Queue = asyncio.Queue()
 
     async def receive(request: web.Request) -> web.Response:
-        await received.put((await request.read(), request.headers.get("X-Portal-Signature")))
+        await received.put((await request.read(), request.headers.get("X-Portal-Signature"),
+                            request.headers.get("X-Portal-Timestamp")))
         return web.Response(text="ok")
 
     hook = web.Application()
@@ -91,11 +93,12 @@ async def test_status_change_is_posted_to_the_webhook(make_portal, aiohttp_serve
         "status": "补正", "department": "市场监督管理局",
         "correction": {"reason": "经营范围表述不规范", "materials": ["修改后的公司章程"]}})
     assert response.status == 200
-    body, signature = await asyncio.wait_for(received.get(), timeout=10)
+    body, signature, stamp = await asyncio.wait_for(received.get(), timeout=10)
     event = json.loads(body)
     assert event["event"] == "application.status_changed" and event["status"] == "补正"
     assert event["openid"] == "o_zhangwei"
-    assert signature == hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert abs(int(stamp) - time.time()) < 60  # bound to the time it was sent: not replayable later
+    assert signature == hmac.new(b"s3cret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 async def test_correction_without_reason_is_refused(portal):
