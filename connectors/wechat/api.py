@@ -164,16 +164,23 @@ class WeChatClient:
         give_up = self._clock() + 3 * self._lease
         while True:
             if await self._storage.set(self._lease_key, self._owner, self._lease, nx=True):
-                try:
-                    return (await self._refresh(previous=rejected, force_if_same=rejected is not None)).token
+                try:  # the previous holder may have stored one just before letting the lease go
+                    return await self._valid_token(rejected) or (
+                        await self._refresh(previous=rejected, force_if_same=rejected is not None)).token
                 finally:
                     await self._storage.delete_if_equals(self._lease_key, self._owner)
             await asyncio.sleep(0.05)
-            cached = CachedToken.parse(await self._storage.get(self._token_key))
-            if cached is not None and cached.token != rejected and self._clock() < cached.expires_at:
-                return cached.token
+            token = await self._valid_token(rejected)
+            if token is not None:
+                return token
             if self._clock() > give_up:
                 raise WeChatUnavailable("timed out waiting for another process to fetch the access token")
+
+    async def _valid_token(self, rejected: Optional[str]) -> Optional[str]:
+        cached = CachedToken.parse(await self._storage.get(self._token_key))
+        if cached is not None and cached.token != rejected and self._clock() < cached.expires_at:
+            return cached.token
+        return None
 
     async def _refresh(self, previous: Optional[str], force_if_same: bool = False) -> CachedToken:
         fetched = await self._fetch(force=False)
