@@ -7,7 +7,6 @@ import logging
 from typing import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
-from aiohttp.http_exceptions import BadHttpMessage
 
 from portal import api
 from portal.appointments import Appointments
@@ -92,8 +91,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except PortalError as error:
         return web.json_response(error.body(), status=error.status, dumps=_dumps)
-    except BadHttpMessage as error:  # malformed framing met while reading the body (e.g. a bad chunk size)
-        return web.json_response({"error": "bad_request", "message": f"请求格式错误：{error.message}"},
+    except web.RequestPayloadError:  # malformed framing met while reading the body (e.g. a bad chunk size)
+        return web.json_response({"error": "bad_request", "message": "请求体的分块格式错误"},
                                  status=400, headers={"Connection": "close"}, dumps=_dumps)
     except web.HTTPException as error:
         if error.status < 400:
