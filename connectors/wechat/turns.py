@@ -142,7 +142,9 @@ class Turns:
         loop = asyncio.get_running_loop()
         local = wake is not None
         while True:
-            told = self._to_delivery.pop(key, None)
+            # only the delivery that runs the turn here is told; a retry joining it must not take
+            # that (a ``SENT`` it would answer with is the other connection's answer) and reads the store
+            told = self._to_delivery.pop(key, None) if local else None
             if told is not None:
                 return told[1] if told[0] == PASSIVE else None  # told[1] may be SENT
             if wake is None:
