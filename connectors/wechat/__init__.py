@@ -1,7 +1,7 @@
 """WeChat official-account connector: Rasa channel ``wechat``, async WeChat API client, tools.
 
 Enable it in ``credentials.yml`` as ``connectors.wechat.channel.WeChatInput:``; settings come
-from the environment (``shared/design/CONTRACT.md`` §4). Modules, by concern:
+from the environment (``docs/CONTRACT.md`` §4). Modules, by concern:
 
 - ``channel``: the Rasa input channel (webhook, health, portal events).
 - ``settings``, ``masking``: the channel's settings, checked at start-up; personal data masked in logs.
