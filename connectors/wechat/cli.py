@@ -19,7 +19,8 @@ def configure_chat(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aes", action="store_true", help="safe mode: encrypt pushes, decrypt and check replies")
     parser.add_argument("--url", help="the webhook (default: http://127.0.0.1:$RASA_PORT/webhooks/wechat/webhook)")
     parser.add_argument("--fake-api", help="the fake WeChat API the server sends customer-service messages to "
-                                           f"(default: $WECHAT_API_BASE_URL, else http://127.0.0.1:{FAKE_PORT}/)")
+                                           f"(default: $WECHAT_API_BASE_URL, else http://127.0.0.1:$WECHAT_FAKE_PORT/, "
+                                           f"port {FAKE_PORT} when unset)")
     parser.add_argument("--openid", help="who you are (default: a new random openid)")
     parser.add_argument("--no-follow", action="store_true", help="do not start with a follow (subscribe) event")
 

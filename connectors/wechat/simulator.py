@@ -19,7 +19,7 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 from xml.parsers.expat import ExpatError
 from xml.sax.saxutils import escape  # nosec B406  # quotes text only; nothing is parsed with xml.sax
 
@@ -294,10 +294,17 @@ class Chat:
                 self.say(f"公众号（{kind}）：{message['text']}")
 
 
+def endpoints(args: argparse.Namespace, env: Mapping[str, str]) -> Tuple[str, str]:
+    """(webhook, fake WeChat API) of the running server: the flags, else the port settings of ``govbot up``."""
+    url = args.url or f"http://127.0.0.1:{env.get('RASA_PORT') or '5005'}/webhooks/wechat/webhook"
+    fake_api = (args.fake_api or env.get("WECHAT_API_BASE_URL")
+                or f"http://127.0.0.1:{env.get('WECHAT_FAKE_PORT') or FAKE_PORT}/")
+    return url, fake_api
+
+
 def run(args: argparse.Namespace) -> int:
     """``govbot chat [--aes]``: chat with the running server the way WeChat would deliver it."""
-    url = args.url or f"http://127.0.0.1:{os.environ.get('RASA_PORT') or '5005'}/webhooks/wechat/webhook"
-    fake_api = args.fake_api or os.environ.get("WECHAT_API_BASE_URL") or f"http://127.0.0.1:{FAKE_PORT}/"
+    url, fake_api = endpoints(args, os.environ)
     aes_key = (os.environ.get("WECHAT_ENCODING_AES_KEY") or DEMO_AES_KEY) if args.aes else None
     peer = WeChatPeer(url, os.environ.get("WECHAT_TOKEN") or DEMO_TOKEN, os.environ.get("WECHAT_APP_ID") or DEMO_APP_ID,
                       aes_key, account=os.environ.get("WECHAT_ACCOUNT_ID") or DEMO_ACCOUNT, fake_api_url=fake_api)

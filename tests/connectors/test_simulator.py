@@ -50,3 +50,16 @@ async def test_chat_says_when_the_server_is_down(monkeypatch, fake):
     await Chat(peer, "o" + "x" * 27, out).run()
     await peer.close()
     assert "服务器在运行吗" in out.getvalue()
+
+
+def test_chat_follows_the_port_settings_of_govbot_up():
+    import argparse
+
+    from connectors.wechat.simulator import endpoints
+
+    none = argparse.Namespace(url=None, fake_api=None)
+    assert endpoints(none, {}) == ("http://127.0.0.1:5005/webhooks/wechat/webhook", "http://127.0.0.1:8011/")
+    assert endpoints(none, {"RASA_PORT": "6005", "WECHAT_FAKE_PORT": "9011"}) == (
+        "http://127.0.0.1:6005/webhooks/wechat/webhook", "http://127.0.0.1:9011/")
+    given = argparse.Namespace(url="http://h/webhook", fake_api="http://f/")
+    assert endpoints(given, {"RASA_PORT": "6005", "WECHAT_FAKE_PORT": "9011"}) == ("http://h/webhook", "http://f/")

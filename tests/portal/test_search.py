@@ -11,7 +11,7 @@ from portal.search import GuideIndex
 
 PARAPHRASES = Path(__file__).parent.parent / "data" / "guide_paraphrases.yaml"
 CATALOG_NAMES = [line.split("|")[2].strip() for line in
-                 (Path(__file__).resolve().parents[3] / "shared" / "design" / "CATALOG.md").read_text().splitlines()
+                 (Path(__file__).resolve().parents[2] / "docs" / "CATALOG.md").read_text().splitlines()
                  if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
 
 
