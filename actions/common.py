@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.dates import CHINA_TZ
 from actions.values import numbered, split_message
 
 logger = logging.getLogger(__name__)
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 WEEKDAYS = "一二三四五六日"
 SORRY_PORTAL_DOWN = ("抱歉，政务服务系统暂时没有响应，请稍后再试。"
                      "如需人工帮助，回复“转人工”，工作人员会尽快回复您；也可拨打12345政务服务热线。")

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Optional, Tuple
 
 import jionlp
 from opencc import OpenCC
 
 logger = logging.getLogger(__name__)
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 _TO_SIMPLIFIED = OpenCC("t2s")
 _REWRITES = (("听日", "明天"), ("后日", "后天"), ("今日", "今天"), ("下昼", "下午"), ("朝早", "上午"),
              ("明早", "明天上午"), ("明晚", "明天晚上"), ("后早", "后天上午"), ("今早", "今天上午"),
@@ -33,10 +34,12 @@ class When:
 
 
 def parse_when(text: str, now: datetime) -> Optional[When]:
-    """The day and time in ``text`` relative to ``now``; ``None`` if there is none."""
+    """The day and time in ``text`` relative to ``now`` (China time; a naive ``now`` is taken as
+    China's wall clock); ``None`` if there is none."""
     prepared = _prepare(text)
-    try:
-        found = jionlp.ner.extract_time(prepared, time_base=now.timestamp(), with_parsing=True)
+    now = china_wall_clock(now)
+    try:  # a datetime, not a timestamp: jionlp would read a timestamp in the server's own zone
+        found = jionlp.ner.extract_time(prepared, time_base=now, with_parsing=True)
     except Exception:  # noqa: BLE001 - jionlp raises many kinds on odd input; no date is the answer
         logger.info("date parser failed on a message of %d characters", len(text))
         return None
@@ -51,6 +54,12 @@ def parse_when(text: str, now: datetime) -> Optional[When]:
         return When(day, start.hour)
     part = next((hours for word, hours in _PART_OF_DAY.items() if word in matched), (0, 24))
     return When(day, None, part)
+
+
+def china_wall_clock(now: datetime) -> datetime:
+    """``now`` as the naive wall-clock time in China, whatever zone it (or the server) is in:
+    between 00:00 and 08:00 China time, UTC's date is still yesterday."""
+    return now.astimezone(CHINA_TZ).replace(tzinfo=None) if now.tzinfo is not None else now
 
 
 def _prepare(text: str) -> str:

@@ -94,3 +94,34 @@ def test_expression(text, expected):
 @pytest.mark.parametrize("text", NOT_DATES)
 def test_not_a_date(text):
     assert parse_when(text, NOW) is None
+
+
+# --- China time, whatever the server's zone -------------------------------------------------------
+
+from datetime import timedelta, timezone  # noqa: E402
+
+CHINA = timezone(timedelta(hours=8))
+
+
+@pytest.fixture(params=["UTC", "America/New_York", "Asia/Shanghai"])
+def server_zone(request, monkeypatch):
+    """The process's own zone, as a server might have it."""
+    import time
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("now, text, day", [
+    (datetime(2026, 11, 26, 0, 30, tzinfo=CHINA), "明天", date(2026, 11, 27)),     # UTC still says the 25th
+    (datetime(2026, 11, 26, 0, 30, tzinfo=CHINA), "后天上午", date(2026, 11, 28)),
+    (datetime(2026, 11, 25, 16, 30, tzinfo=timezone.utc), "明天", date(2026, 11, 27)),  # the same instant in UTC
+    (datetime(2026, 11, 25, 23, 30, tzinfo=CHINA), "明天", date(2026, 11, 26)),
+    (datetime(2026, 11, 25, 23, 30, tzinfo=CHINA), "下周二", date(2026, 12, 1)),
+    (datetime(2026, 11, 26, 7, 59, tzinfo=CHINA), "下周二", date(2026, 12, 1)),
+    (datetime(2026, 11, 26, 0, 30, tzinfo=CHINA), "3号", date(2026, 12, 3)),
+])
+def test_relative_days_count_from_china_s_date_at_night(server_zone, now, text, day):
+    assert parse_when(text, now).day == day
