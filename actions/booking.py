@@ -24,7 +24,7 @@ from actions.dates import When, parse_when
 from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.guides import find_item
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
-from actions.values import choice, mask, numbered, person_name, phone_number, said_yes
+from actions.values import choice, confirms_booking, confirms_cancel, mask, numbered, person_name, phone_number
 
 logger = logging.getLogger(__name__)
 FORM_SLOTS = ["appt_item", "appt_hall", "appt_date", "appt_hour", "appt_name", "appt_phone", "appt_confirmed"]
@@ -183,12 +183,8 @@ class ValidateAppointmentForm(SafeFormValidationAction):
                                      domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "appt_confirmed":
             return {}
-        intent = intent_of(tracker)
-        if intent == "affirm" or said_yes(text_of(tracker)):
-            return {"appt_confirmed": True}
-        if intent in ("deny", "cancel_appointment"):
-            return {"appt_confirmed": False}
-        return {}
+        answer = confirms_booking(text_of(tracker), intent_of(tracker))
+        return {} if answer is None else {"appt_confirmed": answer}
 
     # --- validation ---------------------------------------------------------------
 
@@ -455,10 +451,8 @@ class ValidateCancelForm(SafeFormValidationAction):
                                        domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "cancel_confirmed":
             return {}
-        intent = intent_of(tracker)
-        if intent in ("affirm", "cancel_appointment") or said_yes(text_of(tracker)):
-            return {"cancel_confirmed": True}
-        return {"cancel_confirmed": False} if intent == "deny" else {}
+        answer = confirms_cancel(text_of(tracker), intent_of(tracker))
+        return {} if answer is None else {"cancel_confirmed": answer}
 
 
 class AskCancelBookingNo(SafeAction):

@@ -78,6 +78,48 @@ def said_yes(text: str) -> bool:
     return normalise(text).rstrip("。.!！~") in ("确认", "确定") or choice(text, 1) == 0
 
 
+CANCEL_VERBS = "取消|撤销|撤掉|撤|退掉|退"
+BOOKING_VERBS = "预约|约|提交|订|办"
+# "keep it / not now / let me think" is a no, even when it names the action (先别取消了, 不约了):
+# a negation right before the action's verb, or words that only mean holding back.
+_HOLD_BACK = ("留着|保留|再想想|想一想|想想再|再考虑|考虑考虑|考虑一下|等等|等一下|稍等|改天再|回头再|"
+              "还要去|还是要去|要去的|还去的|还得去|先这样吧?$|不用了|不需要|没必要|^算了|^不[了要用是对行]?$|^否$|^no$")
+_PLAIN_YES = re.compile(r"^(是|是的|对|对的|好|好的|行|可以|嗯+|没错|没问题|确认|确定|ok|yes|y)(吧|啊|呀|的|了)?$")
+
+
+def _negated(verbs: str, also: str = "") -> "re.Pattern[str]":
+    return re.compile(rf"(不|别|甭|莫|勿|没)(要|用|必|想|再|急着?|着急)?(给我|帮我|替我)?({verbs})|{_HOLD_BACK}{also}")
+
+
+# at the read-back, cancelling (取消预约) is a no too
+_KEEPS_BOOKING, _HOLDS_BACK_BOOKING = _negated(CANCEL_VERBS), _negated(BOOKING_VERBS, f"|{CANCEL_VERBS}")
+_CANCEL_VERB, _BOOKING_VERB = re.compile(CANCEL_VERBS), re.compile(BOOKING_VERBS)
+
+
+def confirms_cancel(text: str, intent: str) -> Optional[bool]:
+    """The answer to "确认取消吗？": True, False, or None when it is neither. A doubt keeps the
+    booking: 先别取消了 / 不取消 / 还是留着吧 / 我再想想 are no, though they name the action."""
+    return _confirmation(text, intent, _KEEPS_BOOKING, _CANCEL_VERB, ("affirm", "cancel_appointment"), ("deny",))
+
+
+def confirms_booking(text: str, intent: str) -> Optional[bool]:
+    """The answer to the booking read-back: 先不约了 / 不提交 / 我再想想 / 取消 are no."""
+    return _confirmation(text, intent, _HOLDS_BACK_BOOKING, _BOOKING_VERB, ("affirm",), ("deny", "cancel_appointment"))
+
+
+def _confirmation(text: str, intent: str, holds_back: "re.Pattern[str]", verb: "re.Pattern[str]",
+                  yes: Sequence[str], no: Sequence[str]) -> Optional[bool]:
+    """Held back → no; a plain yes or the action's own verb (撤了吧, 确认预约) → yes; else the intent."""
+    cleaned = normalise(text).lower().rstrip("。.!！~～，,")
+    if holds_back.search(cleaned):
+        return False
+    if _PLAIN_YES.match(cleaned) or said_yes(text):
+        return True
+    if intent in no:
+        return False
+    return True if intent in yes or verb.search(cleaned) else None
+
+
 def person_name(text: str) -> Optional[str]:
     """A Chinese personal name from 张三 / 我叫张三 / 姓名张三 / 名字是李秀英."""
     cleaned = re.sub(r"^(我叫|我是|姓名(是)?|名字(是)?|叫)", "", normalise(text)).rstrip("。.!！")

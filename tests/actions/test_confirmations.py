@@ -1,0 +1,69 @@
+"""Confirmations read negations right, as the shipped NLU classifies the answer: a "no" that
+names the action (先别取消了) never cancels, a "no" at the read-back never books."""
+from __future__ import annotations
+
+import asyncio
+from typing import Dict
+
+import pytest
+
+from actions.values import confirms_booking, confirms_cancel
+from govbot.settings import MODELS_DIR
+
+CANCEL_YES = ["确认", "确定取消", "是的", "对，取消吧", "取消吧", "嗯", "好的", "可以", "没问题，取消", "1", "第一个",
+              "撤了吧", "对的，帮我取消", "是，不去了", "行，取消掉", "我不想去了，取消吧", "确认取消", "ok"]
+CANCEL_NO = ["不", "不是", "不取消", "先别取消了", "哎先别取消了，我还要去的", "别取消", "还是留着吧", "我再想想",
+             "不要取消", "不用了", "算了，先留着", "等等，我再考虑一下", "先不取消了", "保留吧", "暂时不取消",
+             "莫取消", "甭取消了", "不了不了", "否", "我还要去的"]
+BOOK_YES = ["确认", "确定", "对", "是的", "好的", "没问题", "可以", "嗯嗯", "1", "第一个", "对的，就这样", "没错",
+            "确认预约", "行", "好，提交吧", "ok"]
+BOOK_NO = ["不", "不对", "不是", "先不约了", "不约了", "算了", "我再想想", "不用了", "先别提交", "别约了",
+           "还是不约了吧", "等一下", "暂时不约", "不要预约了", "取消吧", "否", "我再考虑考虑"]
+
+
+@pytest.fixture(scope="module")
+def intents() -> Dict[str, str]:
+    """Each phrase's intent from the model ``make train`` ships."""
+    from rasa.core.agent import Agent
+
+    model = MODELS_DIR / "govbot.tar.gz"
+    if not model.exists():
+        pytest.skip("no trained model: run make train")
+    agent = Agent.load(str(model))
+
+    async def parse_all() -> Dict[str, str]:
+        phrases = set(CANCEL_YES + CANCEL_NO + BOOK_YES + BOOK_NO)
+        return {text: (await agent.parse_message(text))["intent"]["name"] for text in phrases}
+
+    return asyncio.run(parse_all())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", CANCEL_YES)
+def test_yes_to_cancelling(intents, text):
+    assert confirms_cancel(text, intents[text]) is True, intents[text]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", CANCEL_NO)
+def test_no_to_cancelling_keeps_the_booking(intents, text):
+    assert confirms_cancel(text, intents[text]) is False, intents[text]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", BOOK_YES)
+def test_yes_to_the_read_back(intents, text):
+    assert confirms_booking(text, intents[text]) is True, intents[text]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", BOOK_NO)
+def test_no_to_the_read_back_books_nothing(intents, text):
+    assert confirms_booking(text, intents[text]) is False, intents[text]
+
+
+@pytest.mark.parametrize("text, intent", [("取消吧", "cancel_appointment"), ("先别取消了", "cancel_appointment"),
+                                          ("我改主意了，换成周四", "inform")])
+def test_an_answer_that_is_neither_yes_nor_no_changes_nothing(text, intent):
+    assert confirms_booking(text, intent) in (False, None)
+    assert confirms_cancel("我改主意了，换成周四", "inform") is None
