@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import List
 
@@ -125,7 +125,7 @@ def test_guide_question_and_follow_up(new_citizen):
 
 
 def _relative_day(first_free: date) -> str:
-    today = date.today()
+    today = datetime.now(timezone(timedelta(hours=8))).date()  # the assistant counts days in China time
     if first_free == today + timedelta(days=1):
         return "明天"
     if first_free == today + timedelta(days=2):
@@ -152,6 +152,9 @@ def test_book_list_and_cancel(stack, new_citizen):
     assert "预约成功" in booked and "YY" in booked
     assert "预约号" in citizen.says("我约的是哪天来着")
     assert "确定要取消" in citizen.says("帮我把预约取消了")
+    assert "保留不变" in citizen.says("哎先别取消了，我还要去的")  # a no that names the action keeps it
+    assert "预约号" in citizen.says("我约的是哪天来着")
+    assert "确定要取消" in citizen.says("还是帮我取消吧")
     assert "已为您取消" in citizen.says("确认")
 
 
