@@ -86,9 +86,12 @@ class PortalClient:
     # --- applications and feedback -----------------------------------------------
 
     async def application_status(self, application_id: str, openid: str,
-                                 phone_last4: Optional[str] = None) -> Dict[str, Any]:
-        """Without ``phone_last4`` only an openid bound earlier verifies (and nothing is counted)."""
-        body = {"openid": openid, **({"phone_last4": phone_last4} if phone_last4 else {})}
+                                 verification: Optional[str] = None) -> Dict[str, Any]:
+        """``verification``: the phone's last 4 digits or the whole phone (then matched whole);
+        without it only an openid bound earlier verifies (and nothing is counted)."""
+        body: Dict[str, Any] = {"openid": openid}
+        if verification:
+            body["phone" if len(verification) == 11 else "phone_last4"] = verification
         return await self._call("POST", f"/api/v1/applications/{application_id}/query", json=body)
 
     async def rate(self, level: str, openid: str, item_code: Optional[str] = None,

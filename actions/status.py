@@ -13,7 +13,9 @@ from rasa_sdk.types import DomainDict
 from actions.common import say, slots_reset, sorry_portal_down, text_of
 from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.portal_client import PortalError, PortalRejected, portal
-from actions.values import application_id, last_four_digits
+from actions.values import (
+    application_id, application_id_problem, last_four_digits, phone_number, verification_problem,
+)
 
 STATUS_SLOTS = ["application_id", "status_last4", "status_verified"]
 NOT_FOUND = ("没有查到与该受理号和验证信息相符的办件。请核对受理号（SQ开头，共16位）和手机号后四位后再试，"
@@ -36,15 +38,22 @@ class ValidateStatusForm(SafeFormValidationAction):
         if number and number != tracker.get_slot("application_id"):
             return {"application_id": number, "status_last4": None, "status_verified": None}
         if tracker.get_slot("requested_slot") == "application_id" and not number:
-            dispatcher.utter_message(text="受理号是SQ开头加14位数字，例如 SQ20261118000123，可在受理回执或短信里找到。")
+            dispatcher.utter_message(text=(application_id_problem(text_of(tracker)) or "")
+                                     + "受理号是SQ开头加14位数字，例如 SQ20261118000123，可在受理回执或短信里找到。")
         return {}
 
     async def extract_status_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "status_last4":
             return {}
-        digits = last_four_digits(text_of(tracker))
-        return {"status_last4": digits} if digits else {}
+        text = text_of(tracker)
+        verification = phone_number(text) or last_four_digits(text)  # the whole phone is welcome too
+        if verification:
+            return {"status_last4": verification}
+        problem = verification_problem(text)
+        if problem:
+            dispatcher.utter_message(text=problem)
+        return {}
 
     async def validate_application_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> Dict[Text, Any]:

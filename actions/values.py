@@ -60,6 +60,29 @@ def last_four_digits(text: str) -> Optional[str]:
     return matches[-1] if len(matches) == 1 else None
 
 
+def _length_said(count: int, wanted: int) -> str:
+    return "少了一位" if count == wanted - 1 else "多了一位" if count == wanted + 1 else f"是{count}位"
+
+
+def application_id_problem(text: str) -> Optional[str]:
+    """What is wrong with something that looks like an application number (SQ + 14 digits), or None."""
+    match = re.search(r"SQ(\d+)", digits_of(text), re.IGNORECASE)
+    if match is None or len(match.group(1)) == 14:
+        return None
+    return f"您发的受理号SQ后面的数字{_length_said(len(match.group(1)), 14)}（应为14位）。"
+
+
+def verification_problem(text: str) -> Optional[str]:
+    """What is wrong with digits sent for the phone's last four (or the whole phone), or None."""
+    runs = re.findall(r"\d+", digits_of(text))
+    if len(runs) != 1 or len(runs[0]) in (4, 11):
+        return None
+    count = len(runs[0])
+    if count >= 9:
+        return f"您发的手机号{_length_said(count, 11)}（手机号是11位），请核对后再发，或只发后四位。"
+    return f"您发的数字{_length_said(count, 4)}，请发手机号的后四位（4位数字）。"
+
+
 def choice(text: str, count: int) -> Optional[int]:
     """Zero-based index picked from a numbered list of ``count`` options (2, 第二个, 选3, 最后一个)."""
     cleaned = normalise(text).rstrip("。.!！~")

@@ -52,11 +52,11 @@ class Applications:
             row = await _fetch(conn, application_id)
         if row is not None and _bound_to(row, who.openid):
             return await self._render(row)
-        if not who.phone_last4:
+        if not who.phone_last4 and not who.phone:
             raise NOT_FOUND
         buckets = self._buckets(application_id, caller)
         await self._reserve(buckets)
-        if row is None or row["phone"][-4:] != who.phone_last4:
+        if row is None or not _phone_matches(row["phone"], who):
             raise NOT_FOUND  # the reserved attempt stays counted: a failure
         await self._attempts.refund(buckets)
         if who.openid and not row["openid"]:
@@ -136,3 +136,8 @@ def _step(step: Any) -> Dict[str, Any]:
 
 
 __all__: List[str] = ["Applications", "NEXT_STEP"]
+
+
+def _phone_matches(phone: str, who: StatusQuery) -> bool:
+    """Both given: both must hold; the whole number is compared whole, never by its tail alone."""
+    return (who.phone is None or phone == who.phone) and (who.phone_last4 is None or phone[-4:] == who.phone_last4)

@@ -156,12 +156,14 @@ class ApplicationStatus(str, Enum):
 
 
 class StatusQuery(Strict):
-    """Verification for a status query: phone last 4 digits or a bound openid.
+    """Verification for a status query: the phone's last 4 digits, or the whole phone (which
+    must then match whole), or a bound openid.
 
     Who asks, for rate limiting, is the authenticated key plus this openid, never a field
     the client chooses.
     """
     phone_last4: Optional[str] = Field(None, regex=r"^\d{4}$")
+    phone: Optional[str] = Field(None, regex=r"^1[3-9]\d{9}$")
     openid: Optional[str] = Field(None, min_length=1, max_length=64)
 
 

@@ -102,3 +102,38 @@ async def test_the_owner_verified_once_is_recognised_by_openid(client):
     events = await ValidateStatusForm().validate_application_id(
         "SQ20261118000123", CollectingDispatcher(), make_tracker("SQ20261118000123"), STATUS_DOMAIN)
     assert events["status_verified"] is True
+
+
+async def _verify_with(text):
+    tracker = make_tracker(text, "inform", slots={"requested_slot": "status_last4",
+                                                  "application_id": "SQ20261118000123"}, active_loop="status_form")
+    dispatcher = CollectingDispatcher()
+    events = await ValidateStatusForm().run(dispatcher, tracker, STATUS_DOMAIN)
+    return slot_events(events).get("status_last4"), texts(dispatcher)
+
+
+@pytest.mark.parametrize("text, taken", [("5678", "5678"), ("尾号5678", "5678"), ("13812345678", "13812345678"),
+                                         ("我手机是138 1234 5678", "13812345678")])
+async def test_the_last_four_or_the_whole_phone_is_taken(client, text, taken):
+    assert (await _verify_with(text))[0] == taken
+
+
+@pytest.mark.parametrize("text, said", [("567", "少了一位"), ("56789", "多了一位"), ("1381234567", "少了一位"),
+                                        ("138123456789", "多了一位")])
+async def test_a_malformed_verification_says_what_is_wrong(client, text, said):
+    taken, reply = await _verify_with(text)
+    assert taken is None and said in reply
+
+
+async def test_the_whole_phone_shows_the_status_and_a_wrong_one_does_not(client):
+    # wrong first: a verified query binds the openid, which then needs no digits at all
+    assert "审核中" not in await show({"application_id": "SQ20261118000123", "status_last4": "13900005678"})
+    assert "审核中" in await show({"application_id": "SQ20261118000123", "status_last4": "13812345678"})
+
+
+async def test_a_number_with_a_digit_missing_is_called_malformed(client):
+    tracker = make_tracker("SQ2026111800012", "inform", slots={"requested_slot": "application_id"},
+                           active_loop="status_form")
+    dispatcher = CollectingDispatcher()
+    await ValidateStatusForm().run(dispatcher, tracker, STATUS_DOMAIN)
+    assert "少了一位" in texts(dispatcher)

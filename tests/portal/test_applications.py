@@ -173,3 +173,10 @@ async def test_a_burst_of_wrong_guesses_gets_at_most_the_limit_evaluated(portal,
     responses = await asyncio.wait_for(asyncio.gather(*requests), timeout=120)
     statuses = [r.status for r in responses]
     assert statuses.count(404) == limit and statuses.count(429) == len(statuses) - limit, statuses
+
+
+async def test_the_whole_phone_verifies_only_when_it_matches_whole(portal):
+    assert (await ask(portal, REVIEWING, query("o_whole", phone="13812345678"))).status == 200
+    same_tail = await ask(portal, REVIEWING, query("o_other", phone="13900005678"))  # right last four, wrong phone
+    assert same_tail.status == 404
+    assert (await ask(portal, REVIEWING, query("o_bad", phone="1381234567"))).status == 422
