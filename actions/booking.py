@@ -12,19 +12,21 @@ import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    china_now, day_label, entity, intent_of, offer_choices, pending_choice, say, slots_reset,
+    CLEAR_CHOICE, china_now, day_label, entity, intent_of, offer_choices, pending_choice, say, slots_reset,
     sorry_portal_down, text_of,
 )
 from actions.dates import When, parse_when
 from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.guides import find_item
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
-from actions.values import choice, confirms_booking, confirms_cancel, mask, numbered, person_name, phone_number
+from actions.values import (
+    choice, confirms_booking, confirms_cancel, gives_up_booking, mask, numbered, person_name, phone_number,
+)
 
 logger = logging.getLogger(__name__)
 FORM_SLOTS = ["appt_item", "appt_hall", "appt_date", "appt_hour", "appt_name", "appt_phone", "appt_confirmed"]
@@ -244,6 +246,10 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         return {"appt_phone": value}
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("requested_slot") and gives_up_booking(text_of(tracker)):
+            # "那就不约了吧" at any question ends the form without a booking, however NLU read it
+            dispatcher.utter_message(response="utter_booking_stopped")
+            return [*slots_reset(FORM_SLOTS), *CLEAR_CHOICE, SlotSet("requested_slot", None), ActiveLoop(None)]
         before = {name: tracker.slots.get(name) for name in HELPER_SLOTS}
         try:
             events = await super().run(dispatcher, tracker, domain)

@@ -7,10 +7,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CLEAR_CHOICE, intent_of
+from actions.common import CLEAR_CHOICE, intent_of, text_of
 from actions.failsafe import SafeAction
 from actions.feedback import ActionRateService
 from actions.guides import ActionAnswerGuide
+from actions.values import gives_up_booking
 
 STOPPED = {"appointment_form": "utter_booking_stopped", "status_form": "utter_status_stopped",
            "complaint_form": "utter_complaint_stopped", "cancel_form": "utter_booking_kept"}
@@ -51,6 +52,6 @@ class ActionFormInterruption(SafeAction):
             dispatcher.utter_message(response="utter_iamabot")
         elif intent == "out_of_scope":
             dispatcher.utter_message(response="utter_out_of_scope")
-        else:
+        elif not (tracker.active_loop.get("name") == "appointment_form" and gives_up_booking(text_of(tracker))):
             dispatcher.utter_message(text="抱歉，没太明白您的回答。不想继续可以回复“取消”。")
         return []

@@ -158,6 +158,14 @@ def test_book_list_and_cancel(stack, new_citizen):
     assert "已为您取消" in citizen.says("确认")
 
 
+def test_giving_up_a_booking_halfway_books_nothing(new_citizen):
+    citizen = new_citizen()
+    assert "大厅" in citizen.says("我想预约去补办身份证")
+    stopped = citizen.says("那就不约了吧")  # NLU reads it as another intent; the form still ends
+    assert "已停止本次预约" in stopped and "没太明白" not in stopped
+    assert "预约号" not in citizen.says("我约的是哪天来着")
+
+
 def test_status_after_verification_only(new_citizen):
     citizen = new_citizen()
     asked = citizen.says("帮我查一下SQ20261118000123办到哪了")

@@ -1,6 +1,7 @@
 """The booking form's extraction and validation, submission, listing and cancelling."""
 from __future__ import annotations
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking import (
@@ -128,7 +129,7 @@ async def test_a_first_time_citizen_is_asked_the_name_and_a_stop_word_is_no_name
     _, messages = await ask_name()
     assert messages[0].get("response") == "utter_ask_appt_name"
     slots, _ = await validate("算了", slots={"requested_slot": "appt_name"}, intent="deny")
-    assert "appt_name" not in slots
+    assert slots.get("appt_name") is None  # not taken as a name (the form stops: 算了 gives the booking up)
 
 
 async def reused_contact_slots(client) -> dict:
@@ -183,3 +184,27 @@ async def test_a_booking_limit_is_relayed_politely(client):
         replies = texts(dispatcher)
     assert "预约没有成功" in replies and "有效预约" in replies and "转人工" in replies, replies
     assert "too_many" not in replies and "。。" not in replies
+
+
+GIVE_UPS = ["那就不约了吧", "不约了", "算了", "先不办了", "不用了", "算了不约了", "我不想约了", "改天再约吧", "下次再说吧",
+            "还是不约了", "不预约了", "先这样吧不约了", "不弄了", "我不打算去办了", "那就算了"]
+
+
+@pytest.mark.parametrize("text", GIVE_UPS)
+@pytest.mark.parametrize("asked", ["appt_hall", "appt_date", "appt_name", "appt_phone", "appt_confirmed"])
+async def test_giving_up_at_any_question_ends_the_form_without_a_booking(client, text, asked):
+    tracker = make_tracker(text, "query_appointment", active_loop="appointment_form",
+                           slots={"appt_item": "GA-0003", "requested_slot": asked})
+    dispatcher = CollectingDispatcher()
+    events = await ValidateAppointmentForm().run(dispatcher, tracker, FORM_DOMAIN)
+    assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+    assert slot_events(events)["appt_item"] is None and "utter_booking_stopped" in texts(dispatcher)
+
+
+@pytest.mark.parametrize("text", ["不要上午，要下午", "不是这个大厅", "我不知道选哪个", "不着急，后天也行", "不要东城的"])
+async def test_a_no_about_a_detail_is_not_giving_up(client, text):
+    tracker = make_tracker(text, "deny", active_loop="appointment_form",
+                           slots={"appt_item": "GA-0003", "requested_slot": "appt_date"})
+    events = await ValidateAppointmentForm().run(CollectingDispatcher(), tracker, FORM_DOMAIN)
+    assert all(e.get("event") != "active_loop" for e in events)  # the form goes on
+    assert "appt_item" not in slot_events(events)
