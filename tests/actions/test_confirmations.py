@@ -38,28 +38,16 @@ def intents() -> Dict[str, str]:
     return asyncio.run(parse_all())
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("text", CANCEL_YES)
-def test_yes_to_cancelling(intents, text):
-    assert confirms_cancel(text, intents[text]) is True, intents[text]
+CASES = ([(confirms_cancel, text, True) for text in CANCEL_YES] + [(confirms_cancel, text, False) for text in CANCEL_NO]
+         + [(confirms_booking, text, True) for text in BOOK_YES] + [(confirms_booking, text, False) for text in BOOK_NO])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("text", CANCEL_NO)
-def test_no_to_cancelling_keeps_the_booking(intents, text):
-    assert confirms_cancel(text, intents[text]) is False, intents[text]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("text", BOOK_YES)
-def test_yes_to_the_read_back(intents, text):
-    assert confirms_booking(text, intents[text]) is True, intents[text]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("text", BOOK_NO)
-def test_no_to_the_read_back_books_nothing(intents, text):
-    assert confirms_booking(text, intents[text]) is False, intents[text]
+@pytest.mark.parametrize("confirms, text, meant", CASES,
+                         ids=[f"{c.__name__}-{'yes' if m else 'no'}-{t}" for c, t, m in CASES])
+def test_yes_and_no_as_citizens_say_them(intents, confirms, text, meant):
+    """A no keeps the booking (cancel) or books nothing (read-back); a yes goes ahead."""
+    assert confirms(text, intents[text]) is meant, intents[text]
 
 
 @pytest.mark.parametrize("text, intent", [("取消吧", "cancel_appointment"), ("先别取消了", "cancel_appointment"),
