@@ -90,13 +90,14 @@ async def wechat_says(stack, text: str) -> list:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1800)
 def test_three_concurrent_60_kb_messages_do_not_delay_another_citizen(tmp_path):
     from govbot.stack import running_stack
 
+    from govbot.train import train
+
+    assert train() == 0, "training failed"  # only when the model is out of date
     model = MODELS_DIR / "govbot.tar.gz"
-    if not model.exists():
-        pytest.skip("no trained model: make train")
     benchmark = load_benchmark()
     with running_stack(model, log_dir=tmp_path) as stack:
         figures = asyncio.run(benchmark.measure(stack, kilobytes=60, senders=3))
