@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    CLEAR_CHOICE, china_now, day_label, entity, intent_of, offer_choices, pending_choice, say, slots_reset,
+    CLEAR_CHOICE, day_label, entity, intent_of, offer_choices, pending_choice, say, slots_reset,
     sorry_portal_down, text_of,
 )
 from actions.dates import When, parse_when
@@ -27,6 +27,7 @@ from actions.portal_client import PortalError, PortalRejected, PortalUnavailable
 from actions.values import (
     choice, confirms_booking, confirms_cancel, gives_up_booking, mask, numbered, person_name, phone_number,
 )
+from govbot.clock import china_now
 
 logger = logging.getLogger(__name__)
 FORM_SLOTS = ["appt_item", "appt_hall", "appt_date", "appt_hour", "appt_name", "appt_phone", "appt_confirmed"]

@@ -9,17 +9,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.dates import CHINA_TZ
 from actions.values import numbered, split_message
 
 logger = logging.getLogger(__name__)
 WEEKDAYS = "一二三四五六日"
 SORRY_PORTAL_DOWN = ("抱歉，政务服务系统暂时没有响应，请稍后再试。"
                      "如需人工帮助，回复“转人工”，工作人员会尽快回复您；也可拨打12345政务服务热线。")
-
-
-def china_now() -> datetime:
-    return datetime.now(CHINA_TZ)
 
 
 def say(dispatcher: CollectingDispatcher, text: str) -> None:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Optional, Tuple
 
 import jionlp
 from opencc import OpenCC
 
+from govbot.clock import CHINA_TZ
+
 logger = logging.getLogger(__name__)
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 _TO_SIMPLIFIED = OpenCC("t2s")
 _REWRITES = (("听日", "明天"), ("后日", "后天"), ("今日", "今天"), ("下昼", "下午"), ("朝早", "上午"),
              ("明早", "明天上午"), ("明晚", "明天晚上"), ("后早", "后天上午"), ("今早", "今天上午"),

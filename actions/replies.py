@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
-    CLEAR_CHOICE, china_now, intent_of, last_bot_action, pending_choice, sorry_portal_down, text_of,
+    CLEAR_CHOICE, intent_of, last_bot_action, pending_choice, sorry_portal_down, text_of,
 )
 from actions.dates import parse_when
 from actions.failsafe import SafeAction
@@ -18,6 +18,7 @@ from actions.guides import answer_item
 from actions.handoff import TOPICS, start_topic
 from actions.portal_client import PortalError
 from actions.values import application_id, choice
+from govbot.clock import china_now
 
 # Digits that are a farewell in chat (88 拜拜, 886 拜拜了), not a value: no option is that large.
 CHAT_FAREWELL = re.compile(r"^(8{2,}6?|拜88)[啦了哈啊呀咯~!！。 ]*$")

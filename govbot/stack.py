@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import yaml
 
+from govbot.clock import CLOCK_SETTING
 from govbot.keys import generate_secrets
 from govbot.settings import LOOPBACK, MODELS_DIR, ROOT, Settings
 from govbot.up import CHANNELS, process_environments, rasa_endpoints
@@ -61,8 +62,9 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optional[str] = None,
-                  log_dir: Optional[Path] = None) -> Iterator[Stack]:
-    """Yields once all four answer; stops them all on exit, whatever happened."""
+                  log_dir: Optional[Path] = None, clock: Optional[str] = None) -> Iterator[Stack]:
+    """Yields once all four answer; stops them all on exit, whatever happened. ``clock`` (an ISO
+    instant) starts every process's China clock there (``govbot.clock``)."""
     if not model.exists():
         raise FileNotFoundError(f"{model} is missing: run 'make train' first")
     settings = Settings(rasa_port=free_port(), action_port=free_port(), portal_port=free_port(),
@@ -76,6 +78,9 @@ def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optiona
         commands = _commands(settings, model, work)
         base = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_") and k != "PORTAL_WEBHOOK_URL"}
         base["DATABASE_URL"] = f"sqlite:///{work / 'portal.sqlite3'}"
+        base.pop(CLOCK_SETTING, None)
+        if clock:
+            base[CLOCK_SETTING] = clock
         environments = process_environments(settings, commands, base, keys)
         processes = {name: subprocess.Popen(command, cwd=ROOT, env=environments[name], stderr=subprocess.STDOUT,
                                             stdout=(logs / f"{name}.log").open("w"))

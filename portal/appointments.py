@@ -25,7 +25,8 @@ from portal.contacts import ContactHandles
 from portal.errors import PortalError
 from portal.masking import mask_name, mask_phone
 from portal.schemas import AttendanceMark, BookingRequest, CancelRequest
-from portal.settings import CHINA_TZ, BookingLimits
+from govbot.clock import CHINA_TZ
+from portal.settings import BookingLimits
 from portal.webhook import Notifier
 from portal.workdays import bookable_days
 

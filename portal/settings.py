@@ -28,17 +28,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+from govbot.clock import china_now
+
 DEFAULT_SQLITE_PATH = Path("var") / "portal.sqlite3"
-
-
-def china_now() -> datetime:
-    """Current wall-clock time in China, where every hall's hours are given."""
-    return datetime.now(CHINA_TZ)
 
 
 class InsecureSettings(ValueError):

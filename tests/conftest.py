@@ -8,7 +8,7 @@ from typing import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
-from portal.settings import CHINA_TZ
+from govbot.clock import CHINA_TZ
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Wednesday 2026-11-25 10:00 in China: bookable days are Thu 26, Fri 27, Mon 30 Nov, Tue 1 and Wed 2 Dec.

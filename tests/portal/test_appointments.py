@@ -5,7 +5,7 @@ import asyncio
 import uuid
 from datetime import datetime
 
-from portal.settings import CHINA_TZ
+from govbot.clock import CHINA_TZ
 from portal.workdays import bookable_days
 
 ITEM, HALL = "GA-0003", "SMZX"  # 居民身份证补领 at 市民中心

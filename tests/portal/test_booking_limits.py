@@ -7,7 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from portal.settings import CHINA_TZ, BookingLimits
+from govbot.clock import CHINA_TZ
+from portal.settings import BookingLimits
 from tests.portal.conftest import ADMIN
 
 HALL = "SMZX"
