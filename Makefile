@@ -38,6 +38,7 @@ bench: setup train
 	$(BIN)/python benchmarks/guide_search.py
 	$(BIN)/python benchmarks/nlu_eval.py
 	$(BIN)/python benchmarks/turn_latency.py
+	$(BIN)/python benchmarks/conversations.py
 	$(BIN)/python benchmarks/wechat_load.py --model models/govbot.tar.gz
 
 security: setup $(AUDIT_STAMP)

@@ -35,6 +35,7 @@ class Stack:
     wechat_api_url: str
     secrets: Dict[str, str] = field(default_factory=dict)  # the keys of docs/CONTRACT.md §4, by name
     pids: Dict[str, int] = field(default_factory=dict)  # process name -> pid
+    database_url: str = ""  # the portal's database (SQLite in the stack's own folder)
 
     @property
     def webhook_url(self) -> str:
@@ -88,7 +89,7 @@ def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optiona
         try:
             stack = Stack(settings.effective_portal_url, settings.rasa_url, settings.action_url,
                           f"http://{LOOPBACK}:{settings.wechat_fake_port}", keys,
-                          {name: p.pid for name, p in processes.items()})
+                          {name: p.pid for name, p in processes.items()}, base["DATABASE_URL"])
             _wait_until_up([f"{stack.portal_url}/healthz", f"{stack.action_url}/health",
                             f"{stack.wechat_api_url}/_fake/health", stack.rasa_api("/status")],
                            list(processes.values()), logs)

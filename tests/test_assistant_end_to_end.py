@@ -6,25 +6,21 @@ Slow: trains the model when it is out of date (``govbot train``), then starts th
 """
 from __future__ import annotations
 
-import asyncio
 import secrets
 import socket
 import subprocess
 import sys
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import List
 
 import pytest
 import requests
 
-from connectors.wechat.fake_api import DEMO_AES_KEY, DEMO_APP_ID, DEMO_TOKEN
-from connectors.wechat.simulator import WeChatPeer
 from connectors.wechat.turns import HOLDING
 from govbot.settings import MODELS_DIR, ROOT
 from govbot.stack import Stack
 from govbot.train import train
+from tests.citizens import RestCitizen, WeChatCitizen
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # training the model runs in a fixture
 BIN = Path(sys.executable).parent
@@ -40,49 +36,6 @@ def model() -> Path:
 def stack(model, live_stack) -> Stack:
     """The session's stack (tests/conftest.py): started once for these tests and the server probes."""
     return live_stack
-
-
-class RestCitizen:
-    def __init__(self, stack: Stack):
-        self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
-        self.sender = f"o_{uuid.uuid4().hex[:12]}"
-
-    def says(self, text: str) -> str:
-        response = requests.post(self.url, json={"sender": self.sender, "message": text}, timeout=30)
-        response.raise_for_status()
-        replies: List[dict] = response.json()
-        return "\n".join(r.get("text", "") for r in replies)
-
-
-class WeChatCitizen:
-    """A WeChat user: pushes through the webhook as WeChat does; the turn's replies are the passive
-    answer plus the customer-service messages the server sent to the fake WeChat API."""
-
-    PUSHES_WITHIN = 1.0  # further messages of a turn follow the passive answer within this
-
-    def __init__(self, stack: Stack, aes: bool):
-        self.stack, self.aes = stack, aes
-        self.openid = "o" + secrets.token_hex(14)[:27]
-        self.seq = 0
-
-    def says(self, text: str) -> str:
-        return asyncio.run(self._says(text))
-
-    async def _says(self, text: str) -> str:
-        peer = WeChatPeer(self.stack.webhook_url, DEMO_TOKEN, DEMO_APP_ID, DEMO_AES_KEY if self.aes else None,
-                          fake_api_url=self.stack.wechat_api_url)
-        try:
-            delivery = await peer.push(peer.text(self.openid, text))
-            assert delivery.status == 200, delivery.body
-            texts = [delivery.reply] if delivery.reply else []
-            while True:  # after "success" (a slow turn) the whole answer comes as pushes
-                messages, self.seq = await peer.customer_messages(
-                    self.openid, self.seq, wait=self.PUSHES_WITHIN if texts else 8.0)
-                if not messages:
-                    return "\n".join(texts)
-                texts += [m["text"] for m in messages]
-        finally:
-            await peer.close()
 
 
 @pytest.fixture(params=["rest", "wechat", "wechat-aes"])
