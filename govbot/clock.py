@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta, timezone
-from typing import Mapping, Optional
+from typing import Callable, Mapping, Optional
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 CLOCK_SETTING = "GOVBOT_CLOCK"
@@ -48,3 +48,9 @@ def china_now() -> datetime:
     if _process_clock is None:
         _process_clock = ChinaClock.from_env()
     return _process_clock()
+
+
+def in_china(now: Callable[[], datetime]) -> Callable[[], datetime]:
+    """``now`` read as China time: a clock that answers in another zone (UTC, the server's) still
+    gives China's date and hour to every rule that takes ``.date()`` or ``.hour`` of it."""
+    return lambda: now().astimezone(CHINA_TZ)

@@ -8,6 +8,7 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from govbot.clock import in_china
 from portal import api
 from portal.appointments import Appointments
 from portal.applications import Applications
@@ -57,10 +58,11 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     catalog = await read_catalog(engine)
     app[CATALOG] = catalog
     app[INDEX] = GuideIndex(list(catalog.guides.values()))
-    app[APPOINTMENTS] = Appointments(engine, catalog, notifier, settings.now, settings.booking_limits,
+    now = in_china(settings.now)
+    app[APPOINTMENTS] = Appointments(engine, catalog, notifier, now, settings.booking_limits,
                                      settings.contact_handle_seconds)
-    app[APPLICATIONS] = Applications(engine, catalog, notifier, settings.now, settings.status_limits)
-    app[FEEDBACK] = Feedback(engine, settings.now)
+    app[APPLICATIONS] = Applications(engine, catalog, notifier, now, settings.status_limits)
+    app[FEEDBACK] = Feedback(engine, now)
     logger.info("portal ready: %d items, %d halls", len(catalog.guides), len(catalog.halls))
     reminders = asyncio.create_task(_remind_forever(app[APPOINTMENTS], settings.reminder_interval)) \
         if settings.webhook_url else None

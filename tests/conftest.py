@@ -1,6 +1,7 @@
 """Shared fixtures: real SQLite and real PostgreSQL databases, and a fixed clock."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime
 from typing import AsyncIterator, Iterator
@@ -28,6 +29,16 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture(params=["UTC", "America/New_York", "Asia/Shanghai"])
+def server_zone(request, monkeypatch):
+    """The process's own zone, as a server might have it: China time must not depend on it."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -103,17 +103,6 @@ from datetime import timedelta, timezone  # noqa: E402
 CHINA = timezone(timedelta(hours=8))
 
 
-@pytest.fixture(params=["UTC", "America/New_York", "Asia/Shanghai"])
-def server_zone(request, monkeypatch):
-    """The process's own zone, as a server might have it."""
-    import time
-    monkeypatch.setenv("TZ", request.param)
-    time.tzset()
-    yield request.param
-    monkeypatch.undo()
-    time.tzset()
-
-
 @pytest.mark.parametrize("now, text, day", [
     (datetime(2026, 11, 26, 0, 30, tzinfo=CHINA), "明天", date(2026, 11, 27)),     # UTC still says the 25th
     (datetime(2026, 11, 26, 0, 30, tzinfo=CHINA), "后天上午", date(2026, 11, 28)),
