@@ -60,8 +60,12 @@ class Conversation:
     expect: Dict[str, Any]
     given: Dict[str, Any] = field(default_factory=dict)
     fast_path: bool = False  # the first message gives item, day and part of day
-    xfail: str = ""  # a known failure, with its reason: the suite expects it to fail until fixed
+    xfail: Dict[str, str] = field(default_factory=dict)  # clock -> why it fails there today
     source: str = ""
+
+    def known_failure(self, clock: str) -> str:
+        """Why this conversation is expected to fail at ``clock`` today ("" if it must pass)."""
+        return self.xfail.get(clock, "")
 
     @property
     def books(self) -> bool:
@@ -75,6 +79,18 @@ def _turn(raw: Any) -> Turn:
                 str(raw.get("portal") or ""))
 
 
+def _xfail(raw: Any) -> Dict[str, str]:
+    """``xfail: reason`` (at every clock) or ``xfail: {night: reason}`` (at that clock only)."""
+    if not raw:
+        return {}
+    if isinstance(raw, dict):
+        unknown = set(raw) - set(CLOCKS)
+        if unknown:
+            raise ValueError(f"xfail names unknown clocks {sorted(unknown)}")
+        return {str(clock): str(reason) for clock, reason in raw.items()}
+    return {clock: str(raw) for clock in CLOCKS}
+
+
 def load(folder: Path = HERE) -> List[Conversation]:
     """Every conversation of every ``*.yml`` in ``folder``, in file order."""
     suite: List[Conversation] = []
@@ -83,7 +99,7 @@ def load(folder: Path = HERE) -> List[Conversation]:
             suite.append(Conversation(name=str(raw["name"]), case=raw.get("case", "happy"),
                                       turns=tuple(_turn(t) for t in raw["turns"]), expect=raw.get("expect") or {},
                                       given=raw.get("given") or {}, fast_path=bool(raw.get("fast_path")),
-                                      xfail=str(raw.get("xfail") or ""), source=path.name))
+                                      xfail=_xfail(raw.get("xfail")), source=path.name))
     return suite
 
 
