@@ -93,13 +93,43 @@ def describe(guide: Dict[str, Any], aspects: List[str]) -> str:
     return "\n".join(parts)
 
 
+def _material_line(m: Dict[str, Any]) -> str:
+    copies = f"，{m['copies']}份" if m.get("copies") else ""
+    note = f"（{m['note']}）" if m.get("note") else ""
+    return f"{m['name']}：{m['form']}{copies}{note}"
+
+
 def _materials(guide: Dict[str, Any]) -> str:
-    lines = []
-    for n, m in enumerate(guide["materials"], start=1):
-        copies = f"，{m['copies']}份" if m["copies"] else ""
-        note = f"（{m['note']}）" if m.get("note") else ""
-        lines.append(f"{n}. {m['name']}：{m['form']}{copies}{note}")
-    return "需带材料：\n" + "\n".join(lines)
+    """Three groups, as the catalog says them: what everyone brings, what only some applicants
+    bring (and who), what the window prints, fills in or collects (nothing to bring)."""
+    materials = guide["materials"]
+    at_window = [m for m in materials if m.get("provided_at_window")]
+    everyone = [m for m in materials if not m.get("provided_at_window") and not m.get("applies_to")]
+    some = [m for m in materials if not m.get("provided_at_window") and m.get("applies_to")]
+    lines = ["需带材料："] if everyone or some else ["无需自带材料。"]
+    lines += [f"{n}. {_material_line(m)}" for n, m in enumerate(everyone, start=1)]
+    also = "另需" if everyone else "需"
+    lines += [f"· {m['applies_to']}{also}：{_material_line(m)}" for m in some]
+    if at_window:
+        lines.append("现场提供/窗口打印（无需自带）：" + "、".join(m["name"] for m in at_window))
+    return "\n".join(lines)
+
+
+def _bring_names(bring: List[Dict[str, Any]]) -> str:
+    """居民户口簿原件、… ；未满十六周岁的申请人另需：监护人居民身份证原件"""
+    def named(m: Dict[str, Any]) -> str:
+        return m["name"] + (m["form"] if m["form"] in ("原件", "复印件", "原件及复印件") else "")
+    parts = ["、".join(named(m) for m in bring if not m.get("applies_to"))]
+    also = "另需" if parts[0] else "需"
+    parts += [f"{m['applies_to']}{also}：{named(m)}" for m in bring if m.get("applies_to")]
+    return "；".join(p for p in parts if p)
+
+
+def bring_line(booking: Dict[str, Any]) -> str:
+    """The booking confirmation's line: what the citizen must bring (the portal's ``bring``),
+    never what the window prints or collects."""
+    bring = booking.get("bring") or []
+    return f"请带好：{_bring_names(bring)}" if bring else "无需自带材料"
 
 
 def _steps(guide: Dict[str, Any]) -> str:
@@ -113,10 +143,12 @@ def _fee(guide: Dict[str, Any]) -> str:
 
 
 def _time_limit(guide: Dict[str, Any]) -> str:
+    """The promised limit in working days, the statutory one in the law's own unit (日 or 工作日)."""
     limit = guide["time_limit"]
     promised = "即办" if limit["promised_days"] == 0 else f"{limit['promised_days']}个工作日"
+    unit = "个工作日" if limit.get("legal_unit", "工作日") == "工作日" else "日"
     note = f"（{limit['note']}）" if limit.get("note") else ""
-    return f"办理时限：承诺{promised}，法定{limit['legal_days']}个工作日{note}。"
+    return f"办理时限：承诺{promised}，法定{limit['legal_days']}{unit}{note}。"
 
 
 def _place(guide: Dict[str, Any]) -> str:
@@ -157,8 +189,10 @@ def _proxy(guide: Dict[str, Any]) -> str:
 
 
 def _summary(guide: Dict[str, Any]) -> str:
-    names = "、".join(m["name"] for m in guide["materials"][:4])
-    more = "等" if len(guide["materials"]) > 4 else ""
+    bring = guide.get("bring", [])
+    must = [m["name"] for m in bring if not m.get("applies_to")]
+    names = "、".join(must[:4]) or ("视情形而定（回复“材料”查看）" if bring else "无需自带材料")
+    more = "等" if must and len(must) < len(bring) or len(must) > 4 else ""
     place = f"{guide['halls'][0]['name']} {guide['halls'][0]['window']}" if guide["halls"] else "网上办理"
     return "\n".join([guide["summary"], f"需带：{names}{more}", f"地点：{place}", _fee(guide).split("。")[0] + "。",
                       _time_limit(guide), _online(guide)])

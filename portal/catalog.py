@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List
 
 import sqlalchemy as sa
 import yaml
@@ -40,6 +40,16 @@ class Catalog:
             unknown = [h.hall for h in guide.halls if h.hall not in self.halls]
             if unknown:
                 raise ValueError(f"{guide.code} names unknown halls {unknown}")
+
+
+def bring_list(guide: Guide) -> List[Dict[str, Any]]:
+    """What the citizen must bring to the hall for ``guide``: nothing printed, photographed or
+    collected at the window, nothing shared electronically; materials only some applicants need
+    keep their ``applies_to`` so the reply can say 未满十六周岁的申请人另需…; unconditional first."""
+    brought = [m for m in guide.materials if m.must_bring()]
+    return [{"name": m.name, "form": m.form, "copies": m.copies,
+             **({"applies_to": m.applies_to} if m.applies_to else {})}
+            for m in sorted(brought, key=lambda m: m.applies_to is not None)]
 
 
 def _read_yaml(path: Path) -> list:
