@@ -5,7 +5,7 @@ import pytest
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.guides import ActionAnswerGuide, asked_aspects
+from actions.guides import ActionAnswerGuide, asked_aspects, bring_line
 from actions.portal_client import PortalClient, use_portal
 from actions.replies import ActionHandleReply
 from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
@@ -164,3 +164,46 @@ async def test_plain_no_is_still_a_no(client, text):
 def test_aspects_read_traditional_text():
     assert asked_aspects("要帶甚麼材料") == ["materials"]
     assert asked_aspects("收費嗎") == ["fee"]
+
+
+# --- catalog facts as they are ------------------------------------------------------------
+
+async def test_materials_separate_what_to_bring_from_what_the_window_provides(client):
+    reply, _ = await run_guide(make_tracker("身份证首次申领要带啥材料", "ask_guide",
+                                            entities=[{"entity": "service_item", "value": "身份证首次申领"}]))
+    bring, window = reply.split("现场提供/窗口打印（无需自带）：")
+    assert "居民户口簿" in bring and "登记表" not in bring and "指纹" not in bring
+    assert "登记表" in window and "指纹信息" in window
+    assert "未满十六周岁的申请人另需：监护人居民身份证" in bring
+
+
+async def test_legal_time_limit_keeps_its_unit(client):
+    code = await code_of(client, "居民身份证补领")
+    reply, _ = await run_guide(make_tracker("多久能拿到", "ask_guide", slots={"item_code": code}))
+    assert "法定60日" in reply and "60个工作日" not in reply
+    code = await code_of(client, "最低生活保障申请")
+    reply, _ = await run_guide(make_tracker("多久能拿到", "ask_guide", slots={"item_code": code}))
+    assert "法定30个工作日" in reply
+
+
+async def test_summary_names_only_what_everyone_brings(client):
+    reply, _ = await run_guide(make_tracker("办护照", "ask_guide",
+                                            slots={"item_code": await code_of(client, "普通护照签发")}))
+    need = next(line for line in reply.splitlines() if line.startswith("需带："))
+    assert "居民身份证" in need and "申请表" not in need and "照片" not in need and "监护" not in need
+
+
+def test_bring_line_lists_the_bring_list_and_its_conditions():
+    booking = {"bring": [{"name": "居民户口簿", "form": "原件", "copies": 0},
+                         {"name": "监护人居民身份证", "form": "原件", "copies": 0, "applies_to": "未满十六周岁的申请人"}]}
+    assert bring_line(booking) == "请带好：居民户口簿原件；未满十六周岁的申请人另需：监护人居民身份证原件"
+    only_some = {"bring": booking["bring"][1:]}
+    assert bring_line(only_some) == "请带好：未满十六周岁的申请人需：监护人居民身份证原件"
+    assert bring_line({"bring": []}) == "无需自带材料"
+
+
+async def test_bring_line_of_a_real_booking_leaves_out_the_window(client):
+    guide = await client.guide(await code_of(client, "居民身份证补领"))
+    line = bring_line({"bring": guide["bring"]})
+    assert line.startswith("请带好：") and "指纹" not in line and "相片" not in line and "登记表" not in line
+    assert "未满十六周岁的申请人另需：监护人居民身份证原件" in line or "未满十六周岁的申请人需" in line
