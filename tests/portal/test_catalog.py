@@ -4,11 +4,15 @@ contradicts itself."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
+import sqlalchemy as sa
 from pydantic import ValidationError
 
-from portal.catalog import Catalog, bring_list
+from portal import tables
+from portal.catalog import Catalog, bring_list, read_catalog, store_catalog
+from portal.db import create_engine, migrate
 from portal.schemas import Guide, Material, TimeLimit
 from tests.portal.test_appointments import book, booking
 
@@ -106,3 +110,20 @@ async def test_guide_detail_carries_the_bring_list(portal):
     data = await response.json()
     assert [m["name"] for m in data["bring"]][0] == "居民户口簿"
     assert data["time_limit"]["legal_unit"] == "日"
+
+
+async def test_a_catalog_stored_by_an_older_release_is_refreshed_from_the_files(sqlite_url, catalog):
+    engine = create_engine(sqlite_url)
+    await migrate(engine)
+    await store_catalog(engine, catalog)
+    old = json.loads(catalog.guides["GA-0003"].json())
+    del old["time_limit"]["legal_unit"]
+    for material in old["materials"]:
+        del material["provided_at_window"], material["applies_to"]
+    async with engine.begin() as conn:
+        await conn.execute(sa.update(tables.items).where(tables.items.c.code == "GA-0003")
+                           .values(guide=json.dumps(old, ensure_ascii=False)))
+    read = await read_catalog(engine)
+    assert read.guides["GA-0003"].time_limit.legal_unit == "日"
+    assert len(read.guides) == len(catalog.guides)
+    await engine.dispose()
