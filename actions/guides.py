@@ -27,16 +27,19 @@ ASPECTS = {  # aspect -> words that ask for it, in the order answers are given
     "hours": ("几点", "上班", "下班", "办公时间", "周末", "周六", "开门", "营业", "时间"),
     "phone": ("电话", "热线", "咨询"),
     "online": ("网上", "线上", "手机上", "网办", "不用去", "跑一趟", "跑几次", "要不要去", "app", "APP"),
-    "proxy": ("代办", "代理", "委托", "代领", "代替", "别人帮", "家属帮", "家人帮", "本人"),
+    "proxy": ("代办", "代理", "委托", "代领", "代替", "别人帮", "家属帮", "家人帮", "本人去", "本人来", "本人到场",
+              "亲自"),
 }
 # Words that ask about an aspect of *some* item; a message made only of these (and the
 # filler below) names no item: 需要啥子材料, 要钱不, 几点下班, 能代办吗, 多久能拿到.
 FOLLOW_UP_WORDS = ("材料", "钱", "收费", "费用", "多少钱", "时间", "几点", "下班", "上班", "地址", "在哪",
                    "代办", "多久", "几天", "网上办")
 _FILLER = set("我你您他她要需想啥子什么哪些多少怎咋吗嘛么呢不没啊呀吧哈那这请问能可以会带的得地办个些还是有了就都给和去到拿"
-              "一下呀哦噢嗯呗咧撒噻嘞儿里儿边")
+              "一下哦噢嗯呗咧撒噻嘞儿里边")
 # A question, not a statement: 要钱不, 收不收费, 几点, 在哪, 吗/么/呢, ?
 _QUESTION = re.compile(r"[吗么嘛呢?？啥几哪咋怎]|什么|多少|多久|多长|不[了啦呀啊]?$|(.)不\1")
+
+_ASPECT_WORDS = sorted({w for words in ASPECTS.values() for w in words} | set(FOLLOW_UP_WORDS), key=len, reverse=True)
 
 
 @dataclass
@@ -64,7 +67,7 @@ def asked_aspects(text: str) -> List[str]:
 def names_no_item(text: str) -> bool:
     """Only aspect words and filler (需要啥子材料): searching it would find a random item."""
     rest = to_simplified(text)
-    for word in sorted({w for words in ASPECTS.values() for w in words} | set(FOLLOW_UP_WORDS), key=len, reverse=True):
+    for word in _ASPECT_WORDS:
         rest = rest.replace(word, "")
     return len([c for c in rest if "\u4e00" <= c <= "\u9fff" and c not in _FILLER]) < 2
 
@@ -180,11 +183,14 @@ def _online(guide: Dict[str, Any]) -> str:
 
 
 def _proxy(guide: Dict[str, Any]) -> str:
-    """Whether someone else may come: the conditions about who must be present say it."""
-    words = ("本人", "代", "委托", "监护人", "到场")
+    """Whether someone else may come: the conditions about who must be present, and what an
+    agent brings (the materials that apply to 委托/代办)."""
+    words = ("本人", "代办", "代为", "代理", "代领", "委托", "监护人", "到场")
     lines = [c for c in guide["conditions"] if any(w in c for w in words)]
+    lines += [f"{m['applies_to']}需：{m['name']}" for m in guide["materials"]
+              if any(w in (m.get("applies_to") or "") for w in ("代", "委托"))]
     if not lines:
-        return "能否代办：办事指南未规定须本人到场，代办请带好申请人的身份证件及委托书；具体可致电" + guide["hotline"] + "确认。"
+        return f"能否代办：办事指南对代办没有规定，请致电{guide['hotline']}确认。"
     return "能否代办：\n" + "\n".join(lines)
 
 
