@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Text
 
@@ -12,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import CLEAR_CHOICE, entity, offer_choices, say, sorry_portal_down, text_of
 from actions.failsafe import SafeAction
 from actions.portal_client import PortalError, PortalRejected, portal
+from govbot.script import to_simplified
 
 logger = logging.getLogger(__name__)
 AMBIGUITY_RATIO = 0.8  # a runner-up this close to the best means "ask which one"
@@ -24,8 +26,20 @@ ASPECTS = {  # aspect -> words that ask for it, in the order answers are given
     "place": ("哪里", "哪儿", "在哪", "地点", "地址", "窗口", "去哪", "大厅", "哪个"),
     "hours": ("几点", "上班", "下班", "办公时间", "周末", "周六", "开门", "营业", "时间"),
     "phone": ("电话", "热线", "咨询"),
-    "online": ("网上", "线上", "手机上", "网办", "不用去", "跑一趟", "跑几次", "要不要去", "本人", "app", "APP"),
+    "online": ("网上", "线上", "手机上", "网办", "不用去", "跑一趟", "跑几次", "要不要去", "app", "APP"),
+    "proxy": ("代办", "代理", "委托", "代领", "代替", "别人帮", "家属帮", "家人帮", "本人去", "本人来", "本人到场",
+              "亲自"),
 }
+# Words that ask about an aspect of *some* item; a message made only of these (and the
+# filler below) names no item: 需要啥子材料, 要钱不, 几点下班, 能代办吗, 多久能拿到.
+FOLLOW_UP_WORDS = ("材料", "钱", "收费", "费用", "多少钱", "时间", "几点", "下班", "上班", "地址", "在哪",
+                   "代办", "多久", "几天", "网上办")
+_FILLER = set("我你您他她要需想啥子什么哪些多少怎咋吗嘛么呢不没啊呀吧哈那这请问能可以会带的得地办个些还是有了就都给和去到拿"
+              "一下哦噢嗯呗咧撒噻嘞儿里边")
+# A question, not a statement: 要钱不, 收不收费, 几点, 在哪, 吗/么/呢, ?
+_QUESTION = re.compile(r"[吗么嘛呢?？啥几哪咋怎]|什么|多少|多久|多长|不[了啦呀啊]?$|(.)不\1")
+
+_ASPECT_WORDS = sorted({w for words in ASPECTS.values() for w in words} | set(FOLLOW_UP_WORDS), key=len, reverse=True)
 
 
 @dataclass
@@ -36,7 +50,7 @@ class ItemSearch:
 
 async def find_item(text: str) -> ItemSearch:
     """The one item ``text`` means, or the close candidates when it could be several."""
-    hits = await portal().search_guides(text, limit=3)
+    hits = await portal().search_guides(to_simplified(text), limit=3)
     if not hits:
         return ItemSearch()
     close = [h for h in hits[1:] if h["score"] >= AMBIGUITY_RATIO * hits[0]["score"]]
@@ -46,7 +60,30 @@ async def find_item(text: str) -> ItemSearch:
 
 
 def asked_aspects(text: str) -> List[str]:
+    text = to_simplified(text)
     return [aspect for aspect, words in ASPECTS.items() if any(w in text for w in words)]
+
+
+def names_no_item(text: str) -> bool:
+    """Only aspect words and filler (需要啥子材料): searching it would find a random item."""
+    rest = to_simplified(text)
+    for word in _ASPECT_WORDS:
+        rest = rest.replace(word, "")
+    return len([c for c in rest if "\u4e00" <= c <= "\u9fff" and c not in _FILLER]) < 2
+
+
+def is_guide_follow_up(tracker: Tracker) -> bool:
+    """A short question about an aspect of the item in context (要钱不, 收费不, 几点下班), whatever
+    the intent: the NLU reads 要钱不 as ``deny``, but the citizen asks about the fee."""
+    text = to_simplified(text_of(tracker)).strip()
+    if not text or len(text) > 20 or not _QUESTION.search(text):
+        return False
+    return any(w in text for w in FOLLOW_UP_WORDS) and names_no_item(text)
+
+
+def item_in_context(tracker: Tracker) -> Optional[str]:
+    """The last item the conversation was about: the guide answered, else the item being booked."""
+    return tracker.get_slot("item_code") or tracker.get_slot("appt_item")
 
 
 def describe(guide: Dict[str, Any], aspects: List[str]) -> str:
@@ -59,13 +96,43 @@ def describe(guide: Dict[str, Any], aspects: List[str]) -> str:
     return "\n".join(parts)
 
 
+def _material_line(m: Dict[str, Any]) -> str:
+    copies = f"，{m['copies']}份" if m.get("copies") else ""
+    note = f"（{m['note']}）" if m.get("note") else ""
+    return f"{m['name']}：{m['form']}{copies}{note}"
+
+
 def _materials(guide: Dict[str, Any]) -> str:
-    lines = []
-    for n, m in enumerate(guide["materials"], start=1):
-        copies = f"，{m['copies']}份" if m["copies"] else ""
-        note = f"（{m['note']}）" if m.get("note") else ""
-        lines.append(f"{n}. {m['name']}：{m['form']}{copies}{note}")
-    return "需带材料：\n" + "\n".join(lines)
+    """Three groups, as the catalog says them: what everyone brings, what only some applicants
+    bring (and who), what the window prints, fills in or collects (nothing to bring)."""
+    materials = guide["materials"]
+    at_window = [m for m in materials if m.get("provided_at_window")]
+    everyone = [m for m in materials if not m.get("provided_at_window") and not m.get("applies_to")]
+    some = [m for m in materials if not m.get("provided_at_window") and m.get("applies_to")]
+    lines = ["需带材料："] if everyone or some else ["无需自带材料。"]
+    lines += [f"{n}. {_material_line(m)}" for n, m in enumerate(everyone, start=1)]
+    also = "另需" if everyone else "需"
+    lines += [f"· {m['applies_to']}{also}：{_material_line(m)}" for m in some]
+    if at_window:
+        lines.append("现场提供/窗口打印（无需自带）：" + "、".join(m["name"] for m in at_window))
+    return "\n".join(lines)
+
+
+def _bring_names(bring: List[Dict[str, Any]]) -> str:
+    """居民户口簿原件、… ；未满十六周岁的申请人另需：监护人居民身份证原件"""
+    def named(m: Dict[str, Any]) -> str:
+        return m["name"] + (m["form"] if m["form"] in ("原件", "复印件", "原件及复印件") else "")
+    parts = ["、".join(named(m) for m in bring if not m.get("applies_to"))]
+    also = "另需" if parts[0] else "需"
+    parts += [f"{m['applies_to']}{also}：{named(m)}" for m in bring if m.get("applies_to")]
+    return "；".join(p for p in parts if p)
+
+
+def bring_line(booking: Dict[str, Any]) -> str:
+    """The booking confirmation's line: what the citizen must bring (the portal's ``bring``),
+    never what the window prints or collects."""
+    bring = booking.get("bring") or []
+    return f"请带好：{_bring_names(bring)}" if bring else "无需自带材料"
 
 
 def _steps(guide: Dict[str, Any]) -> str:
@@ -79,10 +146,12 @@ def _fee(guide: Dict[str, Any]) -> str:
 
 
 def _time_limit(guide: Dict[str, Any]) -> str:
+    """The promised limit in working days, the statutory one in the law's own unit (日 or 工作日)."""
     limit = guide["time_limit"]
     promised = "即办" if limit["promised_days"] == 0 else f"{limit['promised_days']}个工作日"
+    unit = "个工作日" if limit.get("legal_unit", "工作日") == "工作日" else "日"
     note = f"（{limit['note']}）" if limit.get("note") else ""
-    return f"办理时限：承诺{promised}，法定{limit['legal_days']}个工作日{note}。"
+    return f"办理时限：承诺{promised}，法定{limit['legal_days']}{unit}{note}。"
 
 
 def _place(guide: Dict[str, Any]) -> str:
@@ -113,16 +182,31 @@ def _online(guide: Dict[str, Any]) -> str:
     return f"{start}需到现场{guide['visits']}次（最多跑一次）。"
 
 
+def _proxy(guide: Dict[str, Any]) -> str:
+    """Whether someone else may come: the conditions about who must be present, and what an
+    agent brings (the materials that apply to 委托/代办)."""
+    words = ("本人", "代办", "代为", "代理", "代领", "委托", "监护人", "到场")
+    lines = [c for c in guide["conditions"] if any(w in c for w in words)]
+    lines += [f"{m['applies_to']}需：{m['name']}" for m in guide["materials"]
+              if any(w in (m.get("applies_to") or "") for w in ("代", "委托"))]
+    if not lines:
+        return f"能否代办：办事指南对代办没有规定，请致电{guide['hotline']}确认。"
+    return "能否代办：\n" + "\n".join(lines)
+
+
 def _summary(guide: Dict[str, Any]) -> str:
-    names = "、".join(m["name"] for m in guide["materials"][:4])
-    more = "等" if len(guide["materials"]) > 4 else ""
+    bring = guide.get("bring", [])
+    must = [m["name"] for m in bring if not m.get("applies_to")]
+    names = "、".join(must[:4]) or ("视情形而定（回复“材料”查看）" if bring else "无需自带材料")
+    more = "等" if must and len(must) < len(bring) or len(must) > 4 else ""
     place = f"{guide['halls'][0]['name']} {guide['halls'][0]['window']}" if guide["halls"] else "网上办理"
     return "\n".join([guide["summary"], f"需带：{names}{more}", f"地点：{place}", _fee(guide).split("。")[0] + "。",
                       _time_limit(guide), _online(guide)])
 
 
 _RENDER = {"materials": _materials, "steps": _steps, "fee": _fee, "time_limit": _time_limit, "place": _place,
-           "hours": _hours, "phone": _phone, "conditions": _conditions, "online": _online, "summary": _summary}
+           "hours": _hours, "phone": _phone, "conditions": _conditions, "online": _online, "proxy": _proxy,
+           "summary": _summary}
 
 
 async def answer_item(dispatcher: CollectingDispatcher, code: str, aspects: List[str]) -> List[EventType]:
@@ -141,19 +225,22 @@ class ActionAnswerGuide(SafeAction):
         return "action_answer_guide"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        text = text_of(tracker)
-        context = tracker.get_slot("item_code")
-        if text.startswith("/") and not context:  # a menu click (/ask_guide) names no item yet
+        text = to_simplified(text_of(tracker))
+        context, named = item_in_context(tracker), entity(tracker, "service_item")
+        bare = text.startswith("/") or names_no_item(text)  # a menu click, or 需要啥子材料 / 要钱不
+        if bare and not named and not context:
             dispatcher.utter_message(response="utter_ask_which_item")
             return []
         try:
-            if context and not entity(tracker, "service_item"):
+            if bare and not named:
                 return await answer_item(dispatcher, context, asked_aspects(text))
-            found = await find_item(text)
+            found = await find_item(named if bare else text)
+            codes = [found.code] if found.code else [c["code"] for c in found.candidates]
+            if context and (context in codes or not codes):  # the words fit the item in context
+                return await answer_item(dispatcher, context, asked_aspects(text))
             if found.candidates:
                 return offer_choices(dispatcher, "您想了解的是哪一项？",
-                                     [c["name"] for c in found.candidates], "item",
-                                     [c["code"] for c in found.candidates])
+                                     [c["name"] for c in found.candidates], "item", codes)
             if found.code:
                 return await answer_item(dispatcher, found.code, asked_aspects(text))
         except PortalRejected as error:  # e.g. an item withdrawn since it was found

@@ -14,7 +14,7 @@ from actions.common import (
 )
 from actions.dates import parse_when
 from actions.failsafe import SafeAction
-from actions.guides import answer_item
+from actions.guides import ActionAnswerGuide, answer_item, is_guide_follow_up
 from actions.handoff import TOPICS, start_topic
 from actions.portal_client import PortalError
 from actions.values import application_id, choice
@@ -29,6 +29,8 @@ class ActionHandleReply(SafeAction):
         return "action_handle_reply"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        if is_guide_follow_up(tracker):  # 要钱不 / 收费不 read as deny or affirm: a question about the item
+            return await ActionAnswerGuide().run(dispatcher, tracker, domain)
         kind, options = pending_choice(tracker)
         if last_bot_action(tracker) == "utter_greet":  # the welcome menu, the latest offer, lists the topics
             kind, options = "topic", [intent for _, intent in TOPICS]

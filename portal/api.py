@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from portal import openapi
 from portal.auth import ADMIN, BOT, BOT_OR_ADMIN, PUBLIC, Role, caller_key, caller_of
+from portal.catalog import bring_list
 from portal.errors import PortalError
 from portal.keys import APPLICATIONS, APPOINTMENTS, CATALOG, FEEDBACK, INDEX, ROUTE_ROLES
 from portal.schemas import (
@@ -114,6 +115,7 @@ async def guide_detail(request: web.Request) -> web.Response:
     detail = guide.dict()
     detail["halls"] = [{**catalog.halls[h.hall].dict(), "window": h.window} for h in guide.halls]
     detail["bookable"] = bool(guide.halls)
+    detail["bring"] = bring_list(guide)  # what to bring to the hall (h-guides), as in a booking
     return ok(detail)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from portal import booking_limits, tables
-from portal.catalog import Catalog
+from portal.catalog import Catalog, bring_list
 from portal.contacts import ContactHandles
 from portal.errors import PortalError
 from portal.masking import mask_name, mask_phone
@@ -329,6 +329,7 @@ class Appointments:
             "date": row["day"], "hour": row["hour"], "time": f"{row['hour']:02d}:00-{row['hour'] + 1:02d}:00",
             "name": mask_name(row["name"]), "phone": mask_phone(row["phone"]),
             "materials": [m.dict(exclude_none=True) for m in guide.materials],
+            "bring": bring_list(guide),  # h-guides: what to bring, without what the window provides
             "created_at": row["created_at"], "cancelled_at": row["cancelled_at"],
         }
 

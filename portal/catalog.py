@@ -3,18 +3,21 @@ at start-up into memory, where guide search and booking rules use it."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List
 
 import sqlalchemy as sa
 import yaml
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal import tables
 from portal.schemas import Guide, Hall
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,6 +43,16 @@ class Catalog:
             unknown = [h.hall for h in guide.halls if h.hall not in self.halls]
             if unknown:
                 raise ValueError(f"{guide.code} names unknown halls {unknown}")
+
+
+def bring_list(guide: Guide) -> List[Dict[str, Any]]:
+    """What the citizen must bring to the hall for ``guide``: nothing printed, photographed or
+    collected at the window, nothing shared electronically; materials only some applicants need
+    keep their ``applies_to`` so the reply can say 未满十六周岁的申请人另需…; unconditional first."""
+    brought = [m for m in guide.materials if m.must_bring()]
+    return [{"name": m.name, "form": m.form, "copies": m.copies,
+             **({"applies_to": m.applies_to} if m.applies_to else {})}
+            for m in sorted(brought, key=lambda m: m.applies_to is not None)]
 
 
 def _read_yaml(path: Path) -> list:
@@ -71,6 +84,18 @@ async def store_catalog(engine: AsyncEngine, catalog: Catalog) -> None:
 
 
 async def read_catalog(engine: AsyncEngine) -> Catalog:
+    """The stored catalog; one stored by an older release (e.g. before ``legal_unit``) is
+    replaced by the data files, which are the catalog's source, instead of stopping the portal."""
+    try:
+        return await _read_stored(engine)
+    except ValidationError as error:
+        logger.warning("stored catalog is of an older format (%d errors): reloading the data files",
+                       len(error.errors()))
+        await store_catalog(engine, Catalog.from_files())
+        return await _read_stored(engine)
+
+
+async def _read_stored(engine: AsyncEngine) -> Catalog:
     async with engine.connect() as conn:
         item_rows = (await conn.execute(sa.select(tables.items.c.guide))).all()
         hall_rows = (await conn.execute(sa.select(tables.halls))).mappings().all()

@@ -27,11 +27,35 @@ class Strict(BaseModel):
 
 # --- catalog ---------------------------------------------------------------
 
+# Notes that say the window makes or takes the thing: the citizen must not be told to bring it.
+WINDOW_MADE = ("窗口打印", "免填单打印", "现场填写", "窗口填写", "现场签署", "现场拍摄", "免费拍摄")
+
+
 class Material(Strict):
+    """One material; ``provided_at_window`` when it is printed, filled in, photographed or
+    collected at the window (the citizen brings nothing for it), ``applies_to`` when only some
+    applicants need it (未满十六周岁的申请人, 委托他人办理的)."""
     name: str
     form: str = Field(..., regex="^(原件|复印件|原件及复印件|电子版|现场采集)$")
     copies: int = Field(..., ge=0, le=20)
     note: Optional[str] = None
+    provided_at_window: bool = False
+    applies_to: Optional[str] = Field(None, min_length=2, max_length=40)
+
+    @root_validator(skip_on_failure=True)
+    def _window_facts_agree(cls, values: dict) -> dict:
+        """The note and the flag say the same: a 现场采集 or 窗口打印 material is made at the window."""
+        note = values.get("note") or ""
+        made_there = values["form"] == "现场采集" or (values["form"] != "电子版" and any(w in note for w in WINDOW_MADE))
+        if made_there and not values["provided_at_window"]:
+            raise ValueError(f"{values['name']}: made at the window (form or note) but provided_at_window is false")
+        if values["provided_at_window"] and values["form"] == "电子版":
+            raise ValueError(f"{values['name']}: an electronic material is not provided at the window")
+        return values
+
+    def must_bring(self) -> bool:
+        """The citizen brings it to the hall: not made at the window, not shared electronically."""
+        return not self.provided_at_window and self.form != "电子版"
 
 
 class Fee(Strict):
@@ -39,10 +63,23 @@ class Fee(Strict):
     note: str
 
 
+_CHINESE_DAYS = re.compile(r"法定时限[^；，。]*?[0-9一二三四五六七八九十百]+(个工作日|日)")
+
+
 class TimeLimit(Strict):
+    """The statutory limit keeps the law's unit (六十日 are calendar days, not 60 working days);
+    the promised limit (承诺时限) is in working days, 0 meaning 即办."""
     legal_days: int = Field(..., ge=0)
+    legal_unit: str = Field(..., regex="^(日|工作日)$")
     promised_days: int = Field(..., ge=0)
     note: Optional[str] = None
+
+    @root_validator(skip_on_failure=True)
+    def _unit_matches_note(cls, values: dict) -> dict:
+        said = _CHINESE_DAYS.search(values.get("note") or "")
+        if said and ("工作日" if said.group(1) == "个工作日" else "日") != values["legal_unit"]:
+            raise ValueError(f"legal_unit {values['legal_unit']} contradicts the note: {said.group(0)}")
+        return values
 
 
 class Online(Strict):

@@ -3,7 +3,8 @@
 Citizens rarely type an item's official name. Words from jieba (with the catalog's names,
 aliases and keywords added to its dictionary) match the way people name a service;
 character bigrams catch partial words and small typos (户口薄 shares 户口); toneless
-pinyin bigrams catch homophones (身分证 and 身份证, 架照 and 驾照, 公基金 and 公积金).
+pinyin bigrams catch homophones (身分证 and 身份证, 架照 and 驾照, 公基金 and 公积金);
+traditional characters are made simplified first (護照 is 护照).
 Names and aliases weigh more than keywords, so the words that tell close items apart
 (丢了 for 补领, 到期 for 换领) decide between them.
 """
@@ -21,6 +22,7 @@ import jieba
 import numpy as np
 from pypinyin import lazy_pinyin
 
+from govbot.script import to_simplified
 from portal.schemas import Guide
 
 NAME_WEIGHT, ALIAS_WEIGHT, KEYWORD_WEIGHT = 3, 2, 1
@@ -90,8 +92,8 @@ def _fresh_jieba() -> jieba.Tokenizer:
 
 
 def normalise(text: str) -> str:
-    """Full-width to half-width, lower case, punctuation and spaces removed."""
-    return _NOISE.sub("", unicodedata.normalize("NFKC", text).lower())
+    """Simplified script, full-width to half-width, lower case, punctuation and spaces removed."""
+    return _NOISE.sub("", unicodedata.normalize("NFKC", to_simplified(text)).lower())
 
 
 class GuideIndex:

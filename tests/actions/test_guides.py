@@ -5,7 +5,7 @@ import pytest
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.guides import ActionAnswerGuide, asked_aspects
+from actions.guides import ActionAnswerGuide, asked_aspects, bring_line
 from actions.portal_client import PortalClient, use_portal
 from actions.replies import ActionHandleReply
 from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
@@ -80,3 +80,130 @@ async def test_menu_click_asks_which_item(client):
     dispatcher = CollectingDispatcher()
     await ActionAnswerGuide().run(dispatcher, make_tracker("/ask_guide", "ask_guide"), DOMAIN)
     assert dispatcher.messages[0]["response"] == "utter_ask_which_item"
+
+
+# --- follow-ups, context, script (issue 10 point 9) ------------------------------------
+
+async def code_of(client, name: str) -> str:
+    hits = await client.search_guides(name, limit=1)
+    assert hits[0]["name"] == name
+    return hits[0]["code"]
+
+
+@pytest.mark.parametrize("text, heading", [
+    ("需要啥子材料", "需带材料"), ("要钱不", "费用"), ("收费不", "费用"), ("几点下班", "办公时间"),
+    ("能代办吗", "能否代办"), ("在哪办", "办理地点"), ("多久能拿到", "办理时限"),
+])
+async def test_follow_up_without_a_name_stays_on_the_item_in_context(client, text, heading):
+    code = await code_of(client, "企业设立登记")
+    reply, slots = await run_guide(make_tracker(text, "ask_guide", slots={"item_code": code}))
+    assert "【企业设立登记】" in reply and heading in reply
+    assert slots["item_code"] == code
+
+
+async def test_follow_up_uses_the_item_being_booked(client):
+    code = await code_of(client, "普通护照补发")
+    reply, _ = await run_guide(make_tracker("要带啥材料", "ask_guide", slots={"appt_item": code}))
+    assert "【普通护照补发】" in reply and "需带材料" in reply
+
+
+@pytest.mark.parametrize("text", ["需要啥子材料", "要钱不", "几点下班", "材料", "多久能拿到"])
+async def test_follow_up_with_no_item_in_context_asks_which_item(client, text):
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerGuide().run(dispatcher, make_tracker(text, "ask_guide"), DOMAIN)
+    assert dispatcher.messages[0]["response"] == "utter_ask_which_item" and events == []
+
+
+async def test_no_context_uses_the_nlu_item_when_the_text_is_bare(client):
+    reply, slots = await run_guide(make_tracker("要带啥材料", "ask_guide",
+                                                entities=[{"entity": "service_item", "value": "营业执照"}]))
+    assert "企业设立登记" in reply and "残疾人" not in reply  # 营业执照 fits a few items: it asks which
+    assert slots.get("choice_kind") == "item"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("護照丟了怎麼補辦", "普通护照补发"), ("公基金怎么提取", "住房公积金提取"), ("身份證掉了", "居民身份证补领"),
+])
+async def test_traditional_and_homophones_reach_the_simplified_item(client, text, expected):
+    reply, slots = await run_guide(make_tracker(text, "ask_guide"))
+    assert f"【{expected}】" in reply
+    assert slots["item_code"] == await code_of(client, expected)
+
+
+async def test_a_new_item_named_replaces_the_context(client):
+    old = await code_of(client, "企业设立登记")
+    reply, _ = await run_guide(make_tracker("護照丟了怎麼補辦", "ask_guide", slots={"item_code": old}))
+    assert "【普通护照补发】" in reply
+
+
+@pytest.mark.parametrize("text, intent, heading", [
+    ("要钱不", "deny", "费用"), ("收费不", "deny", "费用"), ("要钱不", "affirm", "费用"),
+    ("几点下班", "inform", "办公时间"), ("能代办吗", "affirm", "能否代办"),
+])
+async def test_short_questions_read_as_yes_or_no_are_answered(client, text, intent, heading):
+    code = await code_of(client, "居民身份证补领")
+    tracker = make_tracker(text, intent, slots={"item_code": code, "choice_kind": "offer_booking",
+                                                "choice_options": [code]})
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandleReply().run(dispatcher, tracker, DOMAIN)
+    reply = texts(dispatcher)
+    assert heading in reply and "还有什么可以帮您" not in reply
+    assert "appointment_form" not in str(events)
+
+
+@pytest.mark.parametrize("text", ["不用了", "不要", "好的", "算了没时间"])
+async def test_plain_no_is_still_a_no(client, text):
+    code = await code_of(client, "居民身份证补领")
+    tracker = make_tracker(text, "deny", slots={"item_code": code, "choice_kind": "offer_booking",
+                                                "choice_options": [code]})
+    dispatcher = CollectingDispatcher()
+    await ActionHandleReply().run(dispatcher, tracker, DOMAIN)
+    assert texts(dispatcher) == "好的。还有什么可以帮您？"
+
+
+def test_aspects_read_traditional_text():
+    assert asked_aspects("要帶甚麼材料") == ["materials"]
+    assert asked_aspects("收費嗎") == ["fee"]
+
+
+# --- catalog facts as they are ------------------------------------------------------------
+
+async def test_materials_separate_what_to_bring_from_what_the_window_provides(client):
+    reply, _ = await run_guide(make_tracker("身份证首次申领要带啥材料", "ask_guide",
+                                            entities=[{"entity": "service_item", "value": "身份证首次申领"}]))
+    bring, window = reply.split("现场提供/窗口打印（无需自带）：")
+    assert "居民户口簿" in bring and "登记表" not in bring and "指纹" not in bring
+    assert "登记表" in window and "指纹信息" in window
+    assert "未满十六周岁的申请人另需：监护人居民身份证" in bring
+
+
+async def test_legal_time_limit_keeps_its_unit(client):
+    code = await code_of(client, "居民身份证补领")
+    reply, _ = await run_guide(make_tracker("多久能拿到", "ask_guide", slots={"item_code": code}))
+    assert "法定60日" in reply and "60个工作日" not in reply
+    code = await code_of(client, "最低生活保障申请")
+    reply, _ = await run_guide(make_tracker("多久能拿到", "ask_guide", slots={"item_code": code}))
+    assert "法定30个工作日" in reply
+
+
+async def test_summary_names_only_what_everyone_brings(client):
+    reply, _ = await run_guide(make_tracker("办护照", "ask_guide",
+                                            slots={"item_code": await code_of(client, "普通护照签发")}))
+    need = next(line for line in reply.splitlines() if line.startswith("需带："))
+    assert "居民身份证" in need and "申请表" not in need and "照片" not in need and "监护" not in need
+
+
+def test_bring_line_lists_the_bring_list_and_its_conditions():
+    booking = {"bring": [{"name": "居民户口簿", "form": "原件", "copies": 0},
+                         {"name": "监护人居民身份证", "form": "原件", "copies": 0, "applies_to": "未满十六周岁的申请人"}]}
+    assert bring_line(booking) == "请带好：居民户口簿原件；未满十六周岁的申请人另需：监护人居民身份证原件"
+    only_some = {"bring": booking["bring"][1:]}
+    assert bring_line(only_some) == "请带好：未满十六周岁的申请人需：监护人居民身份证原件"
+    assert bring_line({"bring": []}) == "无需自带材料"
+
+
+async def test_bring_line_of_a_real_booking_leaves_out_the_window(client):
+    guide = await client.guide(await code_of(client, "居民身份证补领"))
+    line = bring_line({"bring": guide["bring"]})
+    assert line.startswith("请带好：") and "指纹" not in line and "相片" not in line and "登记表" not in line
+    assert "未满十六周岁的申请人另需：监护人居民身份证原件" in line or "未满十六周岁的申请人需" in line

@@ -63,6 +63,10 @@ def test_paraphrase_top1_accuracy_is_at_least_95_percent(index):
     ("怀孕了要办生育登记", "生育登记"),
     ("良民证", "无犯罪记录证明开具"),
     ("房产过户", "不动产转移登记"),
+    ("護照丟了怎麼補辦", "普通护照补发"),
+    ("身份證掉了", "居民身份证补领"),
+    ("公積金提取", "住房公积金提取"),
+    ("公基金怎么提取", "住房公积金提取"),
 ])
 def test_close_items_and_typos(index, query, expected):
     assert top(index, query) == expected
