@@ -1,0 +1,77 @@
+"""What every form does, before reading a message as an answer, when the message leaves the task.
+
+Checked by ``SafeFormValidationAction`` (``actions/failsafe.py``) before any extraction, in every
+form (booking, cancel, status, complaint), whatever intent the NLU gave the message:
+
+- a person (转人工, 找你们领导): the form stops, its slots are forgotten, and ``action_handoff`` runs
+  next (a ``FollowupAction``, so no rule of the finished form, such as submitting it, runs);
+- a repeat (再说一遍): what the bot said before its question is sent again and the form asks its
+  question again; nothing changes and the re-ask is not counted (``actions.repair``);
+- a way out (算了, 不约了): the form's "stopped" reply, the form stops, slots forgotten.
+
+How Rasa 3.6 takes these events (rasa/core/actions/forms.py, loops.py): the validation's events
+are the form's; ``SlotSet("requested_slot", None)`` or ``ActiveLoop(None)`` make ``is_done`` true,
+so the form adds ``ActiveLoop(None)`` and ends without asking. A validation that sets no slot
+besides ``requested_slot`` makes the form reject the message, so every outcome here sets a slot.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import CLEAR_CHOICE, intent_of, text_of
+from actions.repair import last_bot_turn, wants_human, wants_out, wants_repeat
+
+STOPPED = {"appointment_form": "utter_booking_stopped", "status_form": "utter_status_stopped",
+           "complaint_form": "utter_complaint_stopped", "cancel_form": "utter_booking_kept"}
+# In the cancel form "不约了 / 不去了 / 不要了" mean "cancel it", not "stop cancelling".
+_NOT_OUT = {"cancel_form": re.compile(r"约|去|办|要了|取消|撤|退")}
+
+
+def form_slots(domain: Dict, form: str) -> List[str]:
+    return list(domain.get("forms", {}).get(form, {}).get("required_slots", []))
+
+
+def stop_events(domain: Dict, form: str) -> List[EventType]:
+    """Ends ``form`` and forgets what it had collected."""
+    resets = [SlotSet(slot, None) for slot in form_slots(domain, form)]
+    return [*resets, *CLEAR_CHOICE, SlotSet("requested_slot", None), ActiveLoop(None)]
+
+
+def means_out(form: str, requested: Optional[str], text: str) -> bool:
+    """A way out, except where the form's own question reads such words as its answer:
+    a confirmation (the read-back reads "算了/不约了" as no) and the cancel form's verbs."""
+    if not requested or requested.endswith("_confirmed") or not wants_out(text):
+        return False
+    return not (form in _NOT_OUT and _NOT_OUT[form].search(text))
+
+
+def repeat_before_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Sends again what the bot said before its last question; the form then asks the question."""
+    for group in last_bot_turn(tracker)[:-1]:
+        for message in group:
+            dispatcher.utter_message(**{k: v for k, v in message.items() if v})
+
+
+def off_path(form: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Optional[List[EventType]]:
+    """The events for a message that leaves ``form``'s happy path, or None to read it as an answer."""
+    text, requested = text_of(tracker), tracker.get_slot("requested_slot")
+    if wants_human(text) or intent_of(tracker) == "human_handoff":
+        return [*stop_events(domain, form), FollowupAction("action_handoff")]
+    if requested and wants_repeat(text):
+        repeat_before_question(dispatcher, tracker)
+        return [SlotSet(requested, tracker.get_slot(requested))]
+    if means_out(form, requested, text):
+        if form in STOPPED:
+            dispatcher.utter_message(response=STOPPED[form])
+        return [*stop_events(domain, form), FollowupAction("action_listen")]
+    return None
+
+
+def leaves_form(events: List[Any]) -> bool:
+    """Whether ``events`` (from ``off_path``) end the form."""
+    return any(e.get("event") == "active_loop" and e.get("name") is None for e in events)
