@@ -41,7 +41,7 @@ _OUT = re.compile(r"(不|别|甭|先不|暂时不|还是不|暂不|就不|不想
 
 def plain(text: str) -> str:
     """The citizen's text as the detectors read it: simplified, half-width, no trailing particles."""
-    return normalise(_TO_SIMPLIFIED.convert(text or "")).rstrip("。.!！~～，,吧啊呀哈嘛啦")
+    return normalise(_TO_SIMPLIFIED.convert(text or "")).rstrip("。.!！~～，,?？吧啊呀哈嘛啦呢")
 
 
 def wants_human(text: str) -> bool:
