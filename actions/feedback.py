@@ -134,9 +134,13 @@ _SKIP_CONTACT = re.compile(r"不用|不留|不要|不需要|不想留|不方便|
                            r"^(否|不|no|无)$")
 
 
+_DROPS_COMPLAINT = re.compile(r"不(想)?(再)?(投诉|反映|说|登记|提)了|撤回|撤销")
+
+
 def skips_contact(text: str) -> bool:
-    """The citizen prefers the reply in this chat to giving a phone."""
-    return bool(_SKIP_CONTACT.search(plain(text))) and not phone_number(text)
+    """The citizen prefers the reply in this chat to giving a phone (not: drops the complaint)."""
+    said = plain(text)
+    return bool(_SKIP_CONTACT.search(said)) and not phone_number(text) and not _DROPS_COMPLAINT.search(said)
 
 
 def _only_contact(text: str) -> bool:

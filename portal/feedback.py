@@ -62,7 +62,7 @@ class Feedback:
             row = (await conn.execute(sa.select(c).where(c.c.reference == reference))).mappings().first()
         if row is None:
             raise PortalError(404, "complaint_not_found", "没有找到这条投诉")
-        return dict(row) if full else _status_only(row)
+        return {**dict(row), **_status_only(row)} if full else _status_only(row)
 
     def _stamp(self) -> str:
         return self._now().isoformat(timespec="seconds")
