@@ -35,7 +35,8 @@ def _reason(tracker: Tracker) -> str:
 
 class ActionRepeat(SafeAction):
     """再说一遍 outside a form: the bot's last messages again, offers and numbered lists kept as they
-    were (its turn is a repair turn, see ``actions.repair``)."""
+    were (its turn is a repair turn, see ``actions.repair``). Reached through ``action_clarify``
+    (the NLU has no intent for it) and from any action that reads the words first."""
 
     def name(self) -> Text:
         return "action_repeat"
@@ -44,10 +45,11 @@ class ActionRepeat(SafeAction):
         messages = [message for group in last_bot_turn(tracker) for message in group]
         if not messages:
             dispatcher.utter_message(response="utter_nothing_to_repeat")
-            return []
         for message in messages:
             dispatcher.utter_message(**{k: v for k, v in message.items() if v})
-        return []
+        # Then listen: no rule follows a repeat, and the policies' fallback (action_clarify) would
+        # read the same "再说一遍" and repeat again.
+        return [FollowupAction("action_listen")]
 
 
 class ActionClarify(SafeAction):
