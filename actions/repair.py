@@ -64,10 +64,14 @@ def wants_out(text: str) -> bool:
 # A turn is what follows one user message. A *repair turn* is one in which the bot did not get
 # an answer to its question and asks it again for that reason: the citizen asked to hear it again
 # (再说一遍), asked something else that was answered (action_form_interruption: a guide question,
-# chitchat, "are you a bot"), or an action failed and the apology was sent. A repair turn's
+# chitchat, "are you a bot"; not a message it did not understand), or an action failed and the
+# apology was sent. A repair turn's
 # re-ask is not counted and does not break a run: the question was not misunderstood there.
 
 REPAIR_ACTIONS = ("action_form_interruption", "action_repeat")
+# What action_form_interruption answers (a side question, chitchat); anything else it gets is a
+# message it did not understand ("没太明白"), whose re-ask counts like any other.
+ANSWERED_ASIDE = ("ask_guide", "rate_service", "greet", "thank", "bot_challenge", "out_of_scope", "goodbye")
 FAILURE_TEXT = "抱歉，政务服务系统暂时没有响应"
 
 
@@ -86,10 +90,17 @@ def _turns(events: List[Dict[str, Any]]) -> Iterator[List[Dict[str, Any]]]:
 
 
 def _is_repair(turn: List[Dict[str, Any]]) -> bool:
-    if wants_repeat(turn[0].get("text") or ""):
+    said = turn[0]
+    if wants_repeat(said.get("text") or ""):
         return True
-    return any((e.get("event") == "action" and e.get("name") in REPAIR_ACTIONS)
-               or (e.get("event") == "bot" and (e.get("text") or "").startswith(FAILURE_TEXT)) for e in turn)
+    intent = ((said.get("parse_data") or {}).get("intent") or {}).get("name")
+    for event in turn:
+        if event.get("event") == "action" and event.get("name") in REPAIR_ACTIONS:
+            if event["name"] != "action_form_interruption" or intent in ANSWERED_ASIDE:
+                return True
+        if event.get("event") == "bot" and (event.get("text") or "").startswith(FAILURE_TEXT):
+            return True
+    return False
 
 
 def _asked(turn: List[Dict[str, Any]]) -> Tuple[bool, Optional[str]]:

@@ -69,8 +69,8 @@ def test_text_is_read_simplified_half_width_without_spaces_or_trailing_particles
 
 # --- asks in a row ------------------------------------------------------------------------------
 
-def user(text: str) -> Dict[str, Any]:
-    return {"event": "user", "text": text}
+def user(text: str, intent: str = "inform") -> Dict[str, Any]:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
 
 
 def ask(slot: Optional[str], *said: str, action: str = "appointment_form") -> List[Dict[str, Any]]:
@@ -104,7 +104,7 @@ def test_a_turn_outside_any_form_ends_the_run():
 
 
 def test_re_asks_after_a_repeat_a_side_question_or_a_failure_are_not_counted_and_do_not_break_the_run():
-    side = [user("你是机器人吗"), {"event": "action", "name": "appointment_form"},
+    side = [user("你是机器人吗", "bot_challenge"), {"event": "action", "name": "appointment_form"},
             {"event": "action", "name": "action_form_interruption"}, {"event": "bot", "text": "我是智能助手"},
             *ask("appt_hall", "哪个大厅？")]
     failure = [user("市民中心"), {"event": "action", "name": "appointment_form"},
@@ -135,3 +135,11 @@ def test_the_last_bot_turn_comes_in_groups_with_the_question_last():
     groups = last_bot_turn(tracker_of([user("约")], ask("appt_item", "办什么？"), said, latest="再说一遍"))
     assert [[m["text"] for m in g] for g in groups] == [["周六不是工作日。"], ["可约的日期：\n1. 周一", "请回复序号。"]]
     assert last_bot_turn(make_tracker("再说一遍", events=[user("再说一遍")])) == []
+
+
+def test_a_message_the_form_did_not_understand_counts_its_re_ask():
+    unclear = [user("嗯嗯嗯", "nlu_fallback"), {"event": "action", "name": "appointment_form"},
+               {"event": "action", "name": "action_form_interruption"}, {"event": "bot", "text": "抱歉，没太明白您的回答。"},
+               *ask("appt_hall", "哪个大厅？")]
+    events = tracker_of([user("约")], ask("appt_hall", "哪个大厅？"), unclear)
+    assert times_asked_in_a_row(events, "appt_hall") == 2
