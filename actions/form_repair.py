@@ -17,14 +17,14 @@ besides ``requested_slot`` makes the form reject the message, so every outcome h
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import CLEAR_CHOICE, intent_of, text_of
-from actions.repair import last_bot_turn, wants_human, wants_out, wants_repeat
+from actions.repair import last_bot_turn, plain, wants_human, wants_out, wants_repeat
 
 STOPPED = {"appointment_form": "utter_booking_stopped", "status_form": "utter_status_stopped",
            "complaint_form": "utter_complaint_stopped", "cancel_form": "utter_booking_kept"}
@@ -42,10 +42,28 @@ def stop_events(domain: Dict, form: str) -> List[EventType]:
     return [*resets, *CLEAR_CHOICE, SlotSet("requested_slot", None), ActiveLoop(None)]
 
 
+# A complaint tells a story ("窗口说不办了就不办了", "说找领导也没用"): there, only a short message
+# is a way out or a request for a person, or one that names the handoff outright.
+NARRATIVE_SLOTS = ("complaint_text",)
+SHORT = 12
+_OUTRIGHT_HUMAN = re.compile(r"转人工|人工客服|人工服务|转接人工|真人客服|不(想|要)?(跟|和)?机器人|(叫|找|要)(个)?(真人|人工)|"
+                             r"(叫|让)(你们)?(工作人员|领导|负责人)(来|过来|出来)")
+
+
+def _story(requested: Optional[str], text: str) -> bool:
+    return requested in NARRATIVE_SLOTS and len(plain(text)) > SHORT
+
+
+def means_human(requested: Optional[str], text: str, intent: str) -> bool:
+    if _story(requested, text):
+        return bool(_OUTRIGHT_HUMAN.search(plain(text)))
+    return wants_human(text) or intent == "human_handoff"
+
+
 def means_out(form: str, requested: Optional[str], text: str) -> bool:
     """A way out, except where the form's own question reads such words as its answer:
-    a confirmation (the read-back reads "算了/不约了" as no) and the cancel form's verbs."""
-    if not requested or requested.endswith("_confirmed") or not wants_out(text):
+    a confirmation (the read-back reads "算了/不约了" as no), the cancel form's verbs, a story."""
+    if not requested or requested.endswith("_confirmed") or _story(requested, text) or not wants_out(text):
         return False
     return not (form in _NOT_OUT and _NOT_OUT[form].search(text))
 
@@ -60,7 +78,7 @@ def repeat_before_question(dispatcher: CollectingDispatcher, tracker: Tracker) -
 def off_path(form: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Optional[List[EventType]]:
     """The events for a message that leaves ``form``'s happy path, or None to read it as an answer."""
     text, requested = text_of(tracker), tracker.get_slot("requested_slot")
-    if wants_human(text) or intent_of(tracker) == "human_handoff":
+    if means_human(requested, text, intent_of(tracker)):
         return [*stop_events(domain, form), FollowupAction("action_handoff")]
     if requested and wants_repeat(text):
         repeat_before_question(dispatcher, tracker)
@@ -70,8 +88,3 @@ def off_path(form: str, dispatcher: CollectingDispatcher, tracker: Tracker, doma
             dispatcher.utter_message(response=STOPPED[form])
         return [*stop_events(domain, form), FollowupAction("action_listen")]
     return None
-
-
-def leaves_form(events: List[Any]) -> bool:
-    """Whether ``events`` (from ``off_path``) end the form."""
-    return any(e.get("event") == "active_loop" and e.get("name") is None for e in events)

@@ -35,7 +35,8 @@ FORMS = {  # form: (validation, the question it is at, what it holds so far)
     "status_form": (ValidateStatusForm, "status_last4", {"application_id": "SQ20261118000123"}),
     "complaint_form": (ValidateComplaintForm, "complaint_text", {}),
 }
-HANDOFF_SAMPLES = ["直接给我转人工客服吧", "轉人工", "找你们领导", "人工客服", "我不跟机器人说了，叫工作人员来"]
+HANDOFF_SAMPLES = ["直接给我转人工客服吧", "轉人工", "找你们领导", "人工客服", "我不跟机器人说了，叫工作人员来",
+                   "这事说不清楚，你直接帮我转人工客服处理一下吧"]
 OUT_SAMPLES = ["算了", "下次再说吧", "改天再说", "不用了", "那算了吧"]
 
 
@@ -82,8 +83,9 @@ async def test_no_way_of_asking_for_a_person_is_filed_as_a_complaint(text):
     assert slots(events).get("complaint_text") is None and named(events, "followup") == ["action_handoff"]
 
 
-async def test_a_real_complaint_is_still_taken_as_the_complaint():
-    text = "窗口工作人员态度很差，让我来回跑了三趟"
+@pytest.mark.parametrize("text", ["窗口工作人员态度很差，让我来回跑了三趟", "窗口说不办了就不办了，态度太差了，我要投诉",
+                                  "我说找你们领导，窗口的人说找领导也没用", "排了两个小时队，最后说今天不办了让我改天再来"])
+async def test_a_real_complaint_is_still_taken_as_the_complaint(text):
     events = await ValidateComplaintForm().run(CollectingDispatcher(), in_form("complaint_form", text, "complain"),
                                                domain())
     assert slots(events)["complaint_text"] == text and not named(events, "followup")
