@@ -17,9 +17,10 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from actions.booking import ValidateAppointmentForm, ValidateCancelForm
+from actions.failsafe import REPAIRED
 from actions.feedback import ValidateComplaintForm
 from actions.form_repair import STOPPED, off_path
 from actions.forms import ActionFormInterruption
@@ -234,3 +235,11 @@ async def test_rasa_keeps_the_form_and_asks_again_after_a_repeat(monkeypatch):
 async def test_rasa_takes_a_complaint_and_asks_for_the_phone(monkeypatch):
     tracker = await run_rasa_form(monkeypatch, "窗口工作人员态度很差，让我来回跑了三趟")
     assert tracker.active_loop_name == "complaint_form" and tracker.get_slot("requested_slot") == "complaint_contact"
+
+
+def test_every_form_validation_the_action_server_registers_checks_for_repairs_first():
+    running = ActionExecutor()
+    running.register_package("actions")
+    validations = {name: run for name, run in running.actions.items() if name.startswith("validate_")}
+    assert set(validations) >= {f"validate_{form}" for form in FORMS}
+    assert [name for name, run in validations.items() if not getattr(run, REPAIRED, False)] == []
