@@ -169,18 +169,28 @@ class ActionRegisterComplaint(SafeAction):
         return "action_register_complaint"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        text = tracker.get_slot("complaint_text")
-        if not text:
-            return [SlotSet("complaint_text", None), SlotSet("complaint_contact", None)]
-        contact = tracker.get_slot("complaint_contact")
-        phone = contact if contact and contact != IN_CHAT else None
-        try:
-            complaint = await portal().complain(text[:2000], tracker.sender_id, tracker.get_slot("item_code"), phone)
-        except PortalError:
+        return await register_complaint(dispatcher, tracker)
+
+
+async def register_complaint(dispatcher: CollectingDispatcher, tracker: Tracker, at_handoff: bool = False) -> List[EventType]:
+    """Stores the complaint in ``complaint_text`` (if any) with the contact given so far.
+
+    Also run by the handoff: a citizen who asks for a person after telling the complaint keeps it.
+    """
+    text = tracker.get_slot("complaint_text")
+    done = [SlotSet("complaint_text", None), SlotSet("complaint_contact", None)]
+    if not text:
+        return done
+    contact = tracker.get_slot("complaint_contact")
+    phone = contact if contact and contact != IN_CHAT else None
+    try:
+        complaint = await portal().complain(text[:2000], tracker.sender_id, tracker.get_slot("item_code"), phone)
+    except PortalError:
+        if not at_handoff:
             sorry_portal_down(dispatcher)
-            return []
-        how = f"工作人员会打 {mask(phone)} 联系您" if phone else "答复会发到这个对话里"
-        dispatcher.utter_message(text=f"您的投诉已登记，编号 {complaint['reference']}。我们会在{REPLY_WORKDAYS}个工作日内"
-                                      f"核实处理并答复您{answer_day(complaint)}，{how}。"
-                                      "需要现在和工作人员沟通，请回复“转人工”。")
-        return [SlotSet("complaint_text", None), SlotSet("complaint_contact", None)]
+        return [] if not at_handoff else done
+    how = f"工作人员会打 {mask(phone)} 联系您" if phone else "答复会发到这个对话里"
+    then = "" if at_handoff else "需要现在和工作人员沟通，请回复“转人工”。"
+    dispatcher.utter_message(text=f"您的投诉已登记，编号 {complaint['reference']}。我们会在{REPLY_WORKDAYS}个工作日内"
+                                  f"核实处理并答复您{answer_day(complaint)}，{how}。{then}")
+    return done

@@ -17,7 +17,7 @@ besides ``requested_slot`` makes the form reject the message, so every outcome h
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -36,9 +36,13 @@ def form_slots(domain: Dict, form: str) -> List[str]:
     return list(domain.get("forms", {}).get(form, {}).get("required_slots", []))
 
 
-def stop_events(domain: Dict, form: str) -> List[EventType]:
-    """Ends ``form`` and forgets what it had collected."""
-    resets = [SlotSet(slot, None) for slot in form_slots(domain, form)]
+# What a person takes over: a complaint already told is stored by the handoff, not dropped.
+KEPT_FOR_STAFF = ("complaint_text", "complaint_contact")
+
+
+def stop_events(domain: Dict, form: str, keep: Sequence[str] = ()) -> List[EventType]:
+    """Ends ``form`` and forgets what it had collected, but the slots in ``keep``."""
+    resets = [SlotSet(slot, None) for slot in form_slots(domain, form) if slot not in keep]
     return [*resets, *CLEAR_CHOICE, SlotSet("requested_slot", None), ActiveLoop(None)]
 
 
@@ -79,7 +83,7 @@ def off_path(form: str, dispatcher: CollectingDispatcher, tracker: Tracker, doma
     """The events for a message that leaves ``form``'s happy path, or None to read it as an answer."""
     text, requested = text_of(tracker), tracker.get_slot("requested_slot")
     if means_human(requested, text, intent_of(tracker)):
-        return [*stop_events(domain, form), FollowupAction("action_handoff")]
+        return [*stop_events(domain, form, KEPT_FOR_STAFF), FollowupAction("action_handoff")]
     if requested and wants_repeat(text):
         repeat_before_question(dispatcher, tracker)
         return [SlotSet(requested, tracker.get_slot(requested))]

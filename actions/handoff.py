@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import CLEAR_CHOICE, intent_of, last_bot_action, offer_choices, text_of
 from actions.failsafe import SafeAction
+from actions.feedback import register_complaint
 from actions.repair import last_bot_turn, wants_human, wants_repeat
 
 TOPICS = [("查询办事指南（要带什么、在哪办）", "ask_guide"), ("预约到大厅办理", "book_appointment"),
@@ -23,8 +24,9 @@ class ActionHandoff(SafeAction):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        kept = await register_complaint(dispatcher, tracker, at_handoff=True)
         dispatcher.utter_message(response="utter_handoff")
-        return [SlotSet("handoff_reason", _reason(tracker)), *CLEAR_CHOICE, ConversationPaused()]
+        return [*kept, SlotSet("handoff_reason", _reason(tracker)), *CLEAR_CHOICE, ConversationPaused()]
 
 
 def _reason(tracker: Tracker) -> str:

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import day_label
 from actions.feedback import IN_CHAT, ActionRegisterComplaint, ValidateComplaintForm, skips_contact
+from actions.handoff import ActionHandoff
 from actions.portal_client import PortalClient
 from tests.actions.conftest import make_tracker, slot_events, texts
 from tests.actions.test_handoff import domain
@@ -96,3 +97,16 @@ async def test_without_a_phone_the_answer_comes_to_the_openid(client, portal_url
     record = await stored(portal_url, reference)
     assert record["contact"] is None and record["openid"] == "o_wechat_only"
     assert "答复会发到这个对话里" in said and "****" not in said
+
+
+async def test_a_person_asked_for_after_the_complaint_was_told_keeps_the_complaint(client, portal_url):
+    held, _, events = await validate("转人工", "complaint_contact", complaint_text=COMPLAINT)
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["action_handoff"]
+    assert "complaint_text" not in held  # left for the handoff
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("转人工", slots={"complaint_text": COMPLAINT}, sender="o_impatient")
+    after = slot_events(await ActionHandoff().run(dispatcher, tracker, domain()))
+    reference = re.search(r"编号 (TS\d{14})", texts(dispatcher)).group(1)
+    assert (await stored(portal_url, reference))["text"] == COMPLAINT
+    assert [m.get("response") for m in dispatcher.messages][-1] == "utter_handoff"
+    assert after["complaint_text"] is None and "转人工”" not in texts(dispatcher)
