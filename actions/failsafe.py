@@ -23,10 +23,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
 from actions.common import CLEAR_CHOICE, SORRY_PORTAL_DOWN
+from actions.form_repair import off_path
 from govbot.logmask import mask_openid, redact
 
 logger = logging.getLogger(__name__)
 GUARDED = "_failsafe_guarded"
+REPAIRED = "_form_repair_checked"
 
 
 def guarded(run: Callable[..., Any]) -> Callable[..., Any]:
@@ -65,12 +67,50 @@ class SafeAction(FailSafe, Action, ABC):
         """The action's name in the domain."""
 
 
+def with_repair(run: Callable[..., Any]) -> Callable[..., Any]:
+    """Runs the form-wide repair check (``actions/form_repair.py``) before ``run`` reads the message."""
+    if getattr(run, REPAIRED, False):
+        return run
+
+    @functools.wraps(run)
+    async def repaired_run(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: Dict[str, Any]) -> List[EventType]:
+        if not self.answers_itself(tracker):
+            events = off_path(self.form_name(), dispatcher, tracker, domain)
+            if events is not None:
+                return events
+        return await run(self, dispatcher, tracker, domain)
+
+    setattr(repaired_run, REPAIRED, True)
+    return repaired_run
+
+
 class SafeFormValidationAction(FailSafe, FormValidationAction, ABC):
-    """Base of every form validation here (abstract, so the action server does not register it)."""
+    """Base of every form validation here (abstract, so the action server does not register it).
+
+    Every message is first checked for a person, a repeat or a way out (``with_repair``), in this
+    class's ``run`` and in any ``run`` a subclass defines, before extraction or validation.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if "run" in cls.__dict__:
+            setattr(cls, "run", with_repair(cls.__dict__["run"]))
+        super().__init_subclass__(**kwargs)
 
     @abstractmethod
     def name(self) -> Text:
         """``validate_<form>``."""
+
+    def answers_itself(self, tracker: Tracker) -> bool:
+        """Whether the form reads this message itself even if it sounds like a repair
+        (e.g. "不用了" answering an optional question). Override where that is so."""
+        return False
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[str, Any]) -> List[EventType]:
+        return await FormValidationAction.run(self, dispatcher, tracker, domain)
+
+    run = guarded(with_repair(run))  # type: ignore[assignment]
 
 
 def fallback_events(action: Any, tracker: Tracker) -> List[EventType]:

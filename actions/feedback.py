@@ -9,10 +9,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import entity, intent_of, sorry_portal_down, text_of
+from actions.common import day_label, entity, intent_of, sorry_portal_down, text_of
 from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.portal_client import PortalError, portal
-from actions.values import digits_of
+from actions.repair import plain
+from actions.values import digits_of, mask, phone_number
 
 LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 # When NLU finds no rating entity: words checked in order (longest meaning first).
@@ -28,6 +29,7 @@ STAR = re.compile(r"[⭐★🌟]")
 SCALES = (5, 10, 100)
 SHARE_LEVELS = ((0.3, "非常不满意"), (0.5, "不满意"), (0.7, "基本满意"), (0.9, "满意"), (1.01, "非常满意"))
 MIN_COMPLAINT_CHARS = 8
+REPLY_WORKDAYS = 5  # the portal's answer_by is this many China working days after the complaint
 
 
 def rating_level(tracker: Tracker) -> Optional[str]:
@@ -76,8 +78,14 @@ class ActionRateService(SafeAction):
 
 
 class ValidateComplaintForm(SafeFormValidationAction):
+    """The complaint, then a way back to the citizen: a phone, or this chat (the openid is enough)."""
+
     def name(self) -> Text:
         return "validate_complaint_form"
+
+    def answers_itself(self, tracker: Tracker) -> bool:
+        """"不用了 / 就微信回复吧" at the contact question skips the phone; it does not stop the complaint."""
+        return tracker.get_slot("requested_slot") == "complaint_contact" and skips_contact(text_of(tracker))
 
     async def extract_complaint_text(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[Text, Any]:
@@ -85,6 +93,8 @@ class ValidateComplaintForm(SafeFormValidationAction):
         text = text_of(tracker).strip()
         asked = tracker.get_slot("requested_slot") == "complaint_text"
         opening = intent_of(tracker) == "complain" and len(text) >= 12
+        if _only_contact(text):  # a phone sent early is the contact, not the complaint
+            return {}
         if (asked and intent_of(tracker) not in ("deny",)) or opening:
             return {"complaint_text": text}
         return {}
@@ -96,20 +106,91 @@ class ValidateComplaintForm(SafeFormValidationAction):
             return {"complaint_text": None}
         return {"complaint_text": value}
 
+    async def extract_complaint_contact(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                        domain: DomainDict) -> Dict[Text, Any]:
+        """A phone in any message of the form; when asked, "不用了" means reply in WeChat."""
+        text = text_of(tracker)
+        phone = phone_number(text)
+        if phone:
+            return {"complaint_contact": phone}
+        if tracker.get_slot("requested_slot") != "complaint_contact":
+            return {}
+        if skips_contact(text):
+            return {"complaint_contact": IN_CHAT}
+        if re.search(r"\d{5,}", digits_of(text)):
+            dispatcher.utter_message(text=f"这个号码好像不对（{_length_note(text)}）。请发11位手机号，或回复“不用了”在微信里接收答复。")
+            return {"complaint_contact": None}
+        return {}
+
+    async def validate_complaint_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: DomainDict) -> Dict[Text, Any]:
+        return {"complaint_contact": value}
+
+
+IN_CHAT = "wechat"
+# 不用了 / 不留了 / 就微信回复吧 / 微信联系就行 / 没有手机 / 不方便留
+_SKIP_CONTACT = re.compile(r"不用|不留|不要|不需要|不想留|不方便|不必|没有手机|没手机|就这样|^没有$|^算了|"
+                           r"微信(回复|联系|答复|通知|上|里|就|说|回)|(在|就在|用)?(这里|这儿|这边|公众号)(回复|答复|说|联系)|"
+                           r"^(否|不|no|无)$")
+
+
+_DROPS_COMPLAINT = re.compile(r"不(想)?(再)?(投诉|反映|说|登记|提)了|撤回|撤销")
+
+
+def skips_contact(text: str) -> bool:
+    """The citizen prefers the reply in this chat to giving a phone (not: drops the complaint)."""
+    said = plain(text)
+    return bool(_SKIP_CONTACT.search(said)) and not phone_number(text) and not _DROPS_COMPLAINT.search(said)
+
+
+def _only_contact(text: str) -> bool:
+    phone = phone_number(text)
+    return bool(phone) and len(digits_of(text).replace(phone, "")) < MIN_COMPLAINT_CHARS
+
+
+def _length_note(text: str) -> str:
+    count = len(max(re.findall(r"\d+", digits_of(text)), key=len))
+    return "手机号是11位" if count == 11 else f"您发的是{count}位，手机号是11位"
+
+
+def answer_day(complaint: Dict[str, Any]) -> str:
+    """"即 12月15日前" from the portal's ``answer_by`` (a China working-day deadline), if it gave one."""
+    answer_by = complaint.get("answer_by")
+    if not answer_by:
+        return ""
+    return f"，即{day_label(answer_by)}前"
+
 
 class ActionRegisterComplaint(SafeAction):
+    """Stores the complaint with its contact; the citizen hears the reference, the deadline and how
+    the answer will come (phone masked: it is read back in a chat others may see)."""
+
     def name(self) -> Text:
         return "action_register_complaint"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        text = tracker.get_slot("complaint_text")
-        if not text:
-            return [SlotSet("complaint_text", None)]
-        try:
-            complaint = await portal().complain(text[:2000], tracker.sender_id, tracker.get_slot("item_code"))
-        except PortalError:
+        return await register_complaint(dispatcher, tracker)
+
+
+async def register_complaint(dispatcher: CollectingDispatcher, tracker: Tracker, at_handoff: bool = False) -> List[EventType]:
+    """Stores the complaint in ``complaint_text`` (if any) with the contact given so far.
+
+    Also run by the handoff: a citizen who asks for a person after telling the complaint keeps it.
+    """
+    text = tracker.get_slot("complaint_text")
+    done = [SlotSet("complaint_text", None), SlotSet("complaint_contact", None)]
+    if not text:
+        return done
+    contact = tracker.get_slot("complaint_contact")
+    phone = contact if contact and contact != IN_CHAT else None
+    try:
+        complaint = await portal().complain(text[:2000], tracker.sender_id, tracker.get_slot("item_code"), phone)
+    except PortalError:
+        if not at_handoff:
             sorry_portal_down(dispatcher)
-            return []
-        dispatcher.utter_message(text=f"您的投诉已登记，编号 {complaint['reference']}。我们会在5个工作日内核实处理并回复您。"
-                                      "需要现在和工作人员沟通，请回复“转人工”。")
-        return [SlotSet("complaint_text", None)]
+        return [] if not at_handoff else done
+    how = f"工作人员会打 {mask(phone)} 联系您" if phone else "答复会发到这个对话里"
+    then = "" if at_handoff else "需要现在和工作人员沟通，请回复“转人工”。"
+    dispatcher.utter_message(text=f"您的投诉已登记，编号 {complaint['reference']}。我们会在{REPLY_WORKDAYS}个工作日内"
+                                  f"核实处理并答复您{answer_day(complaint)}，{how}。{then}")
+    return done

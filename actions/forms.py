@@ -1,24 +1,29 @@
-"""What happens when a message does not answer the question a form asked (the unhappy path)."""
+"""What happens when a message does not answer the question a form asked (the unhappy path).
+
+A person, a repeat and a way out are read before this, in every form's validation
+(``actions/form_repair.py``); what reaches these actions is what the form rejected: a side
+question, chitchat, a message the NLU read as leaving the form.
+"""
 from __future__ import annotations
 
 from typing import Dict, List, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CLEAR_CHOICE, intent_of, text_of
+from actions.common import intent_of, text_of
 from actions.failsafe import SafeAction
 from actions.feedback import ActionRateService
+from actions.form_repair import STOPPED, form_slots, stop_events
 from actions.guides import ActionAnswerGuide
+from actions.repair import wants_human
 from actions.values import gives_up_booking
 
-STOPPED = {"appointment_form": "utter_booking_stopped", "status_form": "utter_status_stopped",
-           "complaint_form": "utter_complaint_stopped", "cancel_form": "utter_booking_kept"}
-
-
-def form_slots(domain: Dict, form: str) -> List[str]:
-    return list(domain.get("forms", {}).get(form, {}).get("required_slots", []))
+__all__ = ["STOPPED", "form_slots", "ActionStopForm", "ActionFormInterruption"]
+# Chitchat inside a form: a short answer, then the form asks its question again.
+SMALL_TALK = {"bot_challenge": "utter_iamabot", "out_of_scope": "utter_out_of_scope",
+              "greet": "utter_greet_in_form", "thank": "utter_thank_in_form"}
 
 
 class ActionStopForm(SafeAction):
@@ -29,14 +34,18 @@ class ActionStopForm(SafeAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         form = tracker.active_loop.get("name")
-        if intent_of(tracker) != "human_handoff" and form in STOPPED:
+        to_person = intent_of(tracker) == "human_handoff" or wants_human(text_of(tracker))
+        if not to_person and form in STOPPED:
             dispatcher.utter_message(response=STOPPED[form])
-        resets = [SlotSet(slot, None) for slot in form_slots(domain, form)]
-        return [*resets, *CLEAR_CHOICE, SlotSet("requested_slot", None), ActiveLoop(None)]
+        return stop_events(domain, form)
 
 
 class ActionFormInterruption(SafeAction):
-    """Answers a side question inside a form; the form then asks its question again."""
+    """Answers a side question inside a form; the form then asks its question again.
+
+    Its turn is a repair turn (``actions.repair.times_asked_in_a_row``): the re-ask that follows
+    is not counted as another ask of the question.
+    """
 
     def name(self) -> Text:
         return "action_form_interruption"
@@ -48,10 +57,8 @@ class ActionFormInterruption(SafeAction):
             return [e for e in events if e.get("name") not in ("choice_kind", "choice_options")]
         if intent == "rate_service":
             return await ActionRateService().run(dispatcher, tracker, domain)
-        if intent == "bot_challenge":
-            dispatcher.utter_message(response="utter_iamabot")
-        elif intent == "out_of_scope":
-            dispatcher.utter_message(response="utter_out_of_scope")
+        if intent in SMALL_TALK:
+            dispatcher.utter_message(response=SMALL_TALK[intent])
         elif not (tracker.active_loop.get("name") == "appointment_form" and gives_up_booking(text_of(tracker))):
-            dispatcher.utter_message(text="抱歉，没太明白您的回答。不想继续可以回复“取消”。")
+            dispatcher.utter_message(text="抱歉，没太明白您的回答。不想继续可以回复“算了”，需要人工帮助请回复“转人工”。")
         return []

@@ -7,26 +7,51 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CLEAR_CHOICE, last_bot_action, offer_choices
+from actions.common import CLEAR_CHOICE, intent_of, last_bot_action, offer_choices, text_of
 from actions.failsafe import SafeAction
+from actions.feedback import register_complaint
+from actions.repair import last_bot_turn, wants_human, wants_repeat
 
 TOPICS = [("查询办事指南（要带什么、在哪办）", "ask_guide"), ("预约到大厅办理", "book_appointment"),
           ("查询办件进度", "check_status"), ("转人工服务", "human_handoff")]
 
 
 class ActionHandoff(SafeAction):
+    """Pauses the conversation for staff and says what happens next: who replies, where, when,
+    and the 12345 hotline for what cannot wait (``utter_handoff``)."""
+
     def name(self) -> Text:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        kept = await register_complaint(dispatcher, tracker, at_handoff=True)
         dispatcher.utter_message(response="utter_handoff")
-        return [SlotSet("handoff_reason", _reason(tracker)), *CLEAR_CHOICE, ConversationPaused()]
+        return [*kept, SlotSet("handoff_reason", _reason(tracker)), *CLEAR_CHOICE, ConversationPaused()]
 
 
 def _reason(tracker: Tracker) -> str:
     """Why the conversation went to a person, kept for the staff console and for NLU review."""
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-    return "user_request" if intent == "human_handoff" else "fallback"
+    asked = intent_of(tracker) == "human_handoff" or wants_human(text_of(tracker))
+    return "user_request" if asked else "fallback"
+
+
+class ActionRepeat(SafeAction):
+    """再说一遍 outside a form: the bot's last messages again, offers and numbered lists kept as they
+    were (its turn is a repair turn, see ``actions.repair``). Reached through ``action_clarify``
+    (the NLU has no intent for it) and from any action that reads the words first."""
+
+    def name(self) -> Text:
+        return "action_repeat"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        messages = [message for group in last_bot_turn(tracker) for message in group]
+        if not messages:
+            dispatcher.utter_message(response="utter_nothing_to_repeat")
+        for message in messages:
+            dispatcher.utter_message(**{k: v for k, v in message.items() if v})
+        # Then listen: no rule follows a repeat, and the policies' fallback (action_clarify) would
+        # read the same "再说一遍" and repeat again.
+        return [FollowupAction("action_listen")]
 
 
 class ActionClarify(SafeAction):
@@ -36,6 +61,11 @@ class ActionClarify(SafeAction):
         return "action_clarify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        text = text_of(tracker)
+        if wants_human(text):  # the NLU was unsure, the words are not
+            return [FollowupAction("action_handoff")]
+        if wants_repeat(text):
+            return [FollowupAction("action_repeat")]
         if _missed_before(tracker):
             dispatcher.utter_message(text="抱歉，我还是没理解您的意思。回复“转人工”由工作人员为您服务，"
                                           "或拨打12345政务服务热线。")

@@ -99,8 +99,10 @@ class PortalClient:
         body = {"level": level, "channel": "wechat", "openid": openid, "item_code": item_code, "text": text}
         return await self._call("POST", "/api/v1/evaluations", json=body)
 
-    async def complain(self, text: str, openid: str, item_code: Optional[str] = None) -> Dict[str, Any]:
-        body = {"text": text, "openid": openid, "item_code": item_code}
+    async def complain(self, text: str, openid: str, item_code: Optional[str] = None,
+                       contact: Optional[str] = None) -> Dict[str, Any]:
+        """``contact``: the phone the citizen gave for the answer; without it the answer goes to the openid."""
+        body = {"text": text, "openid": openid, "item_code": item_code, "contact": contact}
         return await self._call("POST", "/api/v1/complaints", json=body)
 
     # --- transport ----------------------------------------------------------------

@@ -14,10 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal import tables
+from portal.workdays import working_days_after
 from portal.errors import PortalError
 from portal.schemas import ComplaintRequest, EvaluationRequest
 
 BAD_SCORE = 2  # 不满意 and 非常不满意 go to the rectification queue
+ANSWER_WORKDAYS = 5  # a complaint is answered within 5 China working days (答复期限)
 
 
 class Feedback:
@@ -60,11 +62,18 @@ class Feedback:
             row = (await conn.execute(sa.select(c).where(c.c.reference == reference))).mappings().first()
         if row is None:
             raise PortalError(404, "complaint_not_found", "没有找到这条投诉")
-        return dict(row) if full else _status_only(row)
+        return {**dict(row), **_status_only(row)} if full else _status_only(row)
 
     def _stamp(self) -> str:
         return self._now().isoformat(timespec="seconds")
 
 
 def _status_only(row: Any) -> Dict[str, Any]:
-    return {"reference": row["reference"], "status": row["status"], "created_at": row["created_at"]}
+    return {"reference": row["reference"], "status": row["status"], "created_at": row["created_at"],
+            "answer_by": answer_by(row["created_at"])}
+
+
+def answer_by(created_at: str) -> str:
+    """The last day of the answer period: ANSWER_WORKDAYS China working days after the day it came
+    in (``created_at`` is China time), so a complaint on a Friday before 国庆 waits out the holiday."""
+    return working_days_after(datetime.fromisoformat(created_at).date(), ANSWER_WORKDAYS).isoformat()

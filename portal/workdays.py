@@ -30,3 +30,13 @@ def bookable_days(now: datetime, count: int = BOOKING_HORIZON_WORKDAYS) -> List[
         if is_working_day(day):
             days.append(day)
     return days
+
+
+def working_days_after(day: date, count: int) -> date:
+    """The ``count``-th working day after ``day`` (a deadline such as "5个工作日内答复")."""
+    found = 0
+    while found < count:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            found += 1
+    return day

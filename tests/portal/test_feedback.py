@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
+from govbot.clock import CHINA_TZ
 from tests.portal.conftest import ADMIN
 
 
@@ -59,3 +61,33 @@ async def test_without_an_admin_key_complaint_details_stay_closed(make_portal, a
     former_admin = await as_caller(portal, ADMIN)
     assert (await former_admin.get(f"/api/v1/complaints/{reference}")).status == 401
     assert (await portal.get("/api/v1/evaluations/rectification")).status == 403
+
+
+async def test_a_complaint_is_stored_with_the_phone_the_citizen_gave_for_the_answer(portal, admin):
+    sent = {"text": "窗口工作人员态度差", "contact": "13912345678", "openid": "o_plaintiff"}
+    reference = (await (await portal.post("/api/v1/complaints", json=sent)).json())["reference"]
+    stored = await (await admin.get(f"/api/v1/complaints/{reference}")).json()
+    assert stored["contact"] == "13912345678" and stored["openid"] == "o_plaintiff"
+
+
+async def test_a_complaint_without_a_phone_keeps_the_openid_for_the_answer(portal, admin):
+    sent = {"text": "大厅排队太久没人管", "openid": "o_wechat_only"}
+    reference = (await (await portal.post("/api/v1/complaints", json=sent)).json())["reference"]
+    stored = await (await admin.get(f"/api/v1/complaints/{reference}")).json()
+    assert stored["contact"] is None and stored["openid"] == "o_wechat_only"
+
+
+async def test_the_citizen_is_told_the_answer_day_in_china_working_days(portal):
+    # Wednesday 25 Nov 2026: five working days later is Wednesday 2 Dec (the weekend skipped)
+    created = await (await portal.post("/api/v1/complaints", json={"text": "窗口工作人员态度差"})).json()
+    assert created["answer_by"] == "2026-12-02"
+    shown = await (await portal.get(f"/api/v1/complaints/{created['reference']}")).json()
+    assert shown["answer_by"] == "2026-12-02"
+
+
+async def test_the_answer_day_waits_out_a_holiday_and_counts_a_make_up_saturday(portal, clock):
+    # 30 Sep 2026, eve of 国庆: 1-7 Oct closed; 8, 9, Sat 10 (调休), 12, 13 Oct are the five working days
+    clock.now = datetime(2026, 9, 30, 23, 30, tzinfo=CHINA_TZ)
+    created = await (await portal.post("/api/v1/complaints", json={"text": "窗口工作人员态度差"})).json()
+    assert created["reference"].startswith("TS20260930")
+    assert created["answer_by"] == "2026-10-13"
