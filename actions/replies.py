@@ -17,6 +17,7 @@ from actions.failsafe import SafeAction
 from actions.guides import ActionAnswerGuide, answer_item, is_guide_follow_up
 from actions.handoff import TOPICS, start_topic
 from actions.portal_client import PortalError
+from actions.repair import wants_human, wants_repeat
 from actions.values import application_id, choice
 from govbot.clock import china_now
 
@@ -29,6 +30,10 @@ class ActionHandleReply(SafeAction):
         return "action_handle_reply"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        if wants_human(text_of(tracker)):  # 人工呢 / 找你们领导, whatever the NLU made of it
+            return [FollowupAction("action_handoff")]
+        if wants_repeat(text_of(tracker)):  # 再说一遍 / 没看清, read as inform or deny
+            return [FollowupAction("action_repeat")]
         if is_guide_follow_up(tracker):  # 要钱不 / 收费不 read as deny or affirm: a question about the item
             return await ActionAnswerGuide().run(dispatcher, tracker, domain)
         kind, options = pending_choice(tracker)

@@ -165,3 +165,13 @@ async def test_cancel_confirmation(client, text):
     slots, _ = await validate(ValidateCancelForm(), text, {
         "requested_slot": "cancel_confirmed", "cancel_booking_no": "YY0001"}, "cancel_form")
     assert slots["cancel_confirmed"] is True
+
+
+@pytest.mark.parametrize("text, intent, action", [
+    ("再说一遍", "inform", "action_repeat"), ("没看清 重复一下", "deny", "action_repeat"),
+    ("人工呢", "inform", "action_handoff"), ("找你们领导来", "deny", "action_handoff"),
+    ("轉人工", "affirm", "action_handoff")])
+async def test_repeat_and_a_person_outside_a_form_whatever_the_intent(client, text, intent, action):
+    events, said = await reply(make_tracker(text, intent, slots={
+        "choice_kind": "offer_booking", "choice_options": ["GA-0003"], "item_code": "GA-0003"}))
+    assert followup(events) == action and said == ""
