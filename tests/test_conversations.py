@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Iterator, Tuple
+from typing import Iterator, List, Tuple
 
 import pytest
 
 from govbot.settings import MODELS_DIR
+from portal.catalog import Catalog
 from govbot.stack import Stack, running_stack
 from govbot.train import train
 from tests.citizens import RestCitizen, WeChatCitizen
@@ -32,6 +33,31 @@ def test_the_suite_is_well_formed_and_covers_every_repair_case():
     per_case = Counter(c.case for c in SUITE)
     assert {case: per_case[case] for case in CASES if per_case[case] < MIN_PER_CASE} == {}
     assert all(c.turns and c.expect for c in SUITE), "every conversation says where it must end"
+
+
+EXPECTATIONS = {"booking", "given_booking", "status_shown", "complaint", "handoff", "max_questions"}
+
+
+def _reference_problems(conversation: Conversation, catalog: Catalog) -> List[str]:
+    """Expectations that could never hold: an unknown check, item or hall, a turn that is not text."""
+    found = [f"unknown check {key}" for key in set(conversation.expect) - EXPECTATIONS]
+    found += [f"turn {turn.say!r} must be text" for turn in conversation.turns
+              if not all(isinstance(t, str) for t in (turn.say, *turn.reply_has, *turn.reply_lacks))]
+    for spec in (conversation.expect.get("booking"), conversation.given.get("booking")):
+        if not isinstance(spec, dict):
+            continue
+        guide = catalog.guides.get(spec.get("item", ""))
+        if guide is None:
+            found.append(f"unknown item {spec.get('item')}")
+        elif "hall" in spec and spec["hall"] not in [h.hall for h in guide.halls]:
+            found.append(f"{spec['hall']} does not serve {guide.code}")
+    return found
+
+
+def test_every_expectation_names_real_items_halls_and_checks():
+    catalog = Catalog.from_files()
+    problems = {c.name: p for c in SUITE for p in [_reference_problems(c, catalog)] if p}
+    assert problems == {}
 
 
 @pytest.fixture(scope="module")
