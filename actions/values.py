@@ -65,11 +65,37 @@ def _length_said(count: int, wanted: int) -> str:
 
 
 def application_id_problem(text: str) -> Optional[str]:
-    """What is wrong with something that looks like an application number (SQ + 14 digits), or None."""
-    match = re.search(r"SQ(\d+)", digits_of(text), re.IGNORECASE)
-    if match is None or len(match.group(1)) == 14:
+    """What is wrong with something that looks like an application number (SQ + 14 digits), or None.
+
+    Only the form is judged, never whether such an application exists."""
+    digits = digits_of(text)
+    match = re.search(r"SQ(\d+)", digits, re.IGNORECASE)
+    if match is not None:
+        count = len(match.group(1))
+        return None if count == 14 else f"您发的受理号SQ后面的数字{_length_said(count, 14)}（应为14位）。"
+    other = re.search(r"(?<![A-Za-z])([A-Za-z]{1,3})?(\d{13,15})(?!\d)", digits)
+    if other is None or (other.group(1) is None and _PHONE.fullmatch(other.group(2))):
         return None
-    return f"您发的受理号SQ后面的数字{_length_said(len(match.group(1)), 14)}（应为14位）。"
+    if other.group(1) is None and len(other.group(2)) != 14:
+        return f"您发的数字{_length_said(len(other.group(2)), 14)}；受理号应以SQ开头，后面14位数字。"
+    return "受理号应以SQ开头，后面是14位数字。"
+
+
+_BOOKING_NO = re.compile(r"(?<![A-Za-z0-9])YY(\d{16})(?!\d)", re.IGNORECASE)
+
+
+def booking_number(text: str) -> Optional[str]:
+    """A booking number (YY + 16 digits) as the portal issues it, from anywhere in the text."""
+    match = _BOOKING_NO.search(digits_of(text))
+    return f"YY{match.group(1)}" if match else None
+
+
+def booking_number_problem(text: str) -> Optional[str]:
+    """What is wrong with something that looks like a booking number (YY + 16 digits), or None."""
+    match = re.search(r"YY(\d+)", digits_of(text), re.IGNORECASE)
+    if match is None or len(match.group(1)) == 16:
+        return None
+    return f"您发的预约号YY后面的数字{_length_said(len(match.group(1)), 16)}（应为16位）。"
 
 
 def verification_problem(text: str) -> Optional[str]:
