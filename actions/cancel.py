@@ -75,6 +75,8 @@ class ValidateCancelForm(SafeFormValidationAction):
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> List[Text]:
         """The phone comes right after the number; it is skipped (BOUND) for one's own bookings."""
+        if tracker.get_slot("cancel_phone") == ENDED:
+            return []  # the form stops here (the SDK then sets requested_slot to None)
         slots = [s for s in domain_slots if s != "cancel_phone"]
         at = slots.index("cancel_booking_no") + 1 if "cancel_booking_no" in slots else 0
         return slots[:at] + ["cancel_phone"] + slots[at:]
@@ -146,7 +148,9 @@ class ValidateCancelForm(SafeFormValidationAction):
     async def validate_cancel_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:
         """Number and phone are checked together by the portal (wrong pairs are counted)."""
-        number = tracker.get_slot("cancel_booking_no")
+        number, current = tracker.get_slot("cancel_booking_no"), tracker.get_slot("cancel_phone")
+        if current in (BOUND, ENDED):  # set by the number's own validation in this same turn
+            return {"cancel_phone": current}
         if value in (None, BOUND, ENDED) or not number:
             return {"cancel_phone": value}
         try:

@@ -145,10 +145,19 @@ _KEEPS_BOOKING, _HOLDS_BACK_BOOKING = _negated(CANCEL_VERBS), _negated(BOOKING_V
 _CANCEL_VERB, _BOOKING_VERB = re.compile(CANCEL_VERBS), re.compile(BOOKING_VERBS)
 
 
+# "not going" is a reason to cancel, though it starts with 不 (不去了取消吧, 去不了了, 来不了)
+_WONT_GO = re.compile(r"不(去|来)了|(去|来)不了|不想去|没空去|有事去不")
+
+
 def confirms_cancel(text: str, intent: str) -> Optional[bool]:
     """The answer to "确认取消吗？": True, False, or None when it is neither. A doubt keeps the
-    booking: 先别取消了 / 不取消 / 还是留着吧 / 我再想想 are no, though they name the action."""
-    return _confirmation(text, intent, _KEEPS_BOOKING, _CANCEL_VERB, ("affirm", "cancel_appointment"), ("deny",))
+    booking: 先别取消了 / 不取消 / 还是留着吧 / 我再想想 are no, though they name the action;
+    不去了取消吧 is yes, though it starts with 不."""
+    answer = _confirmation(text, intent, _KEEPS_BOOKING, _CANCEL_VERB, ("affirm", "cancel_appointment"), ("deny",))
+    cleaned = normalise(text).lower()
+    if answer is not True and _WONT_GO.search(cleaned) and not _KEEPS_BOOKING.search(cleaned):
+        return True
+    return answer
 
 
 def confirms_booking(text: str, intent: str) -> Optional[bool]:
