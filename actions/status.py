@@ -30,6 +30,7 @@ STATUS_SLOTS = ["application_id", "status_last4", "status_verified"]
 NUMBER_FORM = "受理号是SQ开头加14位数字，例如 SQ20261118000123，可在受理回执或短信里找到。"
 NOT_FOUND = ("没有查到与该受理号和验证信息相符的办件。请核对受理号（SQ开头，共16位）和手机号后四位后再试，"
              "或回复“转人工”。")
+ENDED = "ended"  # the value an extraction gives when the form is to stop (asked twice, still no answer)
 _TAIL_SAID = re.compile(r"(尾号|后四位|后4位|末四位|末4位)")
 
 
@@ -88,12 +89,12 @@ class ValidateStatusForm(SafeFormValidationAction):
         text = text_of(tracker)
         number = application_id(text)
         if number and number != tracker.get_slot("application_id"):
-            return {"application_id": number, "status_last4": None, "status_verified": None}
+            return {"application_id": number, "status_last4": None}  # validation resets status_verified
         if tracker.get_slot("requested_slot") != "application_id" or number or leaves_form(text):
             return {}
         if asked_twice(tracker, "application_id"):
             dispatcher.utter_message(text=GIVE_UP)
-            return stopped()
+            return {"application_id": ENDED}  # its validation stops the form
         dispatcher.utter_message(text=(application_id_problem(text) or "") + NUMBER_FORM)
         return {}
 
@@ -110,22 +111,22 @@ class ValidateStatusForm(SafeFormValidationAction):
             return {}
         if asked_twice(tracker, "status_last4"):
             dispatcher.utter_message(text=GIVE_UP)
-            return stopped()
+            return {"status_last4": ENDED}  # its validation stops the form
         dispatcher.utter_message(text=verification_problem(text) or "请发申请时所留手机号的后四位（4位数字），整个手机号也可以。")
         return {}
 
     async def validate_application_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> Dict[Text, Any]:
         """Tries the openid first (never counted): a citizen verified once is not asked again."""
-        if value is None:
-            return {"application_id": None}
+        if value in (None, ENDED):
+            return {"application_id": None, **(stopped() if value == ENDED else {})}
         try:
             await portal().application_status(value, tracker.sender_id)
         except PortalRejected as error:
             if error.status == 429:
                 dispatcher.utter_message(text=f"{error.message}。{HUMAN_HINT}")
                 return {"application_id": value, **stopped()}
-            return {"application_id": value}  # not bound to this openid: verification comes next
+            return {"application_id": value, "status_verified": None}  # not bound: verification next
         except PortalUnavailable:
             sorry_portal_down(dispatcher)  # the number is kept: "再查一下" later continues with it
             return {"application_id": value, **stopped(None)}
@@ -134,6 +135,8 @@ class ValidateStatusForm(SafeFormValidationAction):
     async def validate_status_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:
         """Checked at once, so a wrong one is said now and asked again with the number kept."""
+        if value == ENDED:
+            return {"status_last4": None, **stopped()}
         number = tracker.get_slot("application_id")
         if not value or not number or tracker.get_slot("status_verified") is not None \
                 or apologised(dispatcher.messages):
