@@ -91,7 +91,9 @@ class ValidateCancelForm(SafeFormValidationAction):
                 return {"cancel_booking_no": options[index], "cancel_phone": BOUND, **_cleared_choice()}
         number = booking_number(text)
         if number and number != tracker.get_slot("cancel_booking_no"):
-            return {"cancel_booking_no": number, "cancel_phone": None, "cancel_confirmed": None}
+            held = tracker.get_slot("cancel_phone")  # a phone given earlier is checked with the new number
+            return {"cancel_booking_no": number, "cancel_phone": None if held in (BOUND, ENDED) else held,
+                    "cancel_confirmed": None}
         if asked == "cancel_booking_no" and not number and not leaves_form(text):
             return await self._not_a_number(dispatcher, tracker)
         return {}

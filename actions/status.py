@@ -89,7 +89,8 @@ class ValidateStatusForm(SafeFormValidationAction):
         text = text_of(tracker)
         number = application_id(text)
         if number and number != tracker.get_slot("application_id"):
-            return {"application_id": number, "status_last4": None}  # validation resets status_verified
+            # a verification given earlier is checked against the new number; validation resets status_verified
+            return {"application_id": number, "status_last4": tracker.get_slot("status_last4")}
         if tracker.get_slot("requested_slot") != "application_id" or number or leaves_form(text):
             return {}
         if asked_twice(tracker, "application_id"):

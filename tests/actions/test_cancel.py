@@ -158,3 +158,13 @@ async def test_a_portal_that_is_down_gets_the_apology():
     dispatcher = CollectingDispatcher()
     await AskCancelBookingNo().run(dispatcher, make_tracker("取消预约", "cancel_appointment"), DOMAIN)
     assert "转人工" in texts(dispatcher) and "暂时没有响应" in texts(dispatcher)
+
+
+async def test_the_phone_before_the_number_is_kept_and_checked_with_it(client):
+    number = await booked_elsewhere(client)
+    slots, _ = await validate(f"我电话是{WEB_PHONE}", {"requested_slot": "cancel_booking_no"})
+    assert slots["cancel_phone"] == WEB_PHONE and not slots.get("cancel_booking_no")
+    slots, said = await validate(number, {"requested_slot": "cancel_booking_no", "cancel_phone": WEB_PHONE})
+    assert (slots["cancel_booking_no"], slots["cancel_phone"]) == (number, WEB_PHONE), said
+    slots, said = await validate(number, {"requested_slot": "cancel_booking_no", "cancel_phone": "13900009999"})
+    assert slots["cancel_phone"] is None and "不符" in said

@@ -110,3 +110,12 @@ async def test_a_portal_that_is_down_apologises_and_keeps_the_number():
     kept = await ActionShowStatus().run(shown, make_tracker("", slots={"application_id": NUMBER}, events=events),
                                         DOMAIN)
     assert texts(shown) == "" and kept == []
+
+
+async def test_the_phone_before_the_number_is_kept_and_checked_with_it(client):
+    slots, said = await validate("我手机13812345678", {"requested_slot": "application_id"})
+    assert slots["status_last4"] == "13812345678" and "SQ" in said  # the number is still asked for
+    slots, said = await validate(NUMBER, {"requested_slot": "application_id", "status_last4": "13900000000"})
+    assert slots["status_last4"] is None and "不符" in said and slots["application_id"] == NUMBER
+    slots, said = await validate(NUMBER, {"requested_slot": "application_id", "status_last4": "13812345678"})
+    assert slots["application_id"] == NUMBER and slots["status_verified"] is True, said
