@@ -119,3 +119,11 @@ async def test_the_phone_before_the_number_is_kept_and_checked_with_it(client):
     assert slots["status_last4"] is None and "不符" in said and slots["application_id"] == NUMBER
     slots, said = await validate(NUMBER, {"requested_slot": "application_id", "status_last4": "13812345678"})
     assert slots["application_id"] == NUMBER and slots["status_verified"] is True, said
+
+
+async def test_a_verified_form_shows_the_status_and_right_answers_use_up_nothing(client):
+    for _ in range(6):  # more than the 5 tries per number: right answers are never counted
+        slots, _ = await validate("5678", verifying(), intent="inform")
+        shown = CollectingDispatcher()
+        await ActionShowStatus().run(shown, make_tracker("5678", slots={"application_id": NUMBER, **slots}), DOMAIN)
+        assert "审核中" in texts(shown) and "分钟后再试" not in texts(shown)
