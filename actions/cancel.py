@@ -76,7 +76,7 @@ class ValidateCancelForm(SafeFormValidationAction):
                              domain: DomainDict) -> List[Text]:
         """The phone comes right after the number; it is skipped (BOUND) for one's own bookings."""
         if tracker.get_slot("cancel_phone") == ENDED:
-            return []  # the form stops here (the SDK then sets requested_slot to None)
+            return ["cancel_phone"]  # filled: the SDK sets requested_slot to None and the form stops
         slots = [s for s in domain_slots if s != "cancel_phone"]
         at = slots.index("cancel_booking_no") + 1 if "cancel_booking_no" in slots else 0
         return slots[:at] + ["cancel_phone"] + slots[at:]

@@ -150,7 +150,16 @@ async def test_a_malformed_booking_number_is_said_and_a_third_ask_never_comes():
     slots, said = await validate("YY202611260000001", {"requested_slot": "cancel_booking_no"})
     assert "少了一位" in said and not slots.get("cancel_booking_no")
     slots, said = await validate("不知道", {"requested_slot": "cancel_booking_no"}, times=2)
-    assert slots["requested_slot"] is None and "转人工" in said
+    assert slots["requested_slot"] is None and slots["cancel_phone"] == ENDED and "转人工" in said
+    done = CollectingDispatcher()
+    await ActionCancelBooking().run(done, make_tracker("", slots=slots), DOMAIN)
+    assert texts(done) == ""
+
+
+async def test_a_second_non_phone_in_a_row_ends_quietly_after_the_offer_of_a_human():
+    slots, said = await validate("我不记得了", {"requested_slot": "cancel_phone",
+                                               "cancel_booking_no": "YY2026112600000001"}, times=2)
+    assert slots["requested_slot"] is None and slots["cancel_phone"] == ENDED and "转人工" in said
 
 
 async def test_a_portal_that_is_down_gets_the_apology():
