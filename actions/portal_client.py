@@ -80,8 +80,16 @@ class PortalClient:
                 return None
             raise
 
-    async def cancel_booking(self, booking_no: str, openid: str) -> Dict[str, Any]:
-        return await self._call("POST", f"/api/v1/appointments/{booking_no}/cancel", json={"openid": openid})
+    async def cancel_booking(self, booking_no: str, openid: str, phone: Optional[str] = None) -> Dict[str, Any]:
+        """By the openid that booked, or (a booking made elsewhere) by the phone it was made with."""
+        body = {"openid": openid, **({"phone": phone} if phone else {})}
+        return await self._call("POST", f"/api/v1/appointments/{booking_no}/cancel", json=body)
+
+    async def lookup_booking(self, booking_no: str, openid: str, phone: str) -> Dict[str, Any]:
+        """A booking made on the web or by phone, by its number and phone; a wrong pair is a 404
+        with ``details.attempts_left`` and counts against the same budget as status verification."""
+        return await self._call("POST", f"/api/v1/appointments/{booking_no}/lookup",
+                                json={"openid": openid, "phone": phone})
 
     # --- applications and feedback -----------------------------------------------
 

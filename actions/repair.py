@@ -165,3 +165,23 @@ def _message(event: Dict[str, Any]) -> Dict[str, Any]:
         if data.get(key):
             message[key] = data[key]
     return message
+
+# --- the second ask and the end instead of a third -----------------------------------------
+
+HUMAN_HINT = "如需人工帮助，回复“转人工”。"
+GIVE_UP = ("这一步没能对上，先不继续了。请回复“转人工”，工作人员会帮您处理；也可拨打12345政务服务热线。")
+
+
+def second_ask_hint(tracker: Tracker, slot: str) -> str:
+    """The offer of a human to add when ``slot`` is being asked the second time in a row."""
+    return "\n" + HUMAN_HINT if times_asked_in_a_row(tracker, slot) >= 1 else ""
+
+
+def asked_twice(tracker: Tracker, slot: str) -> bool:
+    """``slot`` was asked twice in a row already: a wrong answer now ends the form (no third ask)."""
+    return times_asked_in_a_row(tracker, slot) >= 2
+
+
+def leaves_form(text: str) -> bool:
+    """Words that stop a form or ask for a person: never taken as a slot's value."""
+    return wants_human(text) or wants_out(text)

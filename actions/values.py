@@ -65,11 +65,37 @@ def _length_said(count: int, wanted: int) -> str:
 
 
 def application_id_problem(text: str) -> Optional[str]:
-    """What is wrong with something that looks like an application number (SQ + 14 digits), or None."""
-    match = re.search(r"SQ(\d+)", digits_of(text), re.IGNORECASE)
-    if match is None or len(match.group(1)) == 14:
+    """What is wrong with something that looks like an application number (SQ + 14 digits), or None.
+
+    Only the form is judged, never whether such an application exists."""
+    digits = digits_of(text)
+    match = re.search(r"SQ(\d+)", digits, re.IGNORECASE)
+    if match is not None:
+        count = len(match.group(1))
+        return None if count == 14 else f"您发的受理号SQ后面的数字{_length_said(count, 14)}（应为14位）。"
+    other = re.search(r"(?<![A-Za-z])([A-Za-z]{1,3})?(\d{13,15})(?!\d)", digits)
+    if other is None or (other.group(1) is None and _PHONE.fullmatch(other.group(2))):
         return None
-    return f"您发的受理号SQ后面的数字{_length_said(len(match.group(1)), 14)}（应为14位）。"
+    if other.group(1) is None and len(other.group(2)) != 14:
+        return f"您发的数字{_length_said(len(other.group(2)), 14)}；受理号应以SQ开头，后面14位数字。"
+    return "受理号应以SQ开头，后面是14位数字。"
+
+
+_BOOKING_NO = re.compile(r"(?<![A-Za-z0-9])YY(\d{16})(?!\d)", re.IGNORECASE)
+
+
+def booking_number(text: str) -> Optional[str]:
+    """A booking number (YY + 16 digits) as the portal issues it, from anywhere in the text."""
+    match = _BOOKING_NO.search(digits_of(text))
+    return f"YY{match.group(1)}" if match else None
+
+
+def booking_number_problem(text: str) -> Optional[str]:
+    """What is wrong with something that looks like a booking number (YY + 16 digits), or None."""
+    match = re.search(r"YY(\d+)", digits_of(text), re.IGNORECASE)
+    if match is None or len(match.group(1)) == 16:
+        return None
+    return f"您发的预约号YY后面的数字{_length_said(len(match.group(1)), 16)}（应为16位）。"
 
 
 def verification_problem(text: str) -> Optional[str]:
@@ -106,7 +132,7 @@ BOOKING_VERBS = "预约|约|提交|订|办"
 # "keep it / not now / let me think" is a no, even when it names the action (先别取消了, 不约了):
 # a negation right before the action's verb, or words that only mean holding back.
 _HOLD_BACK = ("留着|保留|再想想|想一想|想想再|再考虑|考虑考虑|考虑一下|等等|等一下|稍等|改天再|回头再|"
-              "还要去|还是要去|要去的|还去的|还得去|先这样吧?$|不用了|不需要|没必要|^算了|^不[了要用是对行]?$|^否$|^no$")
+              "还要去|还是要去|要去的|还去的|还得去|先这样吧?$|不用了|不需要|没必要|^算了|^(不[了要用是对行]?)+$|^否$|^no$")
 _PLAIN_YES = re.compile(r"^(是|是的|对|对的|好|好的|行|可以|嗯+|没错|没问题|确认|确定|ok|yes|y)(吧|啊|呀|的|了)?$")
 
 
@@ -119,10 +145,19 @@ _KEEPS_BOOKING, _HOLDS_BACK_BOOKING = _negated(CANCEL_VERBS), _negated(BOOKING_V
 _CANCEL_VERB, _BOOKING_VERB = re.compile(CANCEL_VERBS), re.compile(BOOKING_VERBS)
 
 
+# "not going" is a reason to cancel, though it starts with 不 (不去了取消吧, 去不了了, 来不了)
+_WONT_GO = re.compile(r"不(去|来)了|(去|来)不了|不想去|没空去|有事去不")
+
+
 def confirms_cancel(text: str, intent: str) -> Optional[bool]:
     """The answer to "确认取消吗？": True, False, or None when it is neither. A doubt keeps the
-    booking: 先别取消了 / 不取消 / 还是留着吧 / 我再想想 are no, though they name the action."""
-    return _confirmation(text, intent, _KEEPS_BOOKING, _CANCEL_VERB, ("affirm", "cancel_appointment"), ("deny",))
+    booking: 先别取消了 / 不取消 / 还是留着吧 / 我再想想 are no, though they name the action;
+    不去了取消吧 is yes, though it starts with 不."""
+    answer = _confirmation(text, intent, _KEEPS_BOOKING, _CANCEL_VERB, ("affirm", "cancel_appointment"), ("deny",))
+    cleaned = normalise(text).lower()
+    if answer is not True and _WONT_GO.search(cleaned) and not _KEEPS_BOOKING.search(cleaned):
+        return True
+    return answer
 
 
 def confirms_booking(text: str, intent: str) -> Optional[bool]:

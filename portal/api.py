@@ -15,8 +15,9 @@ from pydantic import BaseModel, ValidationError
 from portal import openapi
 from portal.auth import ADMIN, BOT, BOT_OR_ADMIN, PUBLIC, Role, caller_key, caller_of
 from portal.catalog import bring_list
+from portal.booking_lookup import BookingLookupRequest
 from portal.errors import PortalError
-from portal.keys import APPLICATIONS, APPOINTMENTS, CATALOG, FEEDBACK, INDEX, ROUTE_ROLES
+from portal.keys import APPLICATIONS, APPOINTMENTS, BOOKING_LOOKUP, CATALOG, FEEDBACK, INDEX, ROUTE_ROLES
 from portal.schemas import (
     APPLICATION_ID_PATTERN, AttendanceMark, BookingRequest, CancelRequest, ComplaintRequest, EvaluationRequest,
     StatusChange, StatusQuery,
@@ -211,6 +212,19 @@ ROUTES: List[Route] = [
     Route("GET", "/api/v1/complaints/{reference}", complaint, BOT_OR_ADMIN,
           "A complaint by reference: its status; the whole complaint with the admin key", [REFERENCE]),
 ]
+
+
+# --- bookings made elsewhere: found by number + phone, guesses counted (portal.booking_lookup) ---
+
+async def lookup_booking(request: web.Request) -> web.Response:
+    who = await body(request, BookingLookupRequest)
+    return ok(await request.app[BOOKING_LOOKUP].lookup(param(request, BOOKING_NO), who,
+                                                       caller_key(request, who.openid)))
+
+
+ROUTES.append(Route("POST", "/api/v1/appointments/{booking_no}/lookup", lookup_booking, BOT,
+                    "A booking made on the web or by phone, by its number and the phone it was made with "
+                    "(wrong pairs are counted with status verifications)", [BOOKING_NO], BookingLookupRequest))
 
 
 def setup_routes(app: web.Application) -> None:

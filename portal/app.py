@@ -13,12 +13,13 @@ from portal import api
 from portal.appointments import Appointments
 from portal.applications import Applications
 from portal.auth import auth_middleware
+from portal.booking_lookup import BookingLookup
 from portal.catalog import Catalog, catalog_is_empty, read_catalog, store_catalog
 from portal.db import create_engine, migrate
 from portal.demo import seed_applications
 from portal.errors import PortalError
 from portal.feedback import Feedback
-from portal.keys import APPLICATIONS, APPOINTMENTS, CATALOG, FEEDBACK, INDEX, SETTINGS
+from portal.keys import APPLICATIONS, APPOINTMENTS, BOOKING_LOOKUP, CATALOG, FEEDBACK, INDEX, SETTINGS
 from portal.search import GuideIndex
 from portal.settings import PortalSettings
 from portal.webhook import Notifier
@@ -63,6 +64,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
                                      settings.contact_handle_seconds)
     app[APPLICATIONS] = Applications(engine, catalog, notifier, now, settings.status_limits)
     app[FEEDBACK] = Feedback(engine, now)
+    app[BOOKING_LOOKUP] = BookingLookup(engine, app[APPOINTMENTS], now, settings.status_limits)
     logger.info("portal ready: %d items, %d halls", len(catalog.guides), len(catalog.halls))
     reminders = asyncio.create_task(_remind_forever(app[APPOINTMENTS], settings.reminder_interval)) \
         if settings.webhook_url else None

@@ -2,7 +2,8 @@
 
 "Not found" and "wrong verification" give the same answer. Guesses of the phone's last four
 digits are limited per (application, caller), per caller and per application, with the
-check and the count in one atomic step (:mod:`portal.attempts`). The caller is who the key
+check and the count in one atomic step (:mod:`portal.attempts`). A wrong guess is answered
+with the attempts left (the same for a number that does not exist). The caller is who the key
 and the bot-supplied openid say, never a field the client picks; a caller whose openid is
 bound to the application is answered without counting, so nobody's failures lock it out;
 and a lookup by openid alone guesses nothing, so it is never counted as a failure.
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from portal import tables
-from portal.attempts import Attempts, Bucket, LimitReached
+from portal.attempts import Attempts, Bucket
 from portal.catalog import Catalog
 from portal.errors import PortalError
 from portal.masking import mask_name
@@ -53,12 +54,11 @@ class Applications:
         if row is not None and _bound_to(row, who.openid):
             return await self._render(row)
         if not who.phone_last4 and not who.phone:
-            raise NOT_FOUND
-        buckets = self._buckets(application_id, caller)
-        await self._reserve(buckets)
-        if row is None or not _phone_matches(row["phone"], who):
-            raise NOT_FOUND  # the reserved attempt stays counted: a failure
-        await self._attempts.refund(buckets)
+            raise NOT_FOUND  # a lookup by openid alone guesses nothing: never counted
+        correct = row is not None and _phone_matches(row["phone"], who)
+        left = await self._attempts.guess(self._buckets(application_id, caller), correct)
+        if not correct:
+            raise PortalError(404, NOT_FOUND.code, NOT_FOUND.message, {"attempts_left": left})
         if who.openid and not row["openid"]:
             await self._bind_openid(application_id, who.openid)
         return await self._render(row)
@@ -66,15 +66,8 @@ class Applications:
     def _buckets(self, application_id: str, caller: str) -> List[Bucket]:
         limits = self._limits
         return [Bucket(f"status:{application_id}:{caller}", limits.per_caller_application),
-                Bucket(f"status-caller:{caller}", limits.per_caller),
+                caller_bucket(caller, limits),
                 Bucket(f"status:{application_id}", limits.per_application)]
-
-    async def _reserve(self, buckets: List[Bucket]) -> None:
-        try:
-            await self._attempts.reserve(buckets)
-        except LimitReached as limit:
-            minutes = max(1, int(-(-limit.retry_after // 60)))
-            raise PortalError(429, "too_many_attempts", f"验证失败次数过多，请{minutes}分钟后再试") from None
 
     async def change_status(self, application_id: str, change: StatusChange) -> Dict[str, Any]:
         """Appends a step to the timeline and tells the webhook (status notifications)."""
@@ -135,7 +128,13 @@ def _step(step: Any) -> Dict[str, Any]:
     return rendered
 
 
-__all__: List[str] = ["Applications", "NEXT_STEP"]
+def caller_bucket(caller: str, limits: StatusLimits) -> Bucket:
+    """Every wrong guess of one caller, whatever it guessed (an application's phone, a booking's):
+    one budget, so switching from status numbers to booking numbers buys no extra guesses."""
+    return Bucket(f"status-caller:{caller}", limits.per_caller)
+
+
+__all__: List[str] = ["Applications", "NEXT_STEP", "caller_bucket"]
 
 
 def _phone_matches(phone: str, who: StatusQuery) -> bool:

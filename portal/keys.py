@@ -3,6 +3,7 @@ from aiohttp import web
 
 from portal.appointments import Appointments
 from portal.applications import Applications
+from portal.booking_lookup import BookingLookup
 from portal.catalog import Catalog
 from portal.feedback import Feedback
 from portal.search import GuideIndex
@@ -14,4 +15,5 @@ INDEX = web.AppKey("index", GuideIndex)
 APPOINTMENTS = web.AppKey("appointments", Appointments)
 APPLICATIONS = web.AppKey("applications", Applications)
 FEEDBACK = web.AppKey("feedback", Feedback)
+BOOKING_LOOKUP = web.AppKey("booking_lookup", BookingLookup)  # bookings made elsewhere (h-status)
 ROUTE_ROLES = web.AppKey("route_roles", dict)  # aiohttp route -> roles allowed to call it (portal.auth)

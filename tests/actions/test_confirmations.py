@@ -12,10 +12,12 @@ from govbot.settings import MODELS_DIR
 from govbot.train import train
 
 CANCEL_YES = ["确认", "确定取消", "是的", "对，取消吧", "取消吧", "嗯", "好的", "可以", "没问题，取消", "1", "第一个",
-              "撤了吧", "对的，帮我取消", "是，不去了", "行，取消掉", "我不想去了，取消吧", "确认取消", "ok"]
+              "撤了吧", "对的，帮我取消", "是，不去了", "行，取消掉", "我不想去了，取消吧", "确认取消", "ok",
+              "不去了取消吧", "撤销吧", "退掉吧"]
 CANCEL_NO = ["不", "不是", "不取消", "先别取消了", "哎先别取消了，我还要去的", "别取消", "还是留着吧", "我再想想",
              "不要取消", "不用了", "算了，先留着", "等等，我再考虑一下", "先不取消了", "保留吧", "暂时不取消",
-             "莫取消", "甭取消了", "不了不了", "否", "我还要去的"]
+             "莫取消", "甭取消了", "不了不了", "否", "我还要去的",
+             "不取消了", "先别取消了我还要去的", "算了不取消"]
 BOOK_YES = ["确认", "确定", "对", "是的", "好的", "没问题", "可以", "嗯嗯", "1", "第一个", "对的，就这样", "没错",
             "确认预约", "行", "好，提交吧", "ok"]
 BOOK_NO = ["不", "不对", "不是", "先不约了", "不约了", "算了", "我再想想", "不用了", "先别提交", "别约了",
@@ -55,3 +57,11 @@ def test_yes_and_no_as_citizens_say_them(intents, confirms, text, meant):
 def test_an_answer_that_is_neither_yes_nor_no_changes_nothing(text, intent):
     assert confirms_booking(text, intent) in (False, None)
     assert confirms_cancel("我改主意了，换成周四", "inform") is None
+
+
+@pytest.mark.parametrize("intent", ["inform", "affirm", "cancel_appointment"])
+def test_the_words_decide_at_the_cancel_confirmation_whatever_the_intent(intent):
+    """Not slow: the NLU's reading of a "no" that names the action (cancel_appointment) or of a
+    bare value (inform) must not change the answer."""
+    assert [t for t in CANCEL_YES if confirms_cancel(t, intent) is not True] == []
+    assert [t for t in CANCEL_NO if confirms_cancel(t, intent) is not False] == []

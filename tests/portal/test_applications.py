@@ -180,3 +180,66 @@ async def test_the_whole_phone_verifies_only_when_it_matches_whole(portal):
     same_tail = await ask(portal, REVIEWING, query("o_other", phone="13900005678"))  # right last four, wrong phone
     assert same_tail.status == 404
     assert (await ask(portal, REVIEWING, query("o_bad", phone="1381234567"))).status == 422
+
+
+# --- tries left, and bookings made elsewhere (number + phone; the same guess budget) ---------
+
+WEB_PHONE = "13700002222"
+
+
+async def test_a_wrong_verification_says_how_many_tries_are_left(portal):
+    first = await (await ask(portal, REVIEWING, query(phone_last4="0000"))).json()
+    second = await (await ask(portal, REVIEWING, query(phone_last4="1111"))).json()
+    assert (first["details"]["attempts_left"], second["details"]["attempts_left"]) == (4, 3)
+
+
+async def web_booking(portal) -> str:
+    """A booking made on the web: no openid."""
+    slots = (await (await portal.get("/api/v1/slots", params={"item_code": "GA-0003", "hall_code": "SMZX"})).json())
+    free = next(s for s in slots["slots"] if s["available"])
+    response = await portal.post("/api/v1/appointments", headers={"Idempotency-Key": "web-booking-0001"}, json={
+        "item_code": "GA-0003", "hall_code": "SMZX", "date": free["date"], "hour": free["hour"],
+        "name": "赵六", "phone": WEB_PHONE})
+    assert response.status == 201
+    return (await response.json())["booking_no"]
+
+
+async def lookup(portal, booking_no: str, phone: str, openid: str = "o_caller"):
+    return await portal.post(f"/api/v1/appointments/{booking_no}/lookup", json={"openid": openid, "phone": phone})
+
+
+async def test_a_booking_made_elsewhere_is_found_by_number_and_phone_both_matching(portal):
+    number = await web_booking(portal)
+    found = await lookup(portal, number, WEB_PHONE)
+    assert found.status == 200 and (await found.json())["booking_no"] == number
+    wrong_phone = await lookup(portal, number, "13900009999")
+    unknown = await lookup(portal, "YY2026010100000000", WEB_PHONE)
+    assert wrong_phone.status == unknown.status == 404
+    assert await wrong_phone.json() == await unknown.json()
+    assert (await wrong_phone.json())["details"]["attempts_left"] == 4
+    assert "13700002222" not in await wrong_phone.text()
+
+
+async def test_booking_lookups_and_status_verifications_share_the_callers_budget(portal):
+    number = await web_booking(portal)
+    for n in range(5):
+        assert (await ask(portal, f"SQ2026111800{n:04d}", query(phone_last4="0000"))).status == 404
+    for n in range(5):
+        assert (await lookup(portal, f"YY20260101{n:08d}", WEB_PHONE)).status == 404
+    limited = await lookup(portal, number, WEB_PHONE)
+    assert limited.status == 429  # even the right pair: the caller's 10 guesses an hour are spent
+    assert (await lookup(portal, number, WEB_PHONE, openid="o_other")).status == 200
+
+
+async def test_a_right_lookup_is_not_counted(make_portal):
+    portal = await make_portal(status_limits=StatusLimits(per_caller_application=Limit(1, 900)))
+    number = await web_booking(portal)
+    for _ in range(3):
+        assert (await lookup(portal, number, WEB_PHONE)).status == 200
+
+
+async def test_a_booking_lookup_needs_the_bots_key_and_a_phone(portal, anonymous):
+    number = await web_booking(portal)
+    assert (await anonymous.post(f"/api/v1/appointments/{number}/lookup",
+                                 json={"openid": "o", "phone": WEB_PHONE})).status == 401
+    assert (await portal.post(f"/api/v1/appointments/{number}/lookup", json={"openid": "o"})).status == 422
