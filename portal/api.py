@@ -211,6 +211,26 @@ ROUTES: List[Route] = [
 ]
 
 
+# --- booking days (h-booking): why a day cannot be booked --------------------------------
+
+BOOKING_DATE = Param("date", "path", {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"})
+BOOKING_ITEM = Param("item", "query", {"type": "string", "pattern": r"^[A-Z]{2,4}-\d{4}$"})
+
+
+async def booking_day(request: web.Request) -> web.Response:
+    from datetime import date  # local: this block stays separate from the rest of the module
+    try:
+        day = date.fromisoformat(param(request, BOOKING_DATE))
+    except ValueError:
+        raise PortalError(400, "bad_date", "日期格式应为 YYYY-MM-DD") from None
+    return ok(await request.app[APPOINTMENTS].booking_day(param(request, BOOKING_ITEM), day))
+
+
+ROUTES.append(Route("GET", "/api/v1/booking-days/{date}", booking_day, PUBLIC,
+                    "Whether a day can be booked for an item, the reason if not (weekend, holiday, "
+                    "outside_window, full) and its free slots", [BOOKING_DATE, BOOKING_ITEM]))
+
+
 def setup_routes(app: web.Application) -> None:
     app[ROUTE_ROLES] = {app.router.add_route(route.method, route.path, route.handler): route.roles
                         for route in ROUTES}
