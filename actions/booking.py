@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -36,7 +36,7 @@ from actions.common import (
     CLEAR_CHOICE, day_label, entity, intent_of, offer_choices, pending_choice, say, slots_reset,
     sorry_portal_down, text_of,
 )
-from actions.dates import parse_when
+from actions.dates import When, parse_when
 from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.guides import find_item
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 NOT_A_NAME = ("deny", "goodbye", "cancel_appointment", "human_handoff")
 TIME_SLOTS = {"appt_item", "appt_hall", "appt_date", "appt_hour", "appt_when"}
 FACT_SLOTS = TIME_SLOTS | {"appt_name", "appt_phone"}
+KEPT_ON_ERROR = ("appt_name", "appt_phone")  # facts that need no portal check: kept when the portal fails
 _SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
              "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧")
 _NAME_SAID = re.compile(r"(?:我叫|我是|姓名(?:是)?|名字(?:是|叫)?|预约人(?:是)?|叫|是)[:：]?([\u4e00-\u9fa5·]{2,4})")
@@ -57,9 +58,18 @@ _NOT_NAME_WORDS = re.compile(r"不|没|吗|呢|啥|什么|怎么|为什么|跳�
 _NUMBERS = re.compile(r"\d{6,}[\dXx]?")
 
 
+_TIME_WORDS = re.compile(r"点|:|：|时|午|晚|早|今|明|后天|周|星期|礼拜|月|号|日|天")
+
+
 def _without_numbers(text: str) -> str:
     """The text without phone and ID numbers, so the date parser never reads them as a time."""
     return _NUMBERS.sub(" ", text)
+
+
+def _when(tracker: Tracker) -> Optional[When]:
+    """The day and time said, if the words speak of one (a bare "1" picks an option, not 1 o'clock)."""
+    text = _without_numbers(text_of(tracker))
+    return parse_when(text, china_now()) if _TIME_WORDS.search(text) else None
 
 
 def said_name(text: str, asked: bool) -> Optional[str]:
@@ -139,7 +149,7 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         picked = _picked(tracker, "appt_date")
         if picked is not None:
             return {"appt_date": picked, "appt_confirmed": None, **_cleared_choice()}
-        when = parse_when(_without_numbers(text_of(tracker)), china_now())
+        when = _when(tracker)
         if when is None or when.day is None:
             return {}
         result: Dict[Text, Any] = {"appt_date": when.day.isoformat(), "appt_confirmed": None}
@@ -152,7 +162,7 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         picked = _picked(tracker, "appt_hour")
         if picked is not None:
             return {"appt_hour": picked, "appt_when": None, "appt_confirmed": None, **_cleared_choice()}
-        when = parse_when(_without_numbers(text_of(tracker)), china_now())
+        when = _when(tracker)
         if when is None or when.day is not None or (when.hour is None and when.hours == (0, 24)):
             return {}  # a day with its time was taken with the day
         return {"appt_when": [when.hour, *when.hours], "appt_hour": None, "appt_confirmed": None}
@@ -201,7 +211,7 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         before = dict(tracker.slots)
         events = await super().get_extraction_events(dispatcher, tracker, domain)
         changed = any(e["name"] in FACT_SLOTS and e["value"] != before.get(e["name"]) for e in events)
-        if changed and tracker.slots.get("appt_confirmed"):
+        if changed and tracker.slots.get("appt_confirmed") is not None:
             tracker.slots["appt_confirmed"] = None
             events.append(SlotSet("appt_confirmed", None))
         return events
@@ -225,6 +235,12 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         if tracker.get_slot("appt_hall") not in (None, ANY_HALL, *halls):
             result["appt_hall"] = None  # a new item drops a hall that does not serve it
         return result
+
+    async def _as_given(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: DomainDict) -> Dict[Text, Any]:
+        return {}  # checked together in ``get_validation_events`` (settle_time)
+
+    validate_appt_hall = validate_appt_date = validate_appt_hour = validate_appt_confirmed = _as_given
 
     async def validate_appt_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> Dict[Text, Any]:
@@ -252,17 +268,19 @@ class ValidateAppointmentForm(SafeFormValidationAction):
             dispatcher.utter_message(response="utter_booking_stopped")
             return [*slots_reset(FORM_SLOTS), *CLEAR_CHOICE, SlotSet("appt_when", None),
                     SlotSet("requested_slot", None), ActiveLoop(None)]
-        before = {name: tracker.slots.get(name) for name in HELPER_SLOTS}
-        try:
-            events = await super().run(dispatcher, tracker, domain)
-        except PortalError:  # keep what was collected; the next message continues the form
+        before = dict(tracker.slots)
+        try:  # the unguarded run: a portal failure is answered here, keeping what the message gave
+            events = await FormValidationAction.run(self, dispatcher, tracker, domain)
+        except PortalError:
             dispatcher.messages.clear()
             sorry_portal_down(dispatcher)
             requested = tracker.get_slot("requested_slot")
-            return [SlotSet(requested, tracker.get_slot(requested))] if requested else []
+            kept = [SlotSet(n, tracker.slots.get(n)) for n in KEPT_ON_ERROR if tracker.slots.get(n) != before.get(n)]
+            return kept + ([SlotSet(requested, before.get(requested))]
+                           if requested and requested not in KEPT_ON_ERROR else [])
         # rasa-sdk returns only the form's own slots: keep what extraction set besides them.
         return events + [SlotSet(name, tracker.slots.get(name)) for name in HELPER_SLOTS
-                         if tracker.slots.get(name) != before[name]]
+                         if tracker.slots.get(name) != before.get(name)]
 
 
 _ALL_HALLS = ("SMZX", "DCQ", "CRJ", "CGS", "GJJ")

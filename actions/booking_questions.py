@@ -14,9 +14,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_state import (
-    CONTACT_DECLINED, CONTACT_OFFERED, FORM_SLOTS, HUMAN_OFFER, apologised_this_turn, shown_phone, stored_contact,
+    CONTACT_DECLINED, CONTACT_OFFERED, FORM_SLOTS, HUMAN_OFFER, apologised_this_turn, said_this_turn, shown_phone, stored_contact,
 )
-from actions.booking_times import earliest, free_slots, slot_label
+from actions.booking_times import OFFERED, earliest, free_slots, slot_label
 from actions.common import CLEAR_CHOICE, day_label, offer_choices, pending_choice, say, slots_reset, sorry_portal_down
 from actions.failsafe import SafeAction
 from actions.portal_client import PortalError, portal
@@ -44,6 +44,22 @@ def take_default(dispatcher: CollectingDispatcher, text: str, slot: str, value: 
     """Fills ``slot`` with the default, says so, and lets the form go on to the next question."""
     dispatcher.utter_message(text=text)
     return [SlotSet(slot, value), *CLEAR_CHOICE, FollowupAction("appointment_form")]
+
+
+def read_backs_in_a_row(tracker: Tracker) -> int:
+    """How often the same read-back was shown in a row: a correction (a changed fact) makes the
+    next read-back a new one, not a repeat."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "slot":
+            continue
+        if event.get("name") == "requested_slot":
+            if event.get("value") != "appt_confirmed":
+                break
+            count += 1
+        elif event.get("name") in FORM_SLOTS[:-1] and event.get("value") is not None:
+            break
+    return count
 
 
 def _outro(times: int, plain: str = "请回复序号。") -> str:
@@ -106,6 +122,8 @@ class AskApptDate(SafeAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         times = times_asked_in_a_row(tracker, "appt_date")
+        if said_this_turn(tracker, OFFERED):  # the nearest free slots were just offered: that is the question
+            return []
         try:
             slots = await free_slots(tracker.get_slot("appt_item"), tracker.get_slot("appt_hall"))
         except PortalError:
@@ -127,6 +145,8 @@ class AskApptHour(SafeAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         day, times = tracker.get_slot("appt_date"), times_asked_in_a_row(tracker, "appt_hour")
+        if said_this_turn(tracker, OFFERED):  # the nearest free slots were just offered: that is the question
+            return []
         try:
             slots = [s for s in await free_slots(tracker.get_slot("appt_item"), tracker.get_slot("appt_hall"))
                      if s["date"] == day]
@@ -195,7 +215,7 @@ class AskApptConfirmed(SafeAction):
         return "action_ask_appt_confirmed"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        times = times_asked_in_a_row(tracker, "appt_confirmed")
+        times = min(read_backs_in_a_row(tracker), times_asked_in_a_row(tracker, "appt_confirmed"))
         if times >= LAST_TIME:
             return stop_asking(dispatcher, "没能确认预约信息，本次预约没有提交。")
         try:

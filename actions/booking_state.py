@@ -46,12 +46,17 @@ def contact_fields(name: str, appt_phone: str) -> Dict[str, str]:
     return {"contact_handle": found[1]} if found else {"name": name, "phone": appt_phone}
 
 
-def apologised_this_turn(tracker: Tracker) -> bool:
-    """Whether the apology was already sent since the citizen's last message: a portal failure
-    in the validation and again in the question after it says sorry once."""
+def said_this_turn(tracker: Tracker, fragment: str) -> bool:
+    """Whether the bot already said something containing ``fragment`` since the last message."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "bot" and event.get("text") == SORRY_PORTAL_DOWN:
+        if event.get("event") == "bot" and fragment in (event.get("text") or ""):
             return True
     return False
+
+
+def apologised_this_turn(tracker: Tracker) -> bool:
+    """Whether the apology was already sent since the citizen's last message: a portal failure
+    in the validation and again in the question after it says sorry once."""
+    return said_this_turn(tracker, SORRY_PORTAL_DOWN)

@@ -19,6 +19,7 @@ from actions.portal_client import portal
 
 Slot = Dict[str, Any]
 ALTERNATIVES = 3
+OFFERED = "最近可约"  # the words that head the numbered alternatives
 SLOT_CHOICE = "appt_slot"  # choice_kind of the numbered alternatives: options are [date, hour, hall]
 _REASONS = {"weekend": "是周末，大厅不办公", "outside_window": "超出可预约范围（可约次日起5个工作日）",
             "full": "已约满"}
@@ -41,20 +42,26 @@ def in_wish(slot: Slot, wish: Optional[Sequence[Any]]) -> bool:
 def earliest(slots: List[Slot], day: Optional[str], wish: Optional[Sequence[Any]]) -> Optional[Slot]:
     """The earliest free slot on ``day`` (any day if None) that fits the wish."""
     fitting = [s for s in slots if (day is None or s["date"] == day) and in_wish(s, wish)]
-    return min(fitting, key=lambda s: (s["date"], s["hour"], s["hall_code"]), default=None)
+    return min(fitting, key=lambda s: (s["date"], s["hour"]), default=None)  # ties: the catalog's first hall
 
 
 def nearest(slots: List[Slot], day: str, wish: Optional[Sequence[Any]], count: int = ALTERNATIVES) -> List[Slot]:
-    """The free slots nearest to the time asked for, one per day and hour, soonest first on ties."""
-    wanted_hour = (wish[0] if wish[0] is not None else wish[1]) if wish else 9
-    wanted = datetime.fromisoformat(day).replace(hour=max(wanted_hour, 9))
+    """The free slots nearest to the time asked for: the closest days first and, within a day,
+    the closest hour, nearest first; one per day and part of day, so the list offers real choices."""
+    wanted_hour = max((wish[0] if wish[0] is not None else wish[1]) if wish else 9, 9)
+    asked = datetime.fromisoformat(day).date()
+
+    def distance(slot: Slot) -> Tuple[int, int, str]:
+        days = abs((datetime.fromisoformat(slot["date"]).date() - asked).days)
+        return days, abs(slot["hour"] - wanted_hour), slot["date"]
+
     seen, result = set(), []
-    for slot in sorted(slots, key=lambda s: (abs(datetime.fromisoformat(s["date"]).replace(hour=s["hour"]) - wanted),
-                                             s["date"], s["hour"])):
-        if (slot["date"], slot["hour"]) not in seen:
-            seen.add((slot["date"], slot["hour"]))
+    for slot in sorted(slots, key=distance):
+        key = (slot["date"], slot["hour"] < 12)
+        if key not in seen:
+            seen.add(key)
             result.append(slot)
-    return sorted(result[:count], key=lambda s: (s["date"], s["hour"]))
+    return result[:count]
 
 
 def wish_label(day: str, wish: Optional[Sequence[Any]]) -> str:
@@ -84,5 +91,5 @@ def alternatives_message(head: str, options: List[Slot]) -> Tuple[str, List[List
     if not options:
         return f"{head}。未来5个工作日都已约满，可以稍后再试，或回复“转人工”咨询。", []
     lines = "\n".join(f"{n}. {slot_label(s)}" for n, s in enumerate(options, start=1))
-    return (f"{head}。最近可约：\n{lines}\n请回复序号，或直接说想约的时间。",
+    return (f"{head}。{OFFERED}：\n{lines}\n请回复序号，或直接说想约的时间。",
             [[s["date"], float(s["hour"]), s["hall_code"]] for s in options])
