@@ -20,7 +20,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking_facts import (
-    ANY_HALL, doesnt_mind_hall, hall_named, may_name_item, names_service, settle_candidates, wants_other_hall,
+    ANY_HALL, doesnt_mind_hall, hall_named, may_name_item, names_service, settle_candidates, speaks_of_hall,
+    stops_booking, wants_other_hall,
 )
 from actions.booking_questions import (  # noqa: F401 - the form's questions, registered from here too
     AskApptConfirmed, AskApptDate, AskApptHall, AskApptHour, AskApptItem, AskApptName, AskApptPhone,
@@ -128,6 +129,8 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         if picked is not None:
             return {"appt_hall": picked, "appt_confirmed": None, **_cleared_choice()}
         text, item = text_of(tracker), tracker.get_slot("appt_item")
+        if not speaks_of_hall(text):
+            return {}
         halls = (await portal().guide(item))["halls"] if item else [{"code": c, "name": c} for c in _ALL_HALLS]
         named = hall_named(text, halls)
         if named and named != tracker.get_slot("appt_hall"):
@@ -263,7 +266,7 @@ class ValidateAppointmentForm(SafeFormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = text_of(tracker)
-        if tracker.get_slot("requested_slot") and (wants_out(text) or gives_up_booking(text)):
+        if tracker.get_slot("requested_slot") and (stops_booking(text) or gives_up_booking(text)):
             # "那就不约了吧" at any question ends the form without a booking, however NLU read it
             dispatcher.utter_message(response="utter_booking_stopped")
             return [*slots_reset(FORM_SLOTS), *CLEAR_CHOICE, SlotSet("appt_when", None),
@@ -274,13 +277,26 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         except PortalError:
             dispatcher.messages.clear()
             sorry_portal_down(dispatcher)
-            requested = tracker.get_slot("requested_slot")
-            kept = [SlotSet(n, tracker.slots.get(n)) for n in KEPT_ON_ERROR if tracker.slots.get(n) != before.get(n)]
-            return kept + ([SlotSet(requested, before.get(requested))]
-                           if requested and requested not in KEPT_ON_ERROR else [])
+            return await self._kept_on_error(dispatcher, tracker, domain, before)
         # rasa-sdk returns only the form's own slots: keep what extraction set besides them.
         return events + [SlotSet(name, tracker.slots.get(name)) for name in HELPER_SLOTS
                          if tracker.slots.get(name) != before.get(name)]
+
+
+    async def _kept_on_error(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                             before: Dict[str, Any]) -> List[EventType]:
+        """After a portal failure: the name and phone the message gave (read without the portal),
+        and everything collected before; the next message continues the form."""
+        tracker.slots.clear()
+        tracker.slots.update(before)
+        kept: Dict[str, Any] = {}
+        for slot in KEPT_ON_ERROR:
+            found = await getattr(self, f"extract_{slot}")(CollectingDispatcher(), tracker, domain)
+            kept.update({name: value for name, value in found.items() if name in KEPT_ON_ERROR})
+        requested = before.get("requested_slot")
+        if requested and requested not in kept:
+            kept[requested] = before.get(requested)
+        return [SlotSet(name, value) for name, value in kept.items()]
 
 
 _ALL_HALLS = ("SMZX", "DCQ", "CRJ", "CGS", "GJJ")

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional, Sequence
 
+from actions.repair import wants_out
 from actions.values import normalise
 
 # Short names people use for the halls (the catalog's full names are matched as well).
 HALL_WORDS: Dict[str, str] = {"市民中心": "SMZX", "市里": "SMZX", "东城": "DCQ", "出入境": "CRJ",
-                              "车管所": "CGS", "公积金中心": "GJJ", "公积金大厅": "GJJ"}
+                              "车管所": "CGS", "车辆管理所": "CGS", "公积金中心": "GJJ", "公积金大厅": "GJJ",
+                              "公积金管理中心": "GJJ"}
 ANY_HALL = "*"  # appt_hall while the citizen leaves the hall to us (随便 / 最近的)
 _DOESNT_MIND = re.compile(r"随便|哪个都行|哪都行|哪个都可以|哪里都行|都可以|都行|最近的|离我近|近一点的|"
                           r"无所谓|你(来)?定|你看着办|听你的|你安排")
@@ -26,6 +28,15 @@ _CORRECTION = re.compile(r"不对|弄错|搞错|错了|说错|不是|其实是|�
 _FIRST_UNLESS = (("CRJ-0001", "CRJ-0002", re.compile(r"丢|补|遗失|掉|被偷|被盗|找不到|损|坏|泡水|撕")),)
 
 
+_ALSO_STOPS = re.compile(r"(还是|要不|那就|那|就)算了|算了算了")
+
+
+def stops_booking(text: str) -> bool:
+    """不约了 / 算了 / 先不办了 / 改天再说 (the shared ``wants_out``) and 还是算了 / 要不算了: the
+    citizen ends the booking at any step."""
+    return wants_out(text) or bool(_ALSO_STOPS.search(normalise(text)))
+
+
 def hall_named(text: str, halls: Sequence[Dict[str, str]]) -> Optional[str]:
     """The code of the hall ``text`` names among ``halls`` (dicts with code and name), or None."""
     cleaned = normalise(text)
@@ -34,6 +45,13 @@ def hall_named(text: str, halls: Sequence[Dict[str, str]]) -> Optional[str]:
         if hall["name"] in cleaned or hall["name"].replace("江州市", "") in cleaned:
             return hall["code"]
     return next((code for word, code in HALL_WORDS.items() if word in cleaned and code in codes), None)
+
+
+def speaks_of_hall(text: str) -> bool:
+    """Whether the words may choose a hall at all (so a plain "确认" needs no look-up)."""
+    cleaned = normalise(text)
+    return any(word in cleaned for word in HALL_WORDS) or bool(_DOESNT_MIND.search(cleaned)
+                                                               or _OTHER_HALL.search(cleaned))
 
 
 def doesnt_mind_hall(text: str) -> bool:
