@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from actions import booking
+from actions.common import SORRY_PORTAL_DOWN
 from actions.portal_client import PortalClient, use_portal
 from govbot.clock import CHINA_TZ
 from portal.app import init_app
@@ -153,3 +154,46 @@ async def test_portal_down_keeps_what_was_collected_and_continues(at, monkeypatc
     reply = await chat.say("好了吗")
     assert chat.slots["appt_item"] == "CRJ-0001" and "请核对预约信息" in reply
     assert chat.questions.count("appt_item") == 0
+
+
+@pytest.fixture
+async def dead_portal():
+    dead = PortalClient("http://127.0.0.1:9", BOT_KEY, timeout=0.3)
+    use_portal(dead)
+    yield dead
+    await dead.close()
+
+
+@pytest.mark.parametrize("ask", ["AskApptHall", "AskApptDate", "AskApptHour", "AskApptConfirmed", "AskApptItem"])
+async def test_every_question_apologises_when_the_portal_is_down(dead_portal, ask):
+    from rasa_sdk.executor import CollectingDispatcher
+    from actions import booking_questions
+    from tests.actions.conftest import make_tracker
+    slots = {"appt_item": "GA-0003", "appt_hall": "SMZX", "appt_date": "2026-11-26", "appt_hour": 9.0,
+             "appt_name": "王小明", "appt_phone": "13812345678", "choice_kind": "appt_item",
+             "choice_options": ["GA-0001", "GA-0003"]}
+    dispatcher = CollectingDispatcher()
+    events = await getattr(booking_questions, ask)().run(dispatcher, make_tracker("嗯", slots=slots), {})
+    assert [m["text"] for m in dispatcher.messages] == [SORRY_PORTAL_DOWN]
+    assert not any(e.get("name") in booking.FORM_SLOTS for e in events)  # nothing collected is dropped
+
+
+async def test_submit_apologises_and_keeps_the_booking_when_the_portal_is_down(dead_portal):
+    from rasa_sdk.executor import CollectingDispatcher
+    from tests.actions.conftest import make_tracker
+    slots = {"appt_item": "GA-0003", "appt_hall": "SMZX", "appt_date": "2026-11-26", "appt_hour": 9.0,
+             "appt_name": "王小明", "appt_phone": "13812345678", "appt_confirmed": True}
+    dispatcher = CollectingDispatcher()
+    events = await booking.ActionSubmitBooking().run(dispatcher, make_tracker("确认", "affirm", slots=slots), {})
+    assert dispatcher.messages[0]["text"] == SORRY_PORTAL_DOWN
+    reset = [e["name"] for e in events if e.get("event") == "slot" and e["value"] is None]
+    assert reset == ["appt_confirmed"]  # asked to confirm again; the rest is kept
+
+
+async def test_an_id_number_is_neither_a_phone_nor_a_time(at):
+    chat = Booking()
+    await chat.say("我想预约后天上午去出入境办护照", "book_appointment")
+    await chat.say("王小明 身份证110101199003074514 电话13812345678")
+    assert (chat.slots["appt_name"], chat.slots["appt_phone"]) == ("王小明", "13812345678")
+    assert (chat.slots["appt_date"], chat.slots["appt_hour"]) == ("2026-11-27", 9.0)
+    assert chat.asking == "appt_confirmed"
