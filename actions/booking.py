@@ -112,8 +112,10 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         if picked is not None:
             return {"appt_item": picked, **_cleared_choice()}
         text, known = text_of(tracker), tracker.get_slot("appt_item")
-        if not (may_name_item(text, bool(known)) or (entity(tracker, "service_item") and not known)):
-            return {} if known or tracker.get_slot("item_code") is None else {"appt_item": tracker.get_slot("item_code")}
+        asked = tracker.get_slot("requested_slot") == "appt_item"
+        if not (may_name_item(text, bool(known), asked) or (entity(tracker, "service_item") and not known)):
+            in_context = tracker.get_slot("item_code")  # the item a guide answer was about
+            return {} if known or in_context is None else {"appt_item": in_context}
         found = await find_item(text)
         codes = [c["code"] for c in found.candidates]
         code = found.code or settle_candidates(text, codes)

@@ -64,12 +64,13 @@ def wants_other_hall(text: str) -> bool:
     return bool(_OTHER_HALL.search(normalise(text)))
 
 
-def may_name_item(text: str, item_known: bool) -> bool:
-    """Whether to look for an item in ``text``: always while none is known; once one is, only when
-    the words name a service and, for a changed item, say it was wrong (弄错了，我是要办居住证)."""
+def may_name_item(text: str, item_known: bool, asked: bool = False) -> bool:
+    """Whether to look for an item in ``text``: while none is known, when the words name a service
+    or the item was asked; once one is, only when the words name a service and say the item was
+    wrong (弄错了，我是要办居住证), so "好了吗" or "换成周四下午" never starts the item over."""
     cleaned = normalise(text)
     if not item_known:
-        return bool(re.search(r"[\u4e00-\u9fa5]{2}", cleaned))
+        return bool(_ITEM_CUE.search(cleaned) or (asked and re.search(r"[\u4e00-\u9fa5]{2}", cleaned)))
     return bool(_ITEM_CUE.search(cleaned) and _CORRECTION.search(cleaned))
 
 

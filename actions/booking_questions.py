@@ -14,14 +14,14 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_state import (
-    CONTACT_DECLINED, CONTACT_OFFERED, FORM_SLOTS, HUMAN_OFFER, apologised_this_turn, said_this_turn, shown_phone, stored_contact,
+    CONTACT_DECLINED, CONTACT_OFFERED, FORM_SLOTS, HUMAN_OFFER, apologised_this_turn, said_this_turn, shown_phone,
+    stored_contact,
 )
 from actions.booking_times import OFFERED, earliest, free_slots, slot_label
 from actions.common import CLEAR_CHOICE, day_label, offer_choices, pending_choice, say, slots_reset, sorry_portal_down
 from actions.failsafe import SafeAction
 from actions.portal_client import PortalError, portal
 from actions.repair import times_asked_in_a_row
-from actions.booking_facts import ANY_HALL
 
 # Offered the second time the item is asked without candidates: the items most booked.
 COMMON_ITEMS = ["GA-0003", "GA-0002", "CRJ-0001", "CRJ-0003", "GA-0007", "JJ-0001"]
@@ -236,4 +236,4 @@ class AskApptConfirmed(SafeAction):
 
 
 __all__ = ["AskApptItem", "AskApptHall", "AskApptDate", "AskApptHour", "AskApptName", "AskApptPhone",
-           "AskApptConfirmed", "ANY_HALL"]
+           "AskApptConfirmed"]

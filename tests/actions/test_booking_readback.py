@@ -74,6 +74,8 @@ def test_other_hall_and_item_corrections():
     assert may_name_item("弄错了，我是要办居住证", item_known=True)
     assert not may_name_item("不对，换成周四下午", item_known=True)
     assert not may_name_item("好了吗", item_known=True)
+    assert not may_name_item("我想预约", item_known=False) and may_name_item("法律援助", False, asked=True)
+    assert may_name_item("预约补办身份证", item_known=False)
 
 
 @pytest.mark.parametrize("text, asked, name", [("王小明", True, "王小明"), ("我叫李秀英，电话13812345678", False, "李秀英"),
