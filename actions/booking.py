@@ -131,16 +131,17 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         if picked is not None:
             return {"appt_hall": picked, "appt_confirmed": None, **_cleared_choice()}
         text, item = text_of(tracker), tracker.get_slot("appt_item")
-        if not speaks_of_hall(text):
+        asked = tracker.get_slot("requested_slot") == "appt_hall"
+        if not (speaks_of_hall(text) or (asked and item and choice(text, len(_ALL_HALLS)) is not None)):
             return {}
         halls = (await portal().guide(item))["halls"] if item else [{"code": c, "name": c} for c in _ALL_HALLS]
-        named = hall_named(text, halls)
+        index = choice(text, len(halls)) if asked and item else None  # "1" to the list of the item's halls
+        named = halls[index]["code"] if index is not None else hall_named(text, halls)
         if named and named != tracker.get_slot("appt_hall"):
             return {"appt_hall": named, "appt_confirmed": None}
         if wants_other_hall(text) and len(halls) > 1:
             return {"appt_hall": None, "appt_confirmed": None}
-        asked = tracker.get_slot("requested_slot") == "appt_hall" or "大厅" in text or "地方" in text
-        if doesnt_mind_hall(text) and asked:
+        if doesnt_mind_hall(text) and (asked or "大厅" in text or "地方" in text):
             return {"appt_hall": ANY_HALL, "appt_confirmed": None, **_cleared_choice()}
         return {}
 

@@ -226,7 +226,7 @@ async def booking_day(request: web.Request) -> web.Response:
     return ok(await request.app[APPOINTMENTS].booking_day(param(request, BOOKING_ITEM), day))
 
 
-ROUTES.append(Route("GET", "/api/v1/booking-days/{date}", booking_day, PUBLIC,
+ROUTES.append(Route("GET", "/api/v1/booking-days/{date}", booking_day, BOT,
                     "Whether a day can be booked for an item, the reason if not (weekend, holiday, "
                     "outside_window, full) and its free slots", [BOOKING_DATE, BOOKING_ITEM]))
 
