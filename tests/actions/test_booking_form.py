@@ -197,3 +197,14 @@ async def test_an_id_number_is_neither_a_phone_nor_a_time(at):
     assert (chat.slots["appt_name"], chat.slots["appt_phone"]) == ("王小明", "13812345678")
     assert (chat.slots["appt_date"], chat.slots["appt_hour"]) == ("2026-11-27", 9.0)
     assert chat.asking == "appt_confirmed"
+
+
+async def test_hall_changed_at_the_read_back(at):
+    chat = Booking()
+    await chat.say("我要补办身份证，周四上午，随便哪个大厅", "book_appointment")
+    await chat.say("王小明 13812345678")
+    assert chat.slots["appt_hall"] == "SMZX" and chat.asking == "appt_confirmed"
+    reply = await chat.say("换个大厅")
+    assert chat.asking == "appt_hall" and "1. 江州市民中心" in reply
+    reply = await chat.say("去东城吧")
+    assert chat.slots["appt_hall"] == "DCQ" and chat.slots["appt_hour"] == 9.0 and "东城区政务服务中心" in reply
