@@ -1,21 +1,38 @@
 """预约: the booking form (item, hall, day, hour, name, phone, read-back), submission with an
 idempotency key, and listing and cancelling one's own bookings.
 
-A returning citizen is offered the contact of the last booking as the portal shows it
-(masked name and phone) together with the portal's handle for it; the booking then carries
-the handle, so the bot never holds that full phone number (see ``stored_contact``).
+Every message is read for every fact (item, hall, day, part of day, hour, name, phone), whatever
+question was asked: an answer to another question is taken for what it is, a correction replaces
+the earlier value (a new item drops a hall that does not serve it, a new day re-checks the hour),
+and the form then asks only what is still missing. The questions are in ``booking_questions``,
+the choice of hall and hour in ``booking_times``, the words in ``booking_facts``.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any, Dict, List, Optional, Text, Tuple
+import re
+from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.booking_facts import (
+    ANY_HALL, doesnt_mind_hall, hall_named, may_name_item, names_service, settle_candidates, speaks_of_hall,
+    wants_other_hall,
+)
+from actions.booking_questions import (  # noqa: F401 - the form's questions, registered from here too
+    AskApptConfirmed, AskApptDate, AskApptHall, AskApptHour, AskApptItem, AskApptName, AskApptPhone,
+)
+from actions.booking_state import (  # noqa: F401 - re-exported for the cancel part and tests
+    CONTACT_DECLINED, CONTACT_OFFERED, FORM_SLOTS, HELPER_SLOTS, contact_fields, shown_phone, stored,
+    stored_contact,
+)
+from actions.booking_times import (
+    SLOT_CHOICE, alternatives_message, earliest, free_slots, nearest, reason_text, wish_label,
+)
 from actions.common import (
     CLEAR_CHOICE, day_label, entity, intent_of, offer_choices, pending_choice, say, slots_reset,
     sorry_portal_down, text_of,
@@ -24,170 +41,186 @@ from actions.dates import When, parse_when
 from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.guides import find_item
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
+from actions.repair import wants_out
 from actions.values import (
-    choice, confirms_booking, confirms_cancel, gives_up_booking, mask, numbered, person_name, phone_number,
+    choice, confirms_booking, confirms_cancel, numbered, person_name, phone_number,
 )
 from govbot.clock import china_now
 
 logger = logging.getLogger(__name__)
-FORM_SLOTS = ["appt_item", "appt_hall", "appt_date", "appt_hour", "appt_name", "appt_phone", "appt_confirmed"]
-HELPER_SLOTS = ("choice_kind", "choice_options", "appt_when")  # set by extraction, not asked by the form
 NOT_A_NAME = ("deny", "goodbye", "cancel_appointment", "human_handoff")
-CONTACT_OFFERED = "appt_contact"  # choice_kind while the last booking's contact is offered
-CONTACT_DECLINED = "appt_contact_declined"  # choice_kind after 不是 to the offered contact
-STORED_CONTACT = "stored:"  # appt_phone of a reused contact: "stored:<masked phone>:<portal handle>"
-HALL_WORDS = {"市民中心": "SMZX", "市里": "SMZX", "东城": "DCQ", "出入境": "CRJ", "车管所": "CGS", "公积金": "GJJ"}
+TIME_SLOTS = {"appt_item", "appt_hall", "appt_date", "appt_hour", "appt_when"}
+FACT_SLOTS = TIME_SLOTS | {"appt_name", "appt_phone"}
+KEPT_ON_ERROR = ("appt_name", "appt_phone")  # facts that need no portal check: kept when the portal fails
+_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+             "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧")
+_NAME_SAID = re.compile(r"(?:我叫|我是|姓名(?:是)?|名字(?:是|叫)?|预约人(?:是)?|叫|是)[:：]?([\u4e00-\u9fa5·]{2,4})")
+_NOT_NAME_WORDS = re.compile(r"不|没|吗|呢|啥|什么|怎么|为什么|跳过|知道|时间|大厅|预约|上午|下午")
+_NUMBERS = re.compile(r"\d{6,}[\dXx]?")
 
 
-def stored_contact(masked_phone: str, handle: str) -> str:
-    """The ``appt_phone`` value that stands for the portal's stored contact behind ``handle``."""
-    return f"{STORED_CONTACT}{masked_phone}:{handle}"
+_TIME_WORDS = re.compile(r"点|:|：|时|午|晚|早|今|明|后天|周|星期|礼拜|月|号|日|天")
 
 
-def _stored(appt_phone: Optional[str]) -> Optional[Tuple[str, str]]:
-    """(masked phone, handle) when ``appt_phone`` is a stored contact, else None."""
-    if not appt_phone or not appt_phone.startswith(STORED_CONTACT):
+def _without_numbers(text: str) -> str:
+    """The text without phone and ID numbers, so the date parser never reads them as a time."""
+    return _NUMBERS.sub(" ", text)
+
+
+def _when(tracker: Tracker) -> Optional[When]:
+    """The day and time said, if the words speak of one (a bare "1" picks an option, not 1 o'clock)."""
+    text = _without_numbers(text_of(tracker))
+    return parse_when(text, china_now()) if _TIME_WORDS.search(text) else None
+
+
+def said_name(text: str, asked: bool) -> Optional[str]:
+    """The person's name in ``text``: after 我叫/姓名/是 anywhere, or a bare name; a bare word that is
+    not a common surname's name counts only when the name was asked."""
+    pieces = [p for p in re.split(r"[\s,，。;；、!！]+", _without_numbers(text)) if p]
+    for match in _NAME_SAID.finditer(text):
+        if match.group(1)[0] in _SURNAMES or asked:
+            return person_name(match.group(1))
+    for piece in pieces:
+        name = person_name(piece)
+        if name and len(name) <= 4 and (asked or name[0] in _SURNAMES) and parse_when(piece, china_now()) is None:
+            return name
+    return None
+
+
+def _cleared_choice() -> Dict[Text, Any]:
+    return {"choice_kind": None, "choice_options": None}
+
+
+def _picked(tracker: Tracker, kind: str) -> Optional[Any]:
+    """The option a number picks from the list the bot offered last, if that list is ``kind``."""
+    offered, options = pending_choice(tracker)
+    if offered != kind or not options:
         return None
-    masked, _, handle = appt_phone[len(STORED_CONTACT):].partition(":")
-    return masked, handle
-
-
-def shown_phone(appt_phone: str) -> str:
-    stored = _stored(appt_phone)
-    return stored[0] if stored else mask(appt_phone)
-
-
-def contact_fields(name: str, appt_phone: str) -> Dict[str, str]:
-    """What the booking request says about who comes: name and phone, or the portal's handle."""
-    stored = _stored(appt_phone)
-    return {"contact_handle": stored[1]} if stored else {"name": name, "phone": appt_phone}
-
-
-async def free_slots(item: str, hall: Optional[str]) -> List[Dict[str, Any]]:
-    return [s for s in await portal().slots(item, hall) if s["available"] > 0]
-
-
-def pick_hour(slots: List[Dict[str, Any]], day: str, when: When) -> Optional[int]:
-    """The hour asked for, or the earliest free hour in the part of day asked for."""
-    hours = [s["hour"] for s in slots if s["date"] == day]
-    if when.hour is not None:
-        return when.hour if when.hour in hours else None
-    return next((h for h in hours if when.hours[0] <= h < when.hours[1]), None)
+    index = choice(text_of(tracker), len(options))
+    return options[index] if index is not None else None
 
 
 class ValidateAppointmentForm(SafeFormValidationAction):
     def name(self) -> Text:
         return "validate_appointment_form"
 
-    # --- extraction: every slot may come in any message (明天下午 13812345678) ---------
+    # --- extraction: every fact may come in any message (明天下午 13812345678) ---------
 
     async def extract_appt_item(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[Text, Any]:
-        kind, options = pending_choice(tracker)
-        if kind == "appt_item" and tracker.get_slot("requested_slot") == "appt_item":
-            index = choice(text_of(tracker), len(options))
-            if index is not None:
-                return {"appt_item": options[index], **_cleared_choice()}
-        named = entity(tracker, "service_item")
-        # The opening message may name the item even when NLU missed the entity (我想预约明天去办护照).
-        opening = tracker.get_slot("appt_item") is None and intent_of(tracker) == "book_appointment"
-        if named or opening or tracker.get_slot("requested_slot") == "appt_item":
-            return await self._search_item(dispatcher, tracker, text_of(tracker))
-        if tracker.get_slot("appt_item") is None and tracker.get_slot("item_code"):
-            return {"appt_item": tracker.get_slot("item_code")}
-        return {}
-
-    async def _search_item(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> Dict[Text, Any]:
+        picked = _picked(tracker, "appt_item")
+        if picked is not None:
+            return {"appt_item": picked, **_cleared_choice()}
+        text, known = text_of(tracker), tracker.get_slot("appt_item")
+        asked = tracker.get_slot("requested_slot") == "appt_item"
+        if not (may_name_item(text, bool(known), asked) or (entity(tracker, "service_item") and not known)):
+            in_context = tracker.get_slot("item_code")  # the item a guide answer was about
+            return {} if known or in_context is None else {"appt_item": in_context}
         found = await find_item(text)
-        if found.candidates:
-            dispatcher.utter_message(text="您要预约的是哪一项？\n" + numbered([c["name"] for c in found.candidates])
-                                     + "\n请回复序号。")
-            return {"appt_item": None, "choice_kind": "appt_item",
-                    "choice_options": [c["code"] for c in found.candidates]}
-        if found.code and found.code != tracker.get_slot("appt_item"):
-            return {"appt_item": found.code, "appt_hall": None, "appt_confirmed": None}
+        codes = [c["code"] for c in found.candidates]
+        code = found.code or settle_candidates(text, codes)
+        if code is None and codes and codes != [known]:  # AskApptItem lists them
+            return {"appt_item": None, "appt_confirmed": None, "choice_kind": "appt_item", "choice_options": codes}
+        if code and code != known:
+            return {"appt_item": code, "appt_confirmed": None}
         return {}
 
     async def extract_appt_hall(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[Text, Any]:
-        item = tracker.get_slot("appt_item")
-        if not item or tracker.get_slot("appt_hall"):
+        picked = _picked(tracker, "appt_hall")
+        if picked is not None:
+            return {"appt_hall": picked, "appt_confirmed": None, **_cleared_choice()}
+        text, item = text_of(tracker), tracker.get_slot("appt_item")
+        asked = tracker.get_slot("requested_slot") == "appt_hall"
+        if not (speaks_of_hall(text) or (asked and item and choice(text, len(_ALL_HALLS)) is not None)):
             return {}
-        guide = await portal().guide(item)
-        halls = [h["code"] for h in guide["halls"]]
-        if len(halls) == 1:
-            return {"appt_hall": halls[0]}
-        if tracker.get_slot("requested_slot") != "appt_hall":
-            return {}
-        text = text_of(tracker)
-        index = choice(text, len(halls))
-        if index is not None:
-            return {"appt_hall": halls[index]}
-        named = next((code for word, code in HALL_WORDS.items() if word in text and code in halls), None)
-        return {"appt_hall": named} if named else {}
+        halls = (await portal().guide(item))["halls"] if item else [{"code": c, "name": c} for c in _ALL_HALLS]
+        index = choice(text, len(halls)) if asked and item else None  # "1" to the list of the item's halls
+        named = halls[index]["code"] if index is not None else hall_named(text, halls)
+        if named and named != tracker.get_slot("appt_hall"):
+            return {"appt_hall": named, "appt_confirmed": None}
+        if wants_other_hall(text) and len(halls) > 1:
+            return {"appt_hall": None, "appt_confirmed": None}
+        if doesnt_mind_hall(text) and (asked or "大厅" in text or "地方" in text):
+            return {"appt_hall": ANY_HALL, "appt_confirmed": None, **_cleared_choice()}
+        return {}
 
     async def extract_appt_date(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[Text, Any]:
-        kind, options = pending_choice(tracker)
-        if kind == "appt_date" and tracker.get_slot("requested_slot") == "appt_date":
-            index = choice(text_of(tracker), len(options))
-            if index is not None:
-                return {"appt_date": options[index], **_cleared_choice()}
-        when = parse_when(text_of(tracker), china_now())
+        picked = _picked(tracker, SLOT_CHOICE)  # one of the nearest free slots offered: day, hour, hall
+        if picked is not None:
+            day, hour, hall = picked
+            return {"appt_date": day, "appt_hour": hour, "appt_hall": hall, "appt_when": None,
+                    "appt_confirmed": None, **_cleared_choice()}
+        picked = _picked(tracker, "appt_date")
+        if picked is not None:
+            return {"appt_date": picked, "appt_confirmed": None, **_cleared_choice()}
+        when = _when(tracker)
         if when is None or when.day is None:
             return {}
         result: Dict[Text, Any] = {"appt_date": when.day.isoformat(), "appt_confirmed": None}
         if when.hour is not None or when.hours != (0, 24):
-            result["appt_when"] = [when.hour, *when.hours]
+            result.update({"appt_when": [when.hour, *when.hours], "appt_hour": None})
         return result
 
     async def extract_appt_hour(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[Text, Any]:
-        kind, options = pending_choice(tracker)
-        text = text_of(tracker)
-        if kind == "appt_hour" and tracker.get_slot("requested_slot") == "appt_hour":
-            index = choice(text, len(options))
-            if index is not None:
-                return {"appt_hour": options[index], **_cleared_choice()}
-        when = parse_when(text, china_now())
-        if when is None or (when.hour is None and when.hours == (0, 24)):
-            return {}
+        picked = _picked(tracker, "appt_hour")
+        if picked is not None:
+            return {"appt_hour": picked, "appt_when": None, "appt_confirmed": None, **_cleared_choice()}
+        when = _when(tracker)
+        if when is None or when.day is not None or (when.hour is None and when.hours == (0, 24)):
+            return {}  # a day with its time was taken with the day
         return {"appt_when": [when.hour, *when.hours], "appt_hour": None, "appt_confirmed": None}
 
     async def extract_appt_name(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != "appt_name":
-            return {}
         kind, options = pending_choice(tracker)
-        offered = kind == CONTACT_OFFERED and options
+        asked = tracker.get_slot("requested_slot") == "appt_name"
         intent = intent_of(tracker)
-        if offered and (intent == "affirm" or choice(text_of(tracker), 1) == 0):
-            name, phone = options[0]  # the last booking's contact: masked name, stored_contact(...)
-            return {"appt_name": name, "appt_phone": phone, **_cleared_choice()}
-        if offered and intent == "deny":  # 不是 / 换个人: ask for the name plainly
-            return {"choice_kind": CONTACT_DECLINED, "choice_options": None}
-        if intent in NOT_A_NAME:  # 算了 is a wish to stop, not a name
+        if asked and kind == CONTACT_OFFERED and options:
+            if intent == "affirm" or choice(text_of(tracker), 1) == 0:
+                name, phone = options[0]  # the last booking's contact: masked name, stored_contact(...)
+                return {"appt_name": name, "appt_phone": phone, **_cleared_choice()}
+            if intent == "deny":  # 不是 / 换个人: ask for the name plainly
+                return {"choice_kind": CONTACT_DECLINED, "choice_options": None}
+        if intent in NOT_A_NAME or wants_out(text_of(tracker)):  # 算了 is a wish to stop, not a name
             return {}
-        name = person_name(text_of(tracker).split()[0] if text_of(tracker).split() else "")
-        if not name:
+        name = said_name(text_of(tracker), asked)
+        if not name or name == tracker.get_slot("appt_name") or _is_other_fact(name):
             return {}
-        return {"appt_name": name, **(_cleared_choice() if kind in (CONTACT_OFFERED, CONTACT_DECLINED) else {})}
+        cleared = _cleared_choice() if kind in (CONTACT_OFFERED, CONTACT_DECLINED) else {}
+        return {"appt_name": name, "appt_confirmed": None, **cleared}
 
     async def extract_appt_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> Dict[Text, Any]:
         phone = phone_number(text_of(tracker))
-        if not phone:
+        if not phone or phone == tracker.get_slot("appt_phone"):
             return {}
-        if _stored(tracker.get_slot("appt_phone")):  # a new phone for the reused contact: its name is
-            return {"appt_phone": phone, "appt_name": None}  # only known masked, so it is asked again
-        return {"appt_phone": phone}
+        if stored(tracker.get_slot("appt_phone")):  # a new phone for the reused contact: its name is
+            return {"appt_phone": phone, "appt_name": None, "appt_confirmed": None}  # only known masked
+        return {"appt_phone": phone, "appt_confirmed": None}
 
     async def extract_appt_confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "appt_confirmed":
             return {}
+        picked = _picked(tracker, "appt_confirmed")  # 1. 确认预约 2. 先不约了
+        if picked is not None:
+            return {"appt_confirmed": picked, **_cleared_choice()}
         answer = confirms_booking(text_of(tracker), intent_of(tracker))
         return {} if answer is None else {"appt_confirmed": answer}
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        """A message that changes a fact at the read-back is a correction, not a yes to the old one."""
+        before = dict(tracker.slots)
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        changed = any(e["name"] in FACT_SLOTS and e["value"] != before.get(e["name"]) for e in events)
+        if changed and tracker.slots.get("appt_confirmed") is not None:
+            tracker.slots["appt_confirmed"] = None
+            events.append(SlotSet("appt_confirmed", None))
+        return events
 
     # --- validation ---------------------------------------------------------------
 
@@ -196,47 +229,24 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         if value is None:
             return {"appt_item": None}
         guide = await portal().guide(value)
+        channel = guide["online"].get("channel") or "江州政务服务网"
         if not guide["bookable"]:
-            dispatcher.utter_message(text=f"{guide['name']}可全程网上办理，无需到大厅，也就不用预约。"
-                                          f"办理渠道：{guide['online'].get('channel') or '江州政务服务网'}。")
+            dispatcher.utter_message(text=f"{guide['name']}可全程网上办理，无需到大厅，也就不用预约。办理渠道：{channel}。")
             return {"appt_item": None, "requested_slot": None}
         if guide["online"]["fully_online"] and value != tracker.get_slot("item_code"):
-            dispatcher.utter_message(text=f"提示：{guide['name']}可全程网办（0次跑动），渠道："
-                                          f"{guide['online'].get('channel') or '江州政务服务网'}。如仍想到大厅办理，我们继续预约。")
-        return {"appt_item": value, "item_code": value, "item_name": guide["name"]}
+            dispatcher.utter_message(text=f"提示：{guide['name']}可全程网办（0次跑动），渠道：{channel}。"
+                                          "如仍想到大厅办理，我们继续预约。")
+        result = {"appt_item": value, "item_code": value, "item_name": guide["name"]}
+        halls = [h["code"] for h in guide["halls"]]
+        if tracker.get_slot("appt_hall") not in (None, ANY_HALL, *halls):
+            result["appt_hall"] = None  # a new item drops a hall that does not serve it
+        return result
 
-    async def validate_appt_date(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> Dict[Text, Any]:
-        item, hall = tracker.get_slot("appt_item"), tracker.get_slot("appt_hall")
-        if value is None or not item or not hall:
-            return {"appt_date": value}
-        slots = await free_slots(item, hall)
-        days = sorted({s["date"] for s in slots})
-        if value not in days:
-            bookable = sorted({s["date"] for s in await portal().slots(item, hall)})
-            reason = "已约满" if value in bookable else "不在可预约范围内（可约次日起5个工作日，节假日除外）"
-            dispatcher.utter_message(text=f"{day_label(value)}{reason}。")
-            return {"appt_date": None}
-        return {"appt_date": value, **await self._hour_from_wish(tracker, slots, value)}
+    async def _as_given(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: DomainDict) -> Dict[Text, Any]:
+        return {}  # checked together in ``get_validation_events`` (settle_time)
 
-    async def validate_appt_hour(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> Dict[Text, Any]:
-        item, hall, day = (tracker.get_slot(s) for s in ("appt_item", "appt_hall", "appt_date"))
-        if value is None and tracker.get_slot("appt_when") and item and hall and day:
-            slots = await free_slots(item, hall)
-            result = await self._hour_from_wish(tracker, slots, day)
-            if result.get("appt_hour") is None:
-                dispatcher.utter_message(text=f"{day_label(day)}这个时段没有空位了。")
-            return result
-        # validate_appt_date may have just set the hour from the same message: keep it.
-        return {"appt_hour": value if value is not None else tracker.get_slot("appt_hour")}
-
-    async def _hour_from_wish(self, tracker: Tracker, slots: List[Dict[str, Any]], day: str) -> Dict[Text, Any]:
-        wish = tracker.get_slot("appt_when")
-        if not wish:
-            return {}
-        hour = pick_hour(slots, day, When(None, wish[0], (wish[1], wish[2])))
-        return {"appt_hour": float(hour) if hour is not None else None, "appt_when": None}
+    validate_appt_hall = validate_appt_date = validate_appt_hour = validate_appt_confirmed = _as_given
 
     async def validate_appt_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> Dict[Text, Any]:
@@ -246,113 +256,98 @@ class ValidateAppointmentForm(SafeFormValidationAction):
                                   domain: DomainDict) -> Dict[Text, Any]:
         return {"appt_phone": value}
 
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        """After each slot's own check, the day, hour and hall are settled together, once."""
+        changed = set(tracker.slots_to_validate())
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        if changed & TIME_SLOTS and tracker.slots.get("appt_item"):
+            settled = await settle_time(dispatcher, tracker.slots)
+            tracker.slots.update(settled)
+            events += [SlotSet(name, value) for name, value in settled.items()]
+        return events
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if tracker.get_slot("requested_slot") and gives_up_booking(text_of(tracker)):
+        text = text_of(tracker)
+        if tracker.get_slot("requested_slot") and wants_out(text):
             # "那就不约了吧" at any question ends the form without a booking, however NLU read it
             dispatcher.utter_message(response="utter_booking_stopped")
-            return [*slots_reset(FORM_SLOTS), *CLEAR_CHOICE, SlotSet("requested_slot", None), ActiveLoop(None)]
-        before = {name: tracker.slots.get(name) for name in HELPER_SLOTS}
-        try:
-            events = await super().run(dispatcher, tracker, domain)
+            return [*slots_reset(FORM_SLOTS), *CLEAR_CHOICE, SlotSet("appt_when", None),
+                    SlotSet("requested_slot", None), ActiveLoop(None)]
+        before = dict(tracker.slots)
+        try:  # the unguarded run: a portal failure is answered here, keeping what the message gave
+            events = await FormValidationAction.run(self, dispatcher, tracker, domain)
         except PortalError:
+            dispatcher.messages.clear()
             sorry_portal_down(dispatcher)
-            return [SlotSet("requested_slot", None), *slots_reset(FORM_SLOTS)]
+            return await self._kept_on_error(dispatcher, tracker, domain, before)
         # rasa-sdk returns only the form's own slots: keep what extraction set besides them.
         return events + [SlotSet(name, tracker.slots.get(name)) for name in HELPER_SLOTS
-                         if tracker.slots.get(name) != before[name]]
+                         if tracker.slots.get(name) != before.get(name)]
 
 
-def _cleared_choice() -> Dict[Text, Any]:
-    return {"choice_kind": None, "choice_options": None}
+    async def _kept_on_error(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                             before: Dict[str, Any]) -> List[EventType]:
+        """After a portal failure: the name and phone the message gave (read without the portal),
+        and everything collected before; the next message continues the form."""
+        tracker.slots.clear()
+        tracker.slots.update(before)
+        kept: Dict[str, Any] = {}
+        for slot in KEPT_ON_ERROR:
+            found = await getattr(self, f"extract_{slot}")(CollectingDispatcher(), tracker, domain)
+            kept.update({name: value for name, value in found.items() if name in KEPT_ON_ERROR})
+        requested = before.get("requested_slot")
+        if requested and requested not in kept:
+            kept[requested] = before.get(requested)
+        return [SlotSet(name, value) for name, value in kept.items()]
 
 
-class AskApptHall(SafeAction):
-    def name(self) -> Text:
-        return "action_ask_appt_hall"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        guide = await portal().guide(tracker.get_slot("appt_item"))
-        say(dispatcher, f"{guide['name']}可在以下大厅办理，您想去哪一个？\n"
-            + numbered([f"{h['name']}（{h['address']}）" for h in guide["halls"]]) + "\n请回复序号。")
-        return []
+_ALL_HALLS = ("SMZX", "DCQ", "CRJ", "CGS", "GJJ")
 
 
-class AskApptDate(SafeAction):
-    def name(self) -> Text:
-        return "action_ask_appt_date"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        try:
-            slots = await free_slots(tracker.get_slot("appt_item"), tracker.get_slot("appt_hall"))
-        except PortalError:
-            sorry_portal_down(dispatcher)
-            return []
-        days = sorted({s["date"] for s in slots})
-        if not days:
-            dispatcher.utter_message(text="抱歉，未来5个工作日都已约满。可以稍后再试，或回复“转人工”咨询。")
-            return []
-        labels = [f"{day_label(d)} 剩余{sum(s['available'] for s in slots if s['date'] == d)}个号" for d in days]
-        return offer_choices(dispatcher, "请选择预约日期（也可以直接说“明天下午”“下周三上午10点”）：",
-                             labels, "appt_date", days)
+def _is_other_fact(word: str) -> bool:
+    """A word that is a hall or a yes/no, not a name (东城 / 好的)."""
+    return bool(hall_named(word, [{"code": c, "name": c} for c in _ALL_HALLS]) or doesnt_mind_hall(word)
+                or names_service(word) or _NOT_NAME_WORDS.search(word) or confirms_booking(word, "") is not None)
 
 
-class AskApptHour(SafeAction):
-    def name(self) -> Text:
-        return "action_ask_appt_hour"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        day = tracker.get_slot("appt_date")
-        try:
-            slots = [s for s in await free_slots(tracker.get_slot("appt_item"), tracker.get_slot("appt_hall"))
-                     if s["date"] == day]
-        except PortalError:
-            sorry_portal_down(dispatcher)
-            return []
-        if not slots:
-            dispatcher.utter_message(text=f"{day_label(day)}已约满，请换一天。")
-            return [SlotSet("appt_date", None), FollowupAction("appointment_form")]
-        labels = [f"{s['time']}（剩{s['available']}个）" for s in slots]
-        return offer_choices(dispatcher, f"{day_label(day)}可约时段：", labels, "appt_hour",
-                             [float(s["hour"]) for s in slots])
-
-
-class AskApptName(SafeAction):
-    """Asks who comes; a citizen who booked before is offered that booking's name and phone
-    instead of typing them again."""
-
-    def name(self) -> Text:
-        return "action_ask_appt_name"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        contact = None
-        if pending_choice(tracker)[0] != CONTACT_DECLINED:
-            try:
-                contact = await portal().last_contact(tracker.sender_id)
-            except PortalError:
-                pass  # the question can always be asked plainly
-        if contact is None:
-            dispatcher.utter_message(response="utter_ask_appt_name")
-            return []
-        return offer_choices(dispatcher, "预约人还用上次登记的吗？", [f"{contact['name']}，手机{contact['phone']}"],
-                             CONTACT_OFFERED, [[contact["name"], stored_contact(contact["phone"], contact["handle"])]],
-                             "回复“1”或“是”沿用，也可以直接告诉我新的预约人姓名。")
+async def settle_time(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -> Dict[str, Any]:
+    """The hall, day and hour as far as they can be settled now (see ``booking_times``): the hall
+    left to us and the hour of a part of day are chosen; a full or closed day is said at once,
+    with its reason and the nearest free slots as a numbered list."""
+    item, hall, day, hour, wish = (slots.get(s) for s in ("appt_item", "appt_hall", "appt_date", "appt_hour",
+                                                          "appt_when"))
+    halls = [h["code"] for h in (await portal().guide(item))["halls"]]
+    result: Dict[str, Any] = {}
+    if hall is None and len(halls) == 1:
+        hall = ANY_HALL  # one hall serves the item: nothing to ask
+    slots_free = await free_slots(item, hall)
+    wanted = wish or ([int(hour), int(hour), int(hour) + 1] if hour is not None else None)
+    if day is None:
+        first = earliest(slots_free, None, wish) if hall == ANY_HALL else None
+        return {"appt_hall": first["hall_code"]} if first else result
+    fit = earliest(slots_free, day, wanted)
+    if fit is None:
+        return await _not_free(dispatcher, item, day, wanted, slots_free)
+    if hall == ANY_HALL:
+        result["appt_hall"] = fit["hall_code"]
+    if wish and hall is not None:
+        result.update({"appt_hour": float(fit["hour"]), "appt_when": None})
+    elif wish:  # the hall is still to be chosen: the wish stays, to be re-checked in that hall
+        result["appt_hour"] = float(fit["hour"])
+    return result
 
 
-class AskApptConfirmed(SafeAction):
-    def name(self) -> Text:
-        return "action_ask_appt_confirmed"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        guide = await portal().guide(tracker.get_slot("appt_item"))
-        hall = next(h for h in guide["halls"] if h["code"] == tracker.get_slot("appt_hall"))
-        hour = int(tracker.get_slot("appt_hour"))
-        phone = tracker.get_slot("appt_phone")
-        say(dispatcher, "请核对预约信息：\n"
-            f"事项：{guide['name']}\n地点：{hall['name']} {hall['window']}\n"
-            f"时间：{day_label(tracker.get_slot('appt_date'))} {hour:02d}:00-{hour + 1:02d}:00\n"
-            f"姓名：{tracker.get_slot('appt_name')}\n手机：{shown_phone(phone)}\n"
-            "确认请回复“确认”，不约了回复“取消”，也可以直接说要改的内容（如“换到后天上午”）。")
-        return []
+async def _not_free(dispatcher: CollectingDispatcher, item: str, day: str, wanted: Optional[List[Any]],
+                    slots_free: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Says why the day (or its part) cannot be booked and offers the nearest free slots."""
+    on_day = any(s["date"] == day for s in slots_free)
+    reason = "已约满" if on_day else reason_text(await portal().booking_day(day, item))
+    head = f"{wish_label(day, wanted) if on_day else day_label(day)}{reason}"
+    text, options = alternatives_message(head, nearest(slots_free, day, wanted))
+    dispatcher.utter_message(text=text)
+    return {"appt_date": None, "appt_hour": None, "appt_when": None,
+            "choice_kind": SLOT_CHOICE if options else None, "choice_options": options or None}
 
 
 class ActionSubmitBooking(SafeAction):
@@ -360,11 +355,12 @@ class ActionSubmitBooking(SafeAction):
         return "action_submit_booking"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        done = [*slots_reset(FORM_SLOTS), *CLEAR_CHOICE]
         if tracker.get_slot("appt_item") is None:  # the form stopped early (e.g. item is online-only)
-            return slots_reset(FORM_SLOTS)
+            return done
         if not tracker.get_slot("appt_confirmed"):
             dispatcher.utter_message(text="好的，本次预约没有提交。需要时随时找我。")
-            return slots_reset(FORM_SLOTS)
+            return done
         request = {
             "item_code": tracker.get_slot("appt_item"), "hall_code": tracker.get_slot("appt_hall"),
             "date": tracker.get_slot("appt_date"), "hour": int(tracker.get_slot("appt_hour")),
@@ -375,23 +371,20 @@ class ActionSubmitBooking(SafeAction):
             booking = await portal().book(request, _idempotency_key(request))
         except PortalRejected as error:
             return self._refused(dispatcher, error)
-        except PortalUnavailable:
+        except PortalUnavailable:  # everything is kept: "确认" again submits the same booking once
             sorry_portal_down(dispatcher)
-            return []
+            return [SlotSet("appt_confirmed", None), FollowupAction("appointment_form")]
         say(dispatcher, _confirmation(booking))
-        return slots_reset(FORM_SLOTS)
+        return done
 
     def _refused(self, dispatcher: CollectingDispatcher, error: PortalRejected) -> List[EventType]:
         if error.code == "slot_full":
-            alternatives = error.details.get("alternatives", [])
-            if alternatives:
-                labels = [f"{day_label(a['date'])} {a['time']}" for a in alternatives]
-                # Not numbered: the date list that follows is the one a "1" picks from.
-                dispatcher.utter_message(text="抱歉，这个时段刚刚约满了。最近的空闲时段：\n"
-                                              + "\n".join(f"· {label}" for label in labels)
-                                              + "\n请告诉我您想约哪天几点。")
+            text, options = alternatives_message("抱歉，这个时段刚刚约满了", [
+                {**a, "hall_code": a.get("hall_code")} for a in error.details.get("alternatives", [])])
+            dispatcher.utter_message(text=text)
             return [SlotSet("appt_date", None), SlotSet("appt_hour", None), SlotSet("appt_confirmed", None),
-                    FollowupAction("appointment_form")]
+                    SlotSet("choice_kind", SLOT_CHOICE if options else None),
+                    SlotSet("choice_options", options or None), FollowupAction("appointment_form")]
         if error.code == "contact_handle_invalid":  # the stored contact expired: ask who comes again
             dispatcher.utter_message(text="上次登记的联系人信息已失效，需要重新确认预约人。")
             return [SlotSet("appt_name", None), SlotSet("appt_phone", None), SlotSet("appt_confirmed", None),
@@ -400,7 +393,7 @@ class ActionSubmitBooking(SafeAction):
             dispatcher.utter_message(text="您当天已经预约过这个事项了（每人每天每项只能约一次）。回复“我的预约”可查看。")
         else:
             dispatcher.utter_message(text=f"预约没有成功：{error.message}。如需帮助请回复“转人工”。")
-        return slots_reset(FORM_SLOTS)
+        return [*slots_reset(FORM_SLOTS), *CLEAR_CHOICE]
 
 
 def _idempotency_key(request: Dict[str, Any]) -> str:

@@ -22,7 +22,8 @@ _TO_SIMPLIFIED = OpenCC("t2s")
 _REWRITES = (("听日", "明天"), ("后日", "后天"), ("今日", "今天"), ("下昼", "下午"), ("朝早", "上午"),
              ("明早", "明天上午"), ("明晚", "明天晚上"), ("后早", "后天上午"), ("今早", "今天上午"),
              ("下礼拜", "下周"), ("礼拜天", "周日"), ("星期天", "周日"), ("大大后天", "4天后"),
-             ("早上", "上午"), ("早晨", "上午"), ("一早", "上午"), ("中午", "12点"), ("两点", "2点"))
+             ("早上", "上午"), ("早晨", "上午"), ("一早", "上午"), ("中午", "12点"), ("两点", "2点"),
+             ("换成", " "), ("改成", " "), ("换到", " "), ("改到", " "))  # 换成周二: jionlp reads 成周 badly
 _HAS_DAY = re.compile(r"今|明|后天|周|星期|礼拜|月|号|日|/|天后")
 _PART_OF_DAY = {"上午": (0, 12), "下午": (12, 24), "晚上": (18, 24)}
 
@@ -71,7 +72,10 @@ def _prepare(text: str) -> str:
 
 
 def _roll_forward(day: date, today: date, matched: str) -> date:
-    """``3号`` said on 25 November means 3 December: a bare day of month is never in the past."""
+    """``3号`` said on 25 November means 3 December: a bare day of month is never in the past;
+    nor is a bare weekday (周一 said on a Wednesday is the coming Monday)."""
+    if day < today and re.search(r"周|星期|礼拜", matched) and not re.search(r"上(个)?(周|星期|礼拜)", matched):
+        return day + timedelta(days=7 * ((today - day).days // 7 + 1))
     if day < today and "月" not in matched and "/" not in matched:
         month = day.month % 12 + 1
         year = day.year + (day.month == 12)

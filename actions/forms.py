@@ -17,8 +17,7 @@ from actions.failsafe import SafeAction
 from actions.feedback import ActionRateService
 from actions.form_repair import STOPPED, form_slots, stop_events
 from actions.guides import ActionAnswerGuide
-from actions.repair import wants_human
-from actions.values import gives_up_booking
+from actions.repair import wants_human, wants_out
 
 __all__ = ["STOPPED", "form_slots", "ActionStopForm", "ActionFormInterruption"]
 # Chitchat inside a form: a short answer, then the form asks its question again.
@@ -59,6 +58,6 @@ class ActionFormInterruption(SafeAction):
             return await ActionRateService().run(dispatcher, tracker, domain)
         if intent in SMALL_TALK:
             dispatcher.utter_message(response=SMALL_TALK[intent])
-        elif not (tracker.active_loop.get("name") == "appointment_form" and gives_up_booking(text_of(tracker))):
+        elif not (tracker.active_loop.get("name") == "appointment_form" and wants_out(text_of(tracker))):
             dispatcher.utter_message(text="抱歉，没太明白您的回答。不想继续可以回复“算了”，需要人工帮助请回复“转人工”。")
         return []

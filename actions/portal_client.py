@@ -63,6 +63,11 @@ class PortalClient:
         params = {"item_code": item_code, **({"hall_code": hall_code} if hall_code else {})}
         return (await self._call("GET", "/api/v1/slots", params=params))["slots"]
 
+    async def booking_day(self, day: str, item_code: str) -> Dict[str, Any]:
+        """Whether ``day`` (ISO) can be booked for the item: ``bookable``, ``reason`` (weekend,
+        holiday, outside_window, full), ``holiday`` (its name) and the day's ``free`` slots."""
+        return await self._call("GET", f"/api/v1/booking-days/{day}", params={"item": item_code})
+
     async def book(self, booking: Dict[str, Any], idempotency_key: str) -> Dict[str, Any]:
         return await self._call("POST", "/api/v1/appointments", json=booking,
                                 headers={"Idempotency-Key": idempotency_key}, retry=True)

@@ -165,17 +165,6 @@ def confirms_booking(text: str, intent: str) -> Optional[bool]:
     return _confirmation(text, intent, _HOLDS_BACK_BOOKING, _BOOKING_VERB, ("affirm",), ("deny", "cancel_appointment"))
 
 
-# Giving up a booking halfway (那就不约了吧, 先不办了, 改天再约吧): NLU reads many of these as other
-# intents (query_appointment, ask_guide, goodbye), so the form checks the words themselves.
-_GIVES_UP = re.compile(rf"(不|别|甭|先不|暂时不|还是不)(想|要|用|打算)?(再)?(去)?({BOOKING_VERBS}|弄|搞)了|"
-                       r"^(那就?|那)?算了|下次再说|改天再(约|说|办|来)|以后再说|^不用了|^先这样吧")
-
-
-def gives_up_booking(text: str) -> bool:
-    """The citizen stops the booking in progress, whatever question was asked."""
-    return bool(_GIVES_UP.search(normalise(text).rstrip("。.!！~～，,吧啊呀")))
-
-
 def _confirmation(text: str, intent: str, holds_back: "re.Pattern[str]", verb: "re.Pattern[str]",
                   yes: Sequence[str], no: Sequence[str]) -> Optional[bool]:
     """Held back → no; a plain yes or the action's own verb (撤了吧, 确认预约) → yes; else the intent."""

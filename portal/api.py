@@ -6,6 +6,7 @@ bot's operations for citizens (the only ones that accept an openid), and staff o
 from __future__ import annotations
 
 import json
+from datetime import date
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Type, TypeVar
 
@@ -225,6 +226,25 @@ async def lookup_booking(request: web.Request) -> web.Response:
 ROUTES.append(Route("POST", "/api/v1/appointments/{booking_no}/lookup", lookup_booking, BOT,
                     "A booking made on the web or by phone, by its number and the phone it was made with "
                     "(wrong pairs are counted with status verifications)", [BOOKING_NO], BookingLookupRequest))
+
+
+# --- booking days: why a day cannot be booked --------------------------------------------
+
+BOOKING_DATE = Param("date", "path", {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"})
+BOOKING_ITEM = Param("item", "query", {"type": "string", "pattern": r"^[A-Z]{2,4}-\d{4}$"})
+
+
+async def booking_day(request: web.Request) -> web.Response:
+    try:
+        day = date.fromisoformat(param(request, BOOKING_DATE))
+    except ValueError:
+        raise PortalError(400, "bad_date", "日期格式应为 YYYY-MM-DD") from None
+    return ok(await request.app[APPOINTMENTS].booking_day(param(request, BOOKING_ITEM), day))
+
+
+ROUTES.append(Route("GET", "/api/v1/booking-days/{date}", booking_day, BOT,
+                    "Whether a day can be booked for an item, the reason if not (weekend, holiday, "
+                    "outside_window, full) and its free slots", [BOOKING_DATE, BOOKING_ITEM]))
 
 
 def setup_routes(app: web.Application) -> None:

@@ -28,7 +28,7 @@ from portal.schemas import AttendanceMark, BookingRequest, CancelRequest
 from govbot.clock import CHINA_TZ
 from portal.settings import BookingLimits
 from portal.webhook import Notifier
-from portal.workdays import bookable_days
+from portal.workdays import bookable_days, closed_reason, holiday_name
 
 CANCEL_DEADLINE = timedelta(hours=2)
 ALTERNATIVES = 3
@@ -87,6 +87,16 @@ class Appointments:
             for day in days
             for hour in self._catalog.halls[hall].slot_hours()
         ]
+
+    async def booking_day(self, item_code: str, day: date) -> Dict[str, Any]:
+        """Whether ``day`` can be booked for the item and, if not, the true reason: "weekend",
+        "holiday" (with its name), "outside_window" or "full"; with the day's free slots."""
+        reason = closed_reason(day, self._now())
+        free = [] if reason else [s.as_dict() for s in await self.slots(item_code) if s.day == day and s.available]
+        if reason is None and not free:
+            reason = "full"
+        return {"date": day.isoformat(), "bookable": reason is None, "reason": reason,
+                "holiday": holiday_name(day) if reason == "holiday" else None, "free": free}
 
     def _capacities(self, item_code: str, hall_code: Optional[str]) -> Dict[str, int]:
         guide = self._catalog.guides.get(item_code)

@@ -1,24 +1,49 @@
-"""Working days in mainland China: statutory holidays are closed, 调休 make-up days are open."""
+"""Working days in mainland China: statutory holidays are closed, 调休 make-up days are open.
+
+The booking window and the reason a day cannot be booked (weekend, a named holiday, outside
+the window) are decided here, once, for the portal's slots and its booking-day answer.
+"""
 from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from typing import List
+from typing import List, Optional, Set
 
 import chinese_calendar
 
 logger = logging.getLogger(__name__)
 BOOKING_HORIZON_WORKDAYS = 5
+# Without the State Council's calendar for a year, only the fixed-date holidays are certain.
+FIXED_HOLIDAYS = {(1, 1): "元旦", (5, 1): "劳动节", (10, 1): "国庆节", (10, 2): "国庆节", (10, 3): "国庆节"}
+_warned_years: Set[int] = set()
+
+
+def _known_year(day: date) -> bool:
+    try:
+        chinese_calendar.is_workday(day)
+        return True
+    except NotImplementedError:
+        if day.year not in _warned_years:  # once per year, not once per day asked
+            _warned_years.add(day.year)
+            logger.warning("no official holiday calendar for %s yet; using weekends and fixed-date holidays "
+                           "(元旦, 劳动节, 国庆节)", day.year)
+        return False
+
+
+def holiday_name(day: date) -> Optional[str]:
+    """The statutory holiday ``day`` belongs to, in Chinese (国庆节), or None."""
+    if not _known_year(day):
+        return FIXED_HOLIDAYS.get((day.month, day.day))
+    on_holiday, name = chinese_calendar.get_holiday_detail(day)
+    if not on_holiday or name is None:
+        return None
+    return next((h.chinese for h in chinese_calendar.Holiday if h.value == name), name)
 
 
 def is_working_day(day: date) -> bool:
-    try:
+    if _known_year(day):
         return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        # The package knows each year once the State Council publishes it; beyond that,
-        # fall back to Monday-Friday and say so, rather than closing the booking window.
-        logger.warning("no official holiday calendar for %s yet; assuming Mon-Fri", day.year)
-        return day.weekday() < 5
+    return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
 
 def bookable_days(now: datetime, count: int = BOOKING_HORIZON_WORKDAYS) -> List[date]:
@@ -40,3 +65,13 @@ def working_days_after(day: date, count: int) -> date:
         if is_working_day(day):
             found += 1
     return day
+
+
+def closed_reason(day: date, now: datetime) -> Optional[str]:
+    """Why ``day`` cannot be booked at all: "holiday", "weekend", "outside_window", or None when
+    it is in the window (it may still be full)."""
+    if day in bookable_days(now):
+        return None
+    if not is_working_day(day):
+        return "holiday" if holiday_name(day) else "weekend"
+    return "outside_window"

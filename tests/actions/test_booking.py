@@ -35,7 +35,8 @@ async def test_opening_message_fills_item_day_and_part_of_day(client):
 
 
 async def test_hall_is_asked_only_when_there_are_several(client):
-    slots, _ = await validate("2", slots={"appt_item": "GA-0003", "requested_slot": "appt_hall"})
+    slots, _ = await validate("2", slots={"appt_item": "GA-0003", "requested_slot": "appt_hall",
+                                          "choice_kind": "appt_hall", "choice_options": ["SMZX", "DCQ"]})
     assert slots["appt_hall"] == "DCQ"
 
 

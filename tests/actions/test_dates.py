@@ -28,6 +28,8 @@ CORPUS = [
     ("大后天", When(date(2026, 11, 28), None, ALL)),
     ("大后天上午", When(date(2026, 11, 28), None, AM)),
     ("下周一", When(date(2026, 11, 30), None, ALL)),
+    ("周一下午", When(date(2026, 11, 30), None, PM)),     # a bare weekday already past this week: the next one
+    ("换成周二上午", When(date(2026, 12, 1), None, AM)),
     ("下周二", When(date(2026, 12, 1), None, ALL)),
     ("下周三", When(date(2026, 12, 2), None, ALL)),
     ("下周三上午", When(date(2026, 12, 2), None, AM)),

@@ -54,7 +54,7 @@ async def test_a_failing_action_apologises_offers_a_human_and_logs_a_masked_summ
     assert slot_events(result["events"]) == {"choice_kind": None, "choice_options": None}
     failure = next(r for r in caplog.records if r.name == "actions.failsafe")
     assert "action_ask_appt_confirmed failed: TypeError" in failure.getMessage()
-    assert "booking.py:" in failure.getMessage() and "oAbc…xyz0" in failure.getMessage()
+    assert "booking_questions.py:" in failure.getMessage() and "oAbc…xyz0" in failure.getMessage()
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for secret in (PHONE, ID_NUMBER, NAME, "oAbcdefghijklmnopqrstuvwxyz0"):
         assert secret not in logged
