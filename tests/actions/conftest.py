@@ -44,3 +44,15 @@ def texts(dispatcher: CollectingDispatcher) -> str:
 
 def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def asked_before(slot: str, times: int, text: str = "") -> List[Dict[str, Any]]:
+    """Tracker events of a form that asked for ``slot`` in ``times`` turns in a row, each after a
+    citizen's message, then the citizen's latest message ``text`` (the turn being validated)."""
+    events: List[Dict[str, Any]] = []
+    for number in range(times):
+        events += [{"event": "user", "text": f"回答{number}", "parse_data": {"intent": {"name": "inform"}}},
+                   {"event": "action", "name": "some_form"},
+                   {"event": "slot", "name": "requested_slot", "value": slot},
+                   {"event": "bot", "text": f"请问{slot}？"}, {"event": "action", "name": "action_listen"}]
+    return events + [{"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}}}]

@@ -13,7 +13,7 @@ from actions.cancel import (
 )
 from actions.portal_client import PortalClient, use_portal
 from actions.repair import HUMAN_HINT
-from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
+from tests.actions.conftest import DOMAIN, asked_before, make_tracker, slot_events, texts
 
 FORM = {"forms": {"cancel_form": {"required_slots": ["cancel_booking_no", "cancel_confirmed"]}}, "slots": {}}
 WEB_PHONE = "13700002222"
@@ -24,15 +24,14 @@ CANCEL_NO = ["不取消了", "别取消", "先别取消了我还要去的", "还
              "先不取消"]
 
 
-def asks(slot: str, times: int) -> List[Dict[str, Any]]:
-    """Events of a form that has asked for ``slot`` ``times`` times in a row."""
-    return [{"event": "slot", "name": "requested_slot", "value": slot} for _ in range(times)]
+def asks(slot: str, times: int, text: str = "") -> List[Dict[str, Any]]:
+    return asked_before(slot, times, text)
 
 
 async def validate(text: str, slots: Dict[str, Any], intent: str = "inform", times: int = 1,
                    sender: str = "o_citizen") -> Tuple[Dict[str, Any], str]:
     tracker = make_tracker(text, intent, slots=slots, active_loop="cancel_form", sender=sender,
-                           events=asks(slots.get("requested_slot") or "", times))
+                           events=asks(slots.get("requested_slot") or "", times, text))
     dispatcher = CollectingDispatcher()
     events = await ValidateCancelForm().run(dispatcher, tracker, FORM)
     return slot_events(events), texts(dispatcher)

@@ -12,7 +12,7 @@ from actions.common import SORRY_PORTAL_DOWN
 from actions.portal_client import PortalClient, use_portal
 from actions.repair import HUMAN_HINT
 from actions.status import ActionShowStatus, AskStatusLast4, ValidateStatusForm
-from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
+from tests.actions.conftest import DOMAIN, asked_before, make_tracker, slot_events, texts
 
 FORM = {"forms": {"status_form": {"required_slots": ["application_id", "status_last4"]}}, "slots": {}}
 NUMBER = "SQ20261118000123"  # phone 13812345678
@@ -26,14 +26,14 @@ NOT_TAKEN = ["567", "56789", "1381234567", "138123456789", "不知道", "忘了"
              "我要人工客服", "啥", "好的", "5678 1234", "手机丢了", "没有手机号", "SQ号是啥"]
 
 
-def asks(slot: str, times: int) -> List[Dict[str, Any]]:
-    return [{"event": "slot", "name": "requested_slot", "value": slot} for _ in range(times)]
+def asks(slot: str, times: int, text: str = "") -> List[Dict[str, Any]]:
+    return asked_before(slot, times, text)
 
 
 async def validate(text: str, slots: Dict[str, Any], times: int = 1, intent: str = "inform"
                    ) -> Tuple[Dict[str, Any], str]:
     tracker = make_tracker(text, intent, slots=slots, active_loop="status_form",
-                           events=asks(slots.get("requested_slot") or "", times))
+                           events=asks(slots.get("requested_slot") or "", times, text))
     dispatcher = CollectingDispatcher()
     events = await ValidateStatusForm().run(dispatcher, tracker, FORM)
     return slot_events(events), texts(dispatcher)
