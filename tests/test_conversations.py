@@ -74,6 +74,7 @@ def clock_stack(request, model, tmp_path_factory) -> Iterator[Tuple[str, Stack]]
 
 
 @pytest.mark.slow
+@pytest.mark.conversations
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("conversation", [
     pytest.param(c, id=f"{c.source}:{c.name}") for c in SUITE])
