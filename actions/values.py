@@ -133,7 +133,17 @@ BOOKING_VERBS = "预约|约|提交|订|办"
 # a negation right before the action's verb, or words that only mean holding back.
 _HOLD_BACK = ("留着|保留|再想想|想一想|想想再|再考虑|考虑考虑|考虑一下|等等|等一下|稍等|改天再|回头再|"
               "还要去|还是要去|要去的|还去的|还得去|先这样吧?$|不用了|不需要|没必要|^算了|^(不[了要用是对行]?)+$|^否$|^no$")
-_PLAIN_YES = re.compile(r"^(是|是的|对|对的|好|好的|行|可以|嗯+|没错|没问题|确认|确定|ok|yes|y)(吧|啊|呀|的|了)?$")
+_PLAIN_YES = re.compile(r"^(是|是的|对|对的|好|好的|行|可以|嗯+|没错|没问题|确认|确定|就这样|就这么办|就这么定了?|ok|yes|y)(吧|啊|呀|的|了)?$")
+
+
+_THANKS = re.compile(r"^(谢谢|多谢|谢了|麻烦了|麻烦你了|辛苦了)(你|您)?(啦|了)?$")
+
+
+def _all_yes(cleaned: str) -> bool:
+    """对的，就这样 / 好的，谢谢: every clause a plain yes or thanks ("好的，改下午" is not a plain yes)."""
+    clauses = [c for c in re.split(r"[，,。;；\s]+", cleaned) if c]
+    return bool(clauses) and bool(_PLAIN_YES.match(clauses[0])) and all(
+        _PLAIN_YES.match(c) or _THANKS.match(c) for c in clauses)
 
 
 def _negated(verbs: str, also: str = "") -> "re.Pattern[str]":
@@ -171,7 +181,7 @@ def _confirmation(text: str, intent: str, holds_back: "re.Pattern[str]", verb: "
     cleaned = normalise(text).lower().rstrip("。.!！~～，,")
     if holds_back.search(cleaned):
         return False
-    if _PLAIN_YES.match(cleaned) or said_yes(text):
+    if _all_yes(cleaned) or said_yes(text):
         return True
     if intent in no:
         return False

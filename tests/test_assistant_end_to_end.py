@@ -116,7 +116,7 @@ def test_giving_up_a_booking_halfway_books_nothing(new_citizen):
     assert "大厅" in citizen.says("我想预约去补办身份证")
     stopped = citizen.says("那就不约了吧")  # NLU reads it as another intent; the form still ends
     assert "已停止本次预约" in stopped and "没太明白" not in stopped
-    assert "预约号" not in citizen.says("我约的是哪天来着")
+    assert "没有待办理" in citizen.says("我约的是哪天来着")
 
 
 def test_status_after_verification_only(new_citizen):
@@ -129,7 +129,8 @@ def test_status_after_verification_only(new_citizen):
 def test_complaint_rating_and_human(new_citizen):
     citizen = new_citizen()
     citizen.says("我要投诉")
-    assert "TS" in citizen.says("东城区大厅窗口工作人员态度很差，让我跑了三趟")
+    assert "手机号" in citizen.says("东城区大厅窗口工作人员态度很差，让我跑了三趟")
+    assert "TS" in citizen.says("不用了")
     assert "已记录" in citizen.says("非常满意")
     assert "人工" in citizen.says("转人工")
 
