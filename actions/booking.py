@@ -39,7 +39,7 @@ from actions.common import (
 )
 from actions.dates import When, parse_when
 from actions.failsafe import SafeAction, SafeFormValidationAction
-from actions.guides import find_item
+from actions.guides import bring_line, find_item
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
 from actions.repair import wants_out
 from actions.values import (
@@ -403,11 +403,10 @@ def _idempotency_key(request: Dict[str, Any]) -> str:
 
 
 def _confirmation(booking: Dict[str, Any]) -> str:
-    materials = "、".join(m["name"] for m in booking["materials"][:5])
     return (f"预约成功！预约号：{booking['booking_no']}\n"
             f"时间：{day_label(booking['date'])} {booking['time']}\n"
             f"地点：{booking['hall_name']} {booking['window']}（{booking['address']}）\n"
-            f"请带好：{materials}\n"
+            f"{bring_line(booking)}\n"
             "请提前10分钟到达，凭预约号取号。如需取消，请至少提前2小时回复“取消预约”。")
 
 

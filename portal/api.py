@@ -149,7 +149,9 @@ async def last_contact(request: web.Request) -> web.Response:
 
 async def cancel_booking(request: web.Request) -> web.Response:
     who = await body(request, CancelRequest)
-    return ok(await request.app[APPOINTMENTS].cancel(param(request, BOOKING_NO), who))
+    booking_no = param(request, BOOKING_NO)
+    await request.app[BOOKING_LOOKUP].check_cancel(booking_no, who, caller_key(request, who.openid))
+    return ok(await request.app[APPOINTMENTS].cancel(booking_no, who))
 
 
 async def mark_attendance(request: web.Request) -> web.Response:
@@ -199,7 +201,8 @@ ROUTES: List[Route] = [
     Route("GET", "/api/v1/appointments/contact", last_contact, BOT,
           "The openid's latest contact, masked, with a handle a booking may carry instead", [OPENID]),
     Route("POST", "/api/v1/appointments/{booking_no}/cancel", cancel_booking, BOT,
-          "Cancel a booking up to 2 hours before it", [BOOKING_NO], CancelRequest),
+          "Cancel a booking up to 2 hours before it; by phone, wrong pairs count as lookups",
+          [BOOKING_NO], CancelRequest),
     Route("POST", "/api/v1/appointments/{booking_no}/attendance", mark_attendance, ADMIN,
           "Staff: mark a booking attended or a no-show", [BOOKING_NO], AttendanceMark),
     Route("POST", "/api/v1/applications/{application_id}/query", query_application, BOT,

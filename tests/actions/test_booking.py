@@ -8,6 +8,7 @@ from actions.booking import (
     CONTACT_DECLINED, ActionCancelBooking, ActionListBookings, ActionSubmitBooking, AskApptConfirmed, AskApptDate,
     AskApptName, ValidateAppointmentForm,
 )
+from actions.guides import bring_line
 from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
 
 FORM_DOMAIN = {"forms": {"appointment_form": {"required_slots": [
@@ -75,6 +76,9 @@ async def test_submit_list_and_cancel(client):
     dispatcher = CollectingDispatcher()
     await ActionSubmitBooking().run(dispatcher, make_tracker("确认", "affirm", slots=booking_slots), DOMAIN)
     assert "预约成功" in texts(dispatcher) and "预约号" in texts(dispatcher)
+    guide = await client.guide("GA-0003")  # what to bring, never what the window prints or takes
+    assert bring_line({"bring": guide["bring"]}) in texts(dispatcher)
+    assert all(m["name"] not in texts(dispatcher) for m in guide["materials"] if m.get("provided_at_window"))
     again = CollectingDispatcher()  # the same submission twice books once (idempotency key)
     await ActionSubmitBooking().run(again, make_tracker("确认", "affirm", slots=booking_slots), DOMAIN)
     listed = CollectingDispatcher()

@@ -243,3 +243,29 @@ async def test_a_booking_lookup_needs_the_bots_key_and_a_phone(portal, anonymous
     assert (await anonymous.post(f"/api/v1/appointments/{number}/lookup",
                                  json={"openid": "o", "phone": WEB_PHONE})).status == 401
     assert (await portal.post(f"/api/v1/appointments/{number}/lookup", json={"openid": "o"})).status == 422
+
+
+async def cancel(portal, booking_no: str, phone: str, openid: str = "o_caller"):
+    return await portal.post(f"/api/v1/appointments/{booking_no}/cancel", json={"openid": openid, "phone": phone})
+
+
+async def test_cancelling_by_phone_counts_wrong_pairs_in_the_lookup_budget(portal):
+    """The cancel route answers a wrong phone like the lookup route and spends the same guesses."""
+    number = await web_booking(portal)
+    wrong = await cancel(portal, number, "13900009999")
+    assert wrong.status == 404 and (await wrong.json())["details"]["attempts_left"] == 4
+    for n in range(9):
+        await cancel(portal, f"YY20260101{n:08d}", WEB_PHONE)
+    assert (await cancel(portal, number, WEB_PHONE)).status == 429  # the caller's guesses are spent
+    assert (await cancel(portal, number, WEB_PHONE, openid="o_other")).status == 200
+
+
+async def test_the_openid_that_booked_cancels_without_spending_a_guess(make_portal):
+    portal = await make_portal(status_limits=StatusLimits(per_caller_application=Limit(1, 900)))
+    free = (await (await portal.get("/api/v1/slots", params={"item_code": "GA-0003", "hall_code": "SMZX"})).json())
+    slot = next(s for s in free["slots"] if s["available"])
+    booked = await portal.post("/api/v1/appointments", headers={"Idempotency-Key": "wechat-booking-0001"}, json={
+        "item_code": "GA-0003", "hall_code": "SMZX", "date": slot["date"], "hour": slot["hour"],
+        "name": "赵六", "phone": WEB_PHONE, "openid": "o_owner"})
+    number = (await booked.json())["booking_no"]
+    assert (await cancel(portal, number, "13900009999", openid="o_owner")).status == 200
