@@ -13,12 +13,11 @@ from datetime import date, datetime, timedelta
 from typing import Optional, Tuple
 
 import jionlp
-from opencc import OpenCC
 
 from govbot.clock import CHINA_TZ
+from govbot.script import to_simplified
 
 logger = logging.getLogger(__name__)
-_TO_SIMPLIFIED = OpenCC("t2s")
 _REWRITES = (("听日", "明天"), ("后日", "后天"), ("今日", "今天"), ("下昼", "下午"), ("朝早", "上午"),
              ("明早", "明天上午"), ("明晚", "明天晚上"), ("后早", "后天上午"), ("今早", "今天上午"),
              ("下礼拜", "下周"), ("礼拜天", "周日"), ("星期天", "周日"), ("大大后天", "4天后"),
@@ -65,7 +64,7 @@ def china_wall_clock(now: datetime) -> datetime:
 
 
 def _prepare(text: str) -> str:
-    text = _TO_SIMPLIFIED.convert(text)
+    text = to_simplified(text)
     for old, new in _REWRITES:
         text = text.replace(old, new)
     return text
