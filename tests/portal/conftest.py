@@ -6,9 +6,11 @@ server with other credentials (the admin key, a wrong key, none).
 """
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Dict, Optional
+import asyncio
+from typing import Awaitable, Callable, Dict, Optional, Tuple
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from portal.app import init_app
@@ -35,6 +37,21 @@ def make_portal(aiohttp_client, database_url, clock) -> PortalFactory:
 @pytest.fixture
 async def portal(make_portal) -> TestClient:
     return await make_portal()
+
+
+@pytest.fixture
+async def webhook_portal(make_portal, aiohttp_server) -> Tuple[TestClient, "asyncio.Queue[dict]"]:
+    """A portal whose webhook posts land in a queue (a real receiving server), reminders checked often."""
+    received: "asyncio.Queue[dict]" = asyncio.Queue()
+
+    async def receive(request: web.Request) -> web.Response:
+        await received.put(await request.json())
+        return web.Response(text="ok")
+
+    hook = web.Application()
+    hook.router.add_post("/hook", receive)
+    server = await aiohttp_server(hook)
+    return await make_portal(webhook_url=str(server.make_url("/hook")), reminder_interval=0.05), received
 
 
 @pytest.fixture

@@ -146,19 +146,8 @@ async def test_guide_detail_lists_halls_and_bookability(portal):
 
 
 
-async def test_booking_and_day_before_reminder_are_posted_to_the_webhook_once(make_portal, aiohttp_server, clock):
-    from aiohttp import web
-
-    received: asyncio.Queue = asyncio.Queue()
-
-    async def receive(request: web.Request) -> web.Response:
-        await received.put(await request.json())
-        return web.Response(text="ok")
-
-    hook = web.Application()
-    hook.router.add_post("/hook", receive)
-    server = await aiohttp_server(hook)
-    portal = await make_portal(webhook_url=str(server.make_url("/hook")), reminder_interval=0.05)
+async def test_booking_and_day_before_reminder_are_posted_to_the_webhook_once(webhook_portal, clock):
+    portal, received = webhook_portal
     await book(portal, booking(day="2026-11-27"))
     booked = await asyncio.wait_for(received.get(), timeout=10)
     assert booked["event"] == "appointment.booked" and booked["openid"] == "o_test_openid"

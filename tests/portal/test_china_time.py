@@ -7,7 +7,6 @@ import asyncio
 from datetime import datetime, timezone
 
 import pytest
-from aiohttp import web
 
 from govbot.clock import CHINA_TZ
 from tests.portal.test_appointments import HALL, ITEM, book, booking
@@ -51,18 +50,8 @@ async def test_the_two_hour_cancel_rule_reads_china_s_clock_early_in_the_morning
     assert (await portal.post(url, json={"openid": "o_test_openid"})).status == 200
 
 
-async def test_the_reminder_just_after_midnight_is_for_china_s_tomorrow(server_zone, make_portal, aiohttp_server,
-                                                                        clock):
-    received: asyncio.Queue = asyncio.Queue()
-
-    async def receive(request: web.Request) -> web.Response:
-        await received.put(await request.json())
-        return web.Response(text="ok")
-
-    hook = web.Application()
-    hook.router.add_post("/hook", receive)
-    server = await aiohttp_server(hook)
-    portal = await make_portal(webhook_url=str(server.make_url("/hook")), reminder_interval=0.05)
+async def test_the_reminder_just_after_midnight_is_for_china_s_tomorrow(server_zone, webhook_portal, clock):
+    portal, received = webhook_portal
     await book(portal, booking(day="2026-11-27", openid="o_early"))
     await book(portal, booking(day="2026-11-30", phone="13800002222", openid="o_later"))
     assert (await asyncio.wait_for(received.get(), timeout=10))["event"] == "appointment.booked"
