@@ -10,12 +10,13 @@ returned are dropped, so the conversation is never left half-updated.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import traceback
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Text
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, ActionExecutionRejection, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -24,6 +25,7 @@ from rasa_sdk.forms import ValidationAction
 
 from actions.common import CLEAR_CHOICE, SORRY_PORTAL_DOWN
 from actions.form_repair import off_path
+from actions.turn_budget import within_turn
 from govbot.logmask import mask_openid, redact
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,9 @@ def guarded(run: Callable[..., Any]) -> Callable[..., Any]:
     async def safe_run(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                        domain: Dict[str, Any]) -> List[EventType]:
         try:
-            return await run(self, dispatcher, tracker, domain)
+            turn = _turn_of(tracker)
+            with within_turn(turn) if turn else contextlib.nullcontext():
+                return await run(self, dispatcher, tracker, domain)
         except ActionExecutionRejection:  # not a failure: the SDK's way of letting Rasa choose again
             raise
         except Exception as error:  # the one place that turns any failure into a reply
@@ -47,6 +51,13 @@ def guarded(run: Callable[..., Any]) -> Callable[..., Any]:
 
     setattr(safe_run, GUARDED, True)
     return safe_run
+
+
+def _turn_of(tracker: Tracker) -> Optional[Tuple[str, str]]:
+    """The citizen turn an action runs in (sender, message id): every action answering one message
+    shares its portal budget. Without a message id there is no turn to share."""
+    message_id = (tracker.latest_message or {}).get("message_id")
+    return (tracker.sender_id, str(message_id)) if message_id else None
 
 
 class FailSafe:

@@ -2,7 +2,8 @@
 
 One aiohttp session per process, a timeout of 2.5 s per call, typed errors, and retries
 only for calls that are safe to repeat (reads, and bookings, which carry an
-Idempotency-Key so the portal returns the first booking to a retry).
+Idempotency-Key so the portal returns the first booking to a retry). All calls of one citizen
+turn share that turn's time budget (``actions/turn_budget.py``).
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import os
 from typing import Any, Dict, Mapping, Optional
 
 import aiohttp
+
+from actions.turn_budget import seconds_left
 
 logger = logging.getLogger(__name__)
 CALL_TIMEOUT_SECONDS = 2.5
@@ -134,9 +137,13 @@ class PortalClient:
 
     async def _once(self, method: str, path: str, headers: Optional[Dict[str, str]] = None, **kwargs: Any) -> Any:
         session = self._ensure_session()
+        left = seconds_left()
+        if left is not None and left <= 0:
+            raise PortalUnavailable("the turn's time budget is spent")
+        timeout = self._timeout if left is None else aiohttp.ClientTimeout(total=min(self._timeout.total, left))
         try:
             async with session.request(method, self._base_url + path, headers={**self._headers, **(headers or {})},
-                                       **kwargs) as response:
+                                       timeout=timeout, **kwargs) as response:
                 if response.status >= 500:
                     raise PortalUnavailable(f"HTTP {response.status}")
                 body = await response.json(content_type=None)
