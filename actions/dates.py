@@ -21,10 +21,13 @@ logger = logging.getLogger(__name__)
 _REWRITES = (("听日", "明天"), ("后日", "后天"), ("今日", "今天"), ("下昼", "下午"), ("朝早", "上午"),
              ("明早", "明天上午"), ("明晚", "明天晚上"), ("后早", "后天上午"), ("今早", "今天上午"),
              ("下礼拜", "下周"), ("礼拜天", "周日"), ("星期天", "周日"), ("大大后天", "4天后"),
-             ("早上", "上午"), ("早晨", "上午"), ("一早", "上午"), ("中午", "12点"), ("两点", "2点"),
+             ("早上", "上午"), ("早晨", "上午"), ("明朝", "明天"), ("下半天", "下午"), ("上半天", "上午"),
+             ("一早", "上午"), ("中午", "12点"), ("两点", "2点"),
              ("换成", " "), ("改成", " "), ("换到", " "), ("改到", " "))  # 换成周二: jionlp reads 成周 badly
 _HAS_DAY = re.compile(r"今|明|后天|周|星期|礼拜|月|号|日|/|天后")
 _PART_OF_DAY = {"上午": (0, 12), "下午": (12, 24), "晚上": (18, 24)}
+NUMBERS = re.compile(r"\d{6,}[\dXx]?")  # phone and ID numbers: never a time
+_TIME_WORDS = re.compile(r"点|:|：|时|午|晚|早|今|明|后天|周|星期|礼拜|月|号|日|天")
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,13 @@ def parse_when(text: str, now: datetime) -> Optional[When]:
         return When(day, start.hour)
     part = next((hours for word, hours in _PART_OF_DAY.items() if word in matched), (0, 24))
     return When(day, None, part)
+
+
+def when_said(text: str, now: datetime) -> Optional[When]:
+    """The day and time a message speaks of, if its words speak of one at all: a bare "1" picks
+    an option (not 1 o'clock) and a phone number is never read as a date."""
+    text = NUMBERS.sub(" ", text)
+    return parse_when(text, now) if _TIME_WORDS.search(text) else None
 
 
 def china_wall_clock(now: datetime) -> datetime:
