@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.booking_facts import (
     ANY_HALL, doesnt_mind_hall, hall_named, may_name_item, names_service, settle_candidates, speaks_of_hall,
-    tells_variant, wants_other_hall,
+    tells_variant, variant_named, wants_other_hall,
 )
 from actions.booking_questions import (  # noqa: F401 - the form's questions, registered from here too
     AskApptConfirmed, AskApptDate, AskApptHall, AskApptHour, AskApptItem, AskApptName, AskApptPhone,
@@ -123,7 +123,7 @@ class ValidateAppointmentForm(SafeFormValidationAction):
             return {} if known or in_context is None else {"appt_item": in_context}
         found = await find_item(text)
         codes = [c["code"] for c in found.candidates]
-        code = found.code or settle_candidates(text, codes)
+        code = found.code or settle_candidates(text, codes) or variant_named(text, found.candidates)
         if code is None and codes and codes != [known]:  # AskApptItem lists them
             return {"appt_item": None, "appt_confirmed": None, "choice_kind": "appt_item", "choice_options": codes}
         if code and code != known:

@@ -97,3 +97,23 @@ def same_family(name: str, other: str) -> bool:
             break
         shared += 1
     return name != other and shared >= FAMILY_PREFIX
+
+
+def variant_named(text: str, candidates: Sequence[Dict[str, str]]) -> Optional[str]:
+    """The one candidate whose own part of the name the words say (社保卡补换 among 社会保障卡补换 /
+    社会保障卡申领; 补领身份证 among 居民身份证补领 / 换领 / 首次申领), when all are one document's variants."""
+    names = [c["name"] for c in candidates]
+    if len(names) < 2 or not all(same_family(names[0], n) for n in names[1:]):
+        return None
+    shared = len(_common_prefix(names))
+    cleaned = normalise(text)
+    said = [c["code"] for c in candidates if c["name"][shared:] and c["name"][shared:] in cleaned]
+    return said[0] if len(said) == 1 else None
+
+
+def _common_prefix(names: Sequence[str]) -> str:
+    prefix = names[0]
+    for name in names[1:]:
+        while not name.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix
