@@ -83,7 +83,9 @@ def _prepare(text: str) -> str:
 def _roll_forward(day: date, today: date, matched: str) -> date:
     """``3号`` said on 25 November means 3 December: a bare day of month is never in the past;
     nor is a bare weekday (周一 said on a Wednesday is the coming Monday)."""
-    if day < today and re.search(r"周|星期|礼拜", matched) and not re.search(r"上(个)?(周|星期|礼拜)", matched):
+    if re.search(r"上(个)?(周|星期|礼拜|月)|昨|前天", matched):  # said of the past: kept there
+        return day
+    if day < today and re.search(r"周|星期|礼拜", matched):
         return day + timedelta(days=7 * ((today - day).days // 7 + 1))
     if day < today and "月" not in matched and "/" not in matched:
         month = day.month % 12 + 1

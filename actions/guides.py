@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import CLEAR_CHOICE, entity, offer_choices, say, sorry_portal_down, text_of
 from actions.failsafe import SafeAction
 from actions.portal_client import PortalError, PortalRejected, portal
-from actions.booking_facts import same_family, tells_variant
+from actions.booking_facts import same_family, settle_candidates, tells_variant
 from actions.visit import planned_booking
 from govbot.script import to_simplified
 
@@ -302,8 +302,9 @@ async def _answer_before_visit(dispatcher: CollectingDispatcher, text: str) -> L
         return []
     try:
         found = await find_item(text)
-        if found.code:
-            say(dispatcher, describe(await portal().guide(found.code), aspects))
+        code = found.code or settle_candidates(text, [c["code"] for c in found.candidates])
+        if code:
+            say(dispatcher, describe(await portal().guide(code), aspects))
     except PortalError:  # the form will say the portal is down if it still is
         logger.info("guide before a planned visit not available")
     return []
