@@ -3,7 +3,7 @@
 A message that plans a visit (周五下午去车管所补驾照, 户口本丢了 后天上午去补) is a booking, even
 when it reads like a guide question or the NLU is unsure: the appointment form starts and reads
 the message for every fact in it (item, day, hour, hall, name, phone). A question about opening
-hours (周六上班吗) or about an application already made (昨天办的护照好了没) is not a plan.
+hours (周六上班吗, 周日能办护照吗) or about an application already made (昨天办的护照好了没) is not a plan.
 
 After a guide answer the bot offers the booking; the citizen often answers with the booking's
 facts (罗志勇 18600004545, 明天下午 去市民中心) or a yes in dialect (要得, 中): that accepts it.
@@ -27,6 +27,8 @@ OFFER_KIND = "offer_booking"  # choice_kind while a guide answer's offer to book
 # Asking when a hall is open, not planning to come: 周六上班吗, 明天开门不, 下午几点下班.
 _OPENING_HOURS = re.compile(r"(上班|下班|开门|关门|营业|办公|开放|休息|放假)(吗|么|嘛|不|没|了吗|\?|？)|"
                             r"几点(钟)?(上班|下班|开门|关门|开始|结束|截止)|(上班|营业|办公|开放)时间")
+# A question (周六能办吗, 周日开不开): about a weekend day it asks whether the halls open then.
+_ASKS = re.compile(r"[吗么嘛?？]|不[了啦呀啊]?$|(.)不\1")
 # About an application already made: 昨天办的护照好了没, 周一交的材料怎么还没下来.
 _ALREADY_APPLIED = re.compile(r"进度|还没(好|下来|出来|拿到|办好|通过)|怎么还|好了没|好了吗|办好了吗|办过|提交了|"
                               r"申请了|交了|交的|办的")
@@ -43,6 +45,8 @@ def plans_visit(text: str, now: datetime) -> bool:
     if when.day is not None and when.day < china_wall_clock(now).date():
         return False
     if _OPENING_HOURS.search(text) or _ALREADY_APPLIED.search(text):
+        return False
+    if when.day is not None and when.day.weekday() >= 5 and _ASKS.search(text):
         return False
     return names_service(text) or speaks_of_hall(text)
 
