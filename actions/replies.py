@@ -19,7 +19,7 @@ from actions.guides import ActionAnswerGuide, answer_item, is_guide_follow_up
 from actions.handoff import TOPICS, start_topic
 from actions.portal_client import PortalError
 from actions.repair import wants_human, wants_repeat
-from actions.values import application_id, choice, confirms_booking
+from actions.values import application_id, choice, confirms_booking, phone_number
 from actions.visit import accept_offer, answers_offer, gives_booking_facts, offer_pending, start_booking, wants_booking
 from govbot.clock import china_now
 
@@ -81,7 +81,8 @@ class ActionHandleReply(SafeAction):
             return CLEAR_CHOICE
 
     def _unprompted(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
-        """A value nobody asked for: an application number or a date says what the user wants."""
+        """A value nobody asked for: an application number, a date, a wish to book, or a phone after
+        a guide answer says what the user wants."""
         if CHAT_FAREWELL.match(text.strip()):
             dispatcher.utter_message(response="utter_goodbye")
             return CLEAR_CHOICE
@@ -89,6 +90,8 @@ class ActionHandleReply(SafeAction):
             return [*CLEAR_CHOICE, FollowupAction("status_form")]
         if parse_when(text, china_now()) or (wants_booking(text) and confirms_booking(text, "") is not False):
             return start_booking()  # 13912340000 我要预约: the form keeps the phone and asks the rest
+        if phone_number(text) and tracker.get_slot("item_code"):
+            return start_booking()  # 牛建军 159… after a guide answer: booking the item just answered
         if intent_of(tracker) == "deny":
             dispatcher.utter_message(text="好的。还有什么可以帮您？")
         else:

@@ -107,7 +107,7 @@ NO = ["不用了", "不约了", "先不约", "算了不用"]
 async def _reply(text: str, intent: str = "inform", slots: Optional[Dict[str, Any]] = None,
                  events: Optional[List[Dict[str, Any]]] = None):
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(text, intent, slots=slots or dict(OFFER), events=events)
+    tracker = make_tracker(text, intent, slots=dict(OFFER) if slots is None else slots, events=events)
     result = await ActionHandleReply().run(dispatcher, tracker, DOMAIN)
     return result, texts(dispatcher)
 
@@ -157,6 +157,17 @@ async def test_a_reply_naming_another_service_is_searched_by_the_form(client):
 async def test_a_phone_with_a_booking_word_starts_the_booking_without_an_offer(client):
     events, said = await _reply("13912340000 我要预约", slots={})
     assert _followup(events) == "appointment_form", said
+
+
+@pytest.mark.parametrize("text", ["中 我叫牛建军 手机号一五九三三三三六六六六", "蔡文姬 13500001111"])
+async def test_a_phone_after_a_guide_answer_without_an_offer_books_that_item(client, text):
+    events, said = await _reply(text, slots={"item_code": "JJ-0002"})
+    assert _followup(events) == "appointment_form", said
+
+
+async def test_a_phone_with_nothing_in_context_is_not_a_booking(client):
+    events, said = await _reply("13500001111", slots={})
+    assert _followup(events) is None and said
 
 
 @pytest.mark.parametrize("text", ["这个护照要多久", "谢谢"])
