@@ -76,10 +76,13 @@ def gives_booking_facts(text: str) -> bool:
 def answers_offer(text: str, intent: str, said_name: Optional[str] = None) -> Optional[bool]:
     """The reply to the offer to book: True takes it (好, 可以, 要得, 中, 确认, or the booking's facts
     themselves: a name, a phone, a day, a hall), False declines it (不用了), None is neither."""
+    facts = bool(said_name or gives_booking_facts(text))
+    if intent == "deny" and not facts:  # 好的 read as deny is "ok, no need" (the NLU heard the tone)
+        return False
     answer = confirms_booking(text, intent)
     if answer is not None:
         return answer
-    return True if said_name or gives_booking_facts(text) else None
+    return True if facts else None
 
 
 def accept_offer(text: str, offered: str) -> List[EventType]:
