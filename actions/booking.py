@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.booking_facts import (
     ANY_HALL, doesnt_mind_hall, hall_named, may_name_item, names_service, settle_candidates, speaks_of_hall,
-    wants_other_hall,
+    tells_variant, variant_named, wants_other_hall,
 )
 from actions.booking_questions import (  # noqa: F401 - the form's questions, registered from here too
     AskApptConfirmed, AskApptDate, AskApptHall, AskApptHour, AskApptItem, AskApptName, AskApptPhone,
@@ -37,9 +37,9 @@ from actions.common import (
     CLEAR_CHOICE, day_label, entity, intent_of, offer_choices, pending_choice, say, slots_reset,
     sorry_portal_down, text_of,
 )
-from actions.dates import When, parse_when
+from actions.dates import NUMBERS, When, parse_when, when_said
 from actions.failsafe import SafeAction, SafeFormValidationAction
-from actions.guides import bring_line, find_item
+from actions.guides import bring_line, find_item, pick_among, variant_of
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
 from actions.repair import wants_out
 from actions.values import (
@@ -56,21 +56,15 @@ _SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁
              "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧")
 _NAME_SAID = re.compile(r"(?:我叫|我是|姓名(?:是)?|名字(?:是|叫)?|预约人(?:是)?|叫|是)[:：]?([\u4e00-\u9fa5·]{2,4})")
 _NOT_NAME_WORDS = re.compile(r"不|没|吗|呢|啥|什么|怎么|为什么|跳过|知道|时间|大厅|预约|上午|下午")
-_NUMBERS = re.compile(r"\d{6,}[\dXx]?")
-
-
-_TIME_WORDS = re.compile(r"点|:|：|时|午|晚|早|今|明|后天|周|星期|礼拜|月|号|日|天")
 
 
 def _without_numbers(text: str) -> str:
     """The text without phone and ID numbers, so the date parser never reads them as a time."""
-    return _NUMBERS.sub(" ", text)
+    return NUMBERS.sub(" ", text)
 
 
 def _when(tracker: Tracker) -> Optional[When]:
-    """The day and time said, if the words speak of one (a bare "1" picks an option, not 1 o'clock)."""
-    text = _without_numbers(text_of(tracker))
-    return parse_when(text, china_now()) if _TIME_WORDS.search(text) else None
+    return when_said(text_of(tracker), china_now())
 
 
 def said_name(text: str, asked: bool) -> Optional[str]:
@@ -113,12 +107,23 @@ class ValidateAppointmentForm(SafeFormValidationAction):
             return {"appt_item": picked, **_cleared_choice()}
         text, known = text_of(tracker), tracker.get_slot("appt_item")
         asked = tracker.get_slot("requested_slot") == "appt_item"
+        kind, options = pending_choice(tracker)
+        if kind == "appt_item" and options and not known:
+            # 丢了 要补办 picks among the listed items; 俺叫于海洋，手机… leaves the list open
+            contact = phone_number(text) or said_name(text, False)
+            among = None if contact and not names_service(text) else await pick_among(text, options)
+            if among or not names_service(text):
+                return {"appt_item": among, **_cleared_choice()} if among else {}
+        if known and not may_name_item(text, True) and tells_variant(text):
+            variant = await variant_of(text, known)  # 卡坏了 换一张 after 社会保障卡申领
+            if variant:
+                return {"appt_item": variant, "appt_confirmed": None}
         if not (may_name_item(text, bool(known), asked) or (entity(tracker, "service_item") and not known)):
             in_context = tracker.get_slot("item_code")  # the item a guide answer was about
             return {} if known or in_context is None else {"appt_item": in_context}
         found = await find_item(text)
         codes = [c["code"] for c in found.candidates]
-        code = found.code or settle_candidates(text, codes)
+        code = found.code or settle_candidates(text, codes) or variant_named(text, found.candidates)
         if code is None and codes and codes != [known]:  # AskApptItem lists them
             return {"appt_item": None, "appt_confirmed": None, "choice_kind": "appt_item", "choice_options": codes}
         if code and code != known:

@@ -24,7 +24,13 @@ _ITEM_CUE = re.compile(r"证|照|户口|户籍|落户|迁|公积金|社保|医�
                        r"退休|残疾|低保|补办|补发|申领|换领|换发")
 _CORRECTION = re.compile(r"不对|弄错|搞错|错了|说错|不是|其实是|应该是|我是要|是要办|改成|换成|改办|改为")
 # Two items that the same words fit; the first unless the text says why it is the second.
-_FIRST_UNLESS = (("CRJ-0001", "CRJ-0002", re.compile(r"丢|补|遗失|掉|被偷|被盗|找不到|损|坏|泡水|撕")),)
+_FIRST_UNLESS = (("CRJ-0001", "CRJ-0002", re.compile(r"丢|补|遗失|掉|被偷|被盗|找不到|损|坏|泡水|撕")),
+                 ("MZ-0001", "GA-0007", re.compile(r"居住")))  # 俺俩去领证 is marrying, not a residence permit
+# Words that tell the variants of one document apart (补领 / 换领 / 首次申领, 补证 / 期满换证); 换 only
+# as "replace it", not "move the booking" (换到周四, 换成下午, 换个大厅).
+_VARIANT_CUE = re.compile(r"丢|补(?!充)|坏|损|遗失|被偷|被盗|掉了|找不到|到期|过期|期满|新办|首次|第一次|没办过|从没|没有过|"
+                          r"换(?!到|成|为|个|一个|一下|时间|大厅|地方|别)")
+FAMILY_PREFIX = 3  # items whose names start alike (居民身份证补领 / 居民身份证换领) are one document's variants
 
 
 def hall_named(text: str, halls: Sequence[Dict[str, str]]) -> Optional[str]:
@@ -76,3 +82,38 @@ def settle_candidates(text: str, codes: List[str]) -> Optional[str]:
         if first in codes and second in codes:
             return second if second_words.search(text) else first
     return None
+
+
+def tells_variant(text: str) -> bool:
+    """丢了 / 卡坏了 换一张 / 到期了要换: words that may move the item to a variant of the same document."""
+    return bool(_VARIANT_CUE.search(normalise(text)))
+
+
+def same_family(name: str, other: str) -> bool:
+    """Two variants of one document: 社会保障卡申领 and 社会保障卡补换, not 往来港澳通行证 and 普通护照."""
+    shared = 0
+    for a, b in zip(name, other):
+        if a != b:
+            break
+        shared += 1
+    return name != other and shared >= FAMILY_PREFIX
+
+
+def variant_named(text: str, candidates: Sequence[Dict[str, str]]) -> Optional[str]:
+    """The one candidate whose own part of the name the words say (社保卡补换 among 社会保障卡补换 /
+    社会保障卡申领; 补领身份证 among 居民身份证补领 / 换领 / 首次申领), when all are one document's variants."""
+    names = [c["name"] for c in candidates]
+    if len(names) < 2 or not all(same_family(names[0], n) for n in names[1:]):
+        return None
+    shared = len(_common_prefix(names))
+    cleaned = normalise(text)
+    said = [c["code"] for c in candidates if c["name"][shared:] and c["name"][shared:] in cleaned]
+    return said[0] if len(said) == 1 else None
+
+
+def _common_prefix(names: Sequence[str]) -> str:
+    prefix = names[0]
+    for name in names[1:]:
+        while not name.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix

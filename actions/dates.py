@@ -21,10 +21,13 @@ logger = logging.getLogger(__name__)
 _REWRITES = (("听日", "明天"), ("后日", "后天"), ("今日", "今天"), ("下昼", "下午"), ("朝早", "上午"),
              ("明早", "明天上午"), ("明晚", "明天晚上"), ("后早", "后天上午"), ("今早", "今天上午"),
              ("下礼拜", "下周"), ("礼拜天", "周日"), ("星期天", "周日"), ("大大后天", "4天后"),
-             ("早上", "上午"), ("早晨", "上午"), ("一早", "上午"), ("中午", "12点"), ("两点", "2点"),
+             ("早上", "上午"), ("早晨", "上午"), ("明朝", "明天"), ("下半天", "下午"), ("上半天", "上午"),
+             ("一早", "上午"), ("中午", "12点"), ("两点", "2点"),
              ("换成", " "), ("改成", " "), ("换到", " "), ("改到", " "))  # 换成周二: jionlp reads 成周 badly
 _HAS_DAY = re.compile(r"今|明|后天|周|星期|礼拜|月|号|日|/|天后")
 _PART_OF_DAY = {"上午": (0, 12), "下午": (12, 24), "晚上": (18, 24)}
+NUMBERS = re.compile(r"\d{6,}[\dXx]?")  # phone and ID numbers: never a time
+_TIME_WORDS = re.compile(r"点|:|：|时|午|晚|早|今|明|后天|周|星期|礼拜|月|号|日|天")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,13 @@ def parse_when(text: str, now: datetime) -> Optional[When]:
     return When(day, None, part)
 
 
+def when_said(text: str, now: datetime) -> Optional[When]:
+    """The day and time a message speaks of, if its words speak of one at all: a bare "1" picks
+    an option (not 1 o'clock) and a phone number is never read as a date."""
+    text = NUMBERS.sub(" ", text)
+    return parse_when(text, now) if _TIME_WORDS.search(text) else None
+
+
 def china_wall_clock(now: datetime) -> datetime:
     """``now`` as the naive wall-clock time in China, whatever zone it (or the server) is in:
     between 00:00 and 08:00 China time, UTC's date is still yesterday."""
@@ -73,7 +83,9 @@ def _prepare(text: str) -> str:
 def _roll_forward(day: date, today: date, matched: str) -> date:
     """``3号`` said on 25 November means 3 December: a bare day of month is never in the past;
     nor is a bare weekday (周一 said on a Wednesday is the coming Monday)."""
-    if day < today and re.search(r"周|星期|礼拜", matched) and not re.search(r"上(个)?(周|星期|礼拜)", matched):
+    if re.search(r"上(个)?(周|星期|礼拜|月)|昨|前天", matched):  # said of the past: kept there
+        return day
+    if day < today and re.search(r"周|星期|礼拜", matched):
         return day + timedelta(days=7 * ((today - day).days // 7 + 1))
     if day < today and "月" not in matched and "/" not in matched:
         month = day.month % 12 + 1

@@ -13,6 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import CLEAR_CHOICE, entity, offer_choices, say, sorry_portal_down, text_of
 from actions.failsafe import SafeAction
 from actions.portal_client import PortalError, PortalRejected, portal
+from actions.booking_facts import same_family, settle_candidates, tells_variant
+from actions.visit import planned_booking
 from govbot.script import to_simplified
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ _FILLER = set("我你您他她要需想啥子什么哪些多少怎咋吗嘛么�
 # A question, not a statement: 要钱不, 收不收费, 几点, 在哪, 吗/么/呢, ?
 _QUESTION = re.compile(r"[吗么嘛呢?？啥几哪咋怎]|什么|多少|多久|多长|不[了啦呀啊]?$|(.)不\1")
 
+# What a citizen planning a visit may ask before coming (明天去办护照要带什么): answered, then booked.
+_BEFORE_VISIT = ("conditions", "materials", "steps", "fee", "time_limit", "online", "proxy")
 _ASPECT_WORDS = sorted({w for words in ASPECTS.values() for w in words} | set(FOLLOW_UP_WORDS), key=len, reverse=True)
 
 
@@ -57,6 +61,30 @@ async def find_item(text: str) -> ItemSearch:
     if close:
         return ItemSearch(candidates=[hits[0], *close])
     return ItemSearch(code=hits[0]["code"])
+
+
+async def variant_of(text: str, known: str) -> Optional[str]:
+    """The variant of the known item the words mean (卡坏了 换一张 after 社会保障卡申领 is 社会保障卡补换),
+    or None: the best matches that the known item does not beat, of the same document."""
+    if not tells_variant(text):
+        return None
+    name = (await portal().guide(known))["name"]
+    hits = await portal().search_guides(to_simplified(text), limit=6)
+    best = hits[0]["score"] if hits else 0
+    for hit in hits:
+        if hit["code"] == known or hit["score"] < AMBIGUITY_RATIO * best:
+            return None
+        if same_family(name, hit["name"]):
+            return hit["code"]
+    return None
+
+
+async def pick_among(text: str, codes: List[str]) -> Optional[str]:
+    """The offered item the words fit (丢了 要补办 to 补领 / 换领 / 首次申领), if one of the best
+    matches is offered; another item named (我要办护照) is not one of them."""
+    hits = await portal().search_guides(to_simplified(text), limit=10)
+    close = [h for h in hits if h["score"] >= AMBIGUITY_RATIO * hits[0]["score"]] if hits else []
+    return next((h["code"] for h in close if h["code"] in codes), None)
 
 
 def asked_aspects(text: str) -> List[str]:
@@ -226,6 +254,9 @@ class ActionAnswerGuide(SafeAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         text = to_simplified(text_of(tracker))
+        booking = planned_booking(tracker)  # 周五下午去车管所补驾照: a visit, not a question
+        if booking is not None:
+            return await _answer_before_visit(dispatcher, text) + booking
         context, named = item_in_context(tracker), entity(tracker, "service_item")
         bare = text.startswith("/") or names_no_item(text)  # a menu click, or 需要啥子材料 / 要钱不
         if bare and not named and not context:
@@ -238,6 +269,9 @@ class ActionAnswerGuide(SafeAction):
             codes = [found.code] if found.code else [c["code"] for c in found.candidates]
             if context and (context in codes or not codes):  # the words fit the item in context
                 return await answer_item(dispatcher, context, asked_aspects(text))
+            variant = await _variant_among(found, context, text)
+            if variant:  # 到期了要换 after 机动车驾驶证补证: its 期满换证, not 居民身份证换领
+                return await answer_item(dispatcher, variant, asked_aspects(text))
             if found.candidates:
                 return offer_choices(dispatcher, "您想了解的是哪一项？",
                                      [c["name"] for c in found.candidates], "item", codes)
@@ -250,3 +284,27 @@ class ActionAnswerGuide(SafeAction):
             return []
         dispatcher.utter_message(response="utter_item_not_found")
         return []
+
+
+async def _variant_among(found: ItemSearch, context: Optional[str], text: str) -> Optional[str]:
+    """Among close candidates, the variant of the item in context the words ask for."""
+    if not (context and found.candidates and tells_variant(text)):
+        return None
+    name = (await portal().guide(context))["name"]
+    return next((c["code"] for c in found.candidates if same_family(name, c["name"])), None)
+
+
+async def _answer_before_visit(dispatcher: CollectingDispatcher, text: str) -> List[EventType]:
+    """What a message planning a visit also asks (明天去办护照要带什么), answered before the booking
+    form starts; nothing when it asks nothing or the item is unclear (the form then asks)."""
+    aspects = [a for a in asked_aspects(text) if a in _BEFORE_VISIT] if _QUESTION.search(text) else []
+    if not aspects:
+        return []
+    try:
+        found = await find_item(text)
+        code = found.code or settle_candidates(text, [c["code"] for c in found.candidates])
+        if code:
+            say(dispatcher, describe(await portal().guide(code), aspects))
+    except PortalError:  # the form will say the portal is down if it still is
+        logger.info("guide before a planned visit not available")
+    return []

@@ -11,6 +11,7 @@ from actions.common import CLEAR_CHOICE, intent_of, last_bot_action, offer_choic
 from actions.failsafe import SafeAction
 from actions.feedback import register_complaint
 from actions.repair import last_bot_turn, wants_human, wants_repeat
+from actions.visit import planned_booking
 
 TOPICS = [("查询办事指南（要带什么、在哪办）", "ask_guide"), ("预约到大厅办理", "book_appointment"),
           ("查询办件进度", "check_status"), ("转人工服务", "human_handoff")]
@@ -66,6 +67,9 @@ class ActionClarify(SafeAction):
             return [FollowupAction("action_handoff")]
         if wants_repeat(text):
             return [FollowupAction("action_repeat")]
+        booking = planned_booking(tracker)  # 我明天下午想去东城那边办个居住证嘛 read as unclear
+        if booking is not None:
+            return booking
         if _missed_before(tracker):
             dispatcher.utter_message(text="抱歉，我还是没理解您的意思。回复“转人工”由工作人员为您服务，"
                                           "或拨打12345政务服务热线。")

@@ -3,22 +3,24 @@ answer depends on what the bot offered last, remembered in ``choice_kind``."""
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Text
+from typing import Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
     CLEAR_CHOICE, intent_of, last_bot_action, pending_choice, sorry_portal_down, text_of,
 )
+from actions.booking import said_name
 from actions.dates import parse_when
 from actions.failsafe import SafeAction
 from actions.guides import ActionAnswerGuide, answer_item, is_guide_follow_up
 from actions.handoff import TOPICS, start_topic
 from actions.portal_client import PortalError
 from actions.repair import wants_human, wants_repeat
-from actions.values import application_id, choice
+from actions.values import application_id, choice, confirms_booking, phone_number
+from actions.visit import accept_offer, answers_offer, gives_booking_facts, offer_pending, start_booking, wants_booking
 from govbot.clock import china_now
 
 # Digits that are a farewell in chat (88 拜拜, 886 拜拜了), not a value: no option is that large.
@@ -36,18 +38,17 @@ class ActionHandleReply(SafeAction):
             return [FollowupAction("action_repeat")]
         if is_guide_follow_up(tracker):  # 要钱不 / 收费不 read as deny or affirm: a question about the item
             return await ActionAnswerGuide().run(dispatcher, tracker, domain)
+        offered = offer_pending(tracker)
+        if offered is not None:
+            events = self._offer_answered(dispatcher, tracker, offered)
+            if events is not None:
+                return events
         kind, options = pending_choice(tracker)
         if last_bot_action(tracker) == "utter_greet":  # the welcome menu, the latest offer, lists the topics
             kind, options = "topic", [intent for _, intent in TOPICS]
         intent, text = intent_of(tracker), text_of(tracker)
         index = choice(text, len(options)) if options else None
-        if kind == "offer_booking":  # a yes/no offer: "1" / "第一个" is its one option, yes
-            if intent == "affirm" or index == 0:
-                return [*CLEAR_CHOICE, SlotSet("appt_item", options[0]), FollowupAction("appointment_form")]
-            if intent == "deny":
-                dispatcher.utter_message(text="好的。还有什么可以帮您？")
-                return CLEAR_CHOICE
-        elif kind == "topic":
+        if kind == "topic":
             if intent == "affirm" and options == ["human_handoff"]:
                 return start_topic("human_handoff")
             if index is not None:
@@ -55,6 +56,22 @@ class ActionHandleReply(SafeAction):
         elif kind == "item" and index is not None:
             return await self._answer_item(dispatcher, options[index])
         return self._unprompted(dispatcher, tracker, text)
+
+    @staticmethod
+    def _offer_answered(dispatcher: CollectingDispatcher, tracker: Tracker, offered: str) -> Optional[List[EventType]]:
+        """The reply to the open offer to book, also after a side question in between: a yes (in
+        dialect too) or the booking's facts (罗志勇 18600004545) start it, a no closes it. Right
+        after the welcome menu a number or a yes picks a topic there; only facts still book."""
+        text, intent = text_of(tracker), intent_of(tracker)
+        if last_bot_action(tracker) == "utter_greet":
+            return accept_offer(text, offered) if said_name(text, False) or gives_booking_facts(text) else None
+        answer = answers_offer(text, intent, said_name(text, False))
+        if answer:
+            return accept_offer(text, offered)
+        if answer is False:
+            dispatcher.utter_message(text="好的。还有什么可以帮您？")
+            return CLEAR_CHOICE
+        return None
 
     async def _answer_item(self, dispatcher: CollectingDispatcher, code: str) -> List[EventType]:
         try:
@@ -64,14 +81,17 @@ class ActionHandleReply(SafeAction):
             return CLEAR_CHOICE
 
     def _unprompted(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
-        """A value nobody asked for: an application number or a date says what the user wants."""
+        """A value nobody asked for: an application number, a date, a wish to book, or a phone after
+        a guide answer says what the user wants."""
         if CHAT_FAREWELL.match(text.strip()):
             dispatcher.utter_message(response="utter_goodbye")
             return CLEAR_CHOICE
         if application_id(text):
             return [*CLEAR_CHOICE, FollowupAction("status_form")]
-        if parse_when(text, china_now()):
-            return [*CLEAR_CHOICE, FollowupAction("appointment_form")]
+        if parse_when(text, china_now()) or (wants_booking(text) and confirms_booking(text, "") is not False):
+            return start_booking()  # 13912340000 我要预约: the form keeps the phone and asks the rest
+        if phone_number(text) and tracker.get_slot("item_code"):
+            return start_booking()  # 牛建军 159… after a guide answer: booking the item just answered
         if intent_of(tracker) == "deny":
             dispatcher.utter_message(text="好的。还有什么可以帮您？")
         else:

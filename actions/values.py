@@ -133,7 +133,9 @@ BOOKING_VERBS = "预约|约|提交|订|办"
 # a negation right before the action's verb, or words that only mean holding back.
 _HOLD_BACK = ("留着|保留|再想想|想一想|想想再|再考虑|考虑考虑|考虑一下|等等|等一下|稍等|改天再|回头再|"
               "还要去|还是要去|要去的|还去的|还得去|先这样吧?$|不用了|不需要|没必要|^算了|^(不[了要用是对行]?)+$|^否$|^no$")
-_PLAIN_YES = re.compile(r"^(是|是的|对|对的|好|好的|行|可以|嗯+|没错|没问题|确认|确定|就这样|就这么办|就这么定了?|ok|yes|y)(吧|啊|呀|的|了)?$")
+# 要得 (Sichuan), 中 (Henan), 妥了 / 整吧 (Northeast), 好嘞 / 得嘞 (Beijing): a yes in dialect too.
+_PLAIN_YES = re.compile(r"^(是|是的|对|对的|好|好的|行|可以|嗯+|没错|没问题|确认|确定|就这样|就这么办|就这么定了?|ok|yes|y|"
+                        r"要得|中|中嘞|妥|妥了|好嘞|得嘞|成|阔以|可以的|没得问题)(吧|啊|呀|的|了|嘛|撒|哈)?$")
 
 
 _THANKS = re.compile(r"^(谢谢|多谢|谢了|麻烦了|麻烦你了|辛苦了)(你|您)?(啦|了)?$")

@@ -20,7 +20,7 @@ from jsonschema import validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 
-from govbot import action_fallback, logmask, message_bound
+from govbot import action_fallback, intent_guard, logmask, message_bound
 
 
 @lru_cache(maxsize=1)
@@ -68,6 +68,7 @@ def main() -> None:
     sys.argv[1:] = with_api_token(sys.argv[1:])
     logmask.install()
     message_bound.install()
+    intent_guard.install()
     action_fallback.install()
     rasa_main()
 
