@@ -12,7 +12,7 @@ from typing import List, Optional, Sequence
 _CN_DIGITS = {"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
               "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
-_APPLICATION_ID = re.compile(r"(?<![A-Za-z0-9])SQ(\d{14})(?!\d)", re.IGNORECASE)
+_APPLICATION_ID = re.compile(r"(?<![A-Za-z])SQ(\d{14})(?!\d)", re.IGNORECASE)  # 少打了个3 SQ…: a digit may precede
 _ID_NUMBER = re.compile(r"(?<!\d)(\d{17}[\dXx])(?![\dXx])")
 _FOUR_DIGITS = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
