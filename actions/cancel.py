@@ -257,7 +257,7 @@ class ActionCancelBooking(SafeAction):
                 dispatcher.utter_message(text="好的，预约保留不变。")
             return reset
         try:
-            await portal().cancel_booking(number, tracker.sender_id, None if phone == BOUND else phone)
+            cancelled = await portal().cancel_booking(number, tracker.sender_id, None if phone == BOUND else phone)
         except PortalRejected as error:
             dispatcher.utter_message(text=f"取消没有成功：{error.message}。{HUMAN_HINT}")
             return reset
@@ -265,4 +265,10 @@ class ActionCancelBooking(SafeAction):
             sorry_portal_down(dispatcher)
             return reset
         dispatcher.utter_message(text=f"已为您取消预约（预约号{number}）。需要时可以重新预约。")
-        return reset
+        return [*reset, *item_of(cancelled)]
+
+
+def item_of(booking: Dict[str, Any]) -> List[EventType]:
+    """The cancelled booking's item stays in context: 帮我重新约周五上午 books the same item again."""
+    code = (booking or {}).get("item_code")
+    return [SlotSet("item_code", code), SlotSet("item_name", booking.get("item_name"))] if code else []

@@ -25,6 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import CLEAR_CHOICE, intent_of, text_of
 from actions.repair import last_bot_turn, plain, wants_human, wants_out, wants_repeat
+from actions.task_words import speaks_of_existing_booking, wants_cancel
 
 STOPPED = {"appointment_form": "utter_booking_stopped", "status_form": "utter_status_stopped",
            "complaint_form": "utter_complaint_stopped", "cancel_form": "utter_booking_kept"}
@@ -72,6 +73,14 @@ def means_out(form: str, requested: Optional[str], text: str) -> bool:
     return not (form in _NOT_OUT and _NOT_OUT[form].search(text))
 
 
+def cancels_instead(requested: Optional[str], text: str) -> bool:
+    """A booking form the NLU started, or asked into, for a message that cancels a booking made
+    before (约了个号 想取消, 预约号YY… 取消): not at the read-back, where 取消 answers no."""
+    if requested and requested.endswith("_confirmed"):
+        return False
+    return wants_cancel(text) and (not requested or speaks_of_existing_booking(text))
+
+
 def repeat_before_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Sends again what the bot said before its last question; the form then asks the question."""
     for group in last_bot_turn(tracker)[:-1]:
@@ -91,4 +100,6 @@ def off_path(form: str, dispatcher: CollectingDispatcher, tracker: Tracker, doma
         if form in STOPPED:
             dispatcher.utter_message(response=STOPPED[form])
         return [*stop_events(domain, form), FollowupAction("action_listen")]
+    if form == "appointment_form" and cancels_instead(requested, text):  # 我在网上约了个号 想取消
+        return [*stop_events(domain, form), FollowupAction("cancel_form")]
     return None

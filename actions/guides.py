@@ -10,15 +10,17 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.booking_facts import same_family, settle_candidates, tells_variant
 from actions.common import CLEAR_CHOICE, entity, offer_choices, say, sorry_portal_down, text_of
 from actions.failsafe import SafeAction
 from actions.portal_client import PortalError, PortalRejected, portal
-from actions.booking_facts import same_family, settle_candidates, tells_variant
+from actions.task_words import switch_to_named_task
 from actions.visit import planned_booking
 from govbot.script import to_simplified
 
 logger = logging.getLogger(__name__)
 AMBIGUITY_RATIO = 0.8  # a runner-up this close to the best means "ask which one"
+CONFIDENT_SCORE, CONFIDENT_LEAD = 10.0, 2.0  # an unclear message is about the best hit only this far ahead
 ASPECTS = {  # aspect -> words that ask for it, in the order answers are given
     "conditions": ("条件", "能不能办", "能办吗", "可以办吗", "符合", "资格", "谁可以", "够不够"),
     "materials": ("材料", "带什么", "带啥", "要啥", "准备什么", "准备啥", "原件", "复印件", "资料", "证件", "带哪些", "东西"),
@@ -248,21 +250,52 @@ async def answer_item(dispatcher: CollectingDispatcher, code: str, aspects: List
     return events
 
 
+def offered_item(tracker: Tracker) -> Optional[str]:
+    """The first (best-matching) item of the "which one?" list the bot offered last, if any."""
+    kind, options = tracker.get_slot("choice_kind"), tracker.get_slot("choice_options") or []
+    return options[0] if kind == "item" and options else None
+
+
+async def answer_listed(dispatcher: CollectingDispatcher, code: str, aspects: List[str]) -> List[EventType]:
+    """A follow-up (要钱不) to a list of items: answered for the best match, the others still a reply away."""
+    dispatcher.utter_message(text="先按列表里的第一项为您解答；如果要办的是其他事项，请直接告诉我。")
+    return await answer_item(dispatcher, code, aspects)
+
+
+async def confident_item(text: str) -> Optional[str]:
+    """The one item a long or unclear message is plainly about (养老保险 in an elderly citizen's
+    story), or None: only when the search finds one item far ahead of any other."""
+    if names_no_item(text):
+        return None
+    hits = await portal().search_guides(to_simplified(text), limit=2)
+    if not hits or hits[0]["score"] < CONFIDENT_SCORE:
+        return None
+    if len(hits) > 1 and hits[1]["score"] * CONFIDENT_LEAD > hits[0]["score"]:
+        return None
+    return hits[0]["code"]
+
+
 class ActionAnswerGuide(SafeAction):
     def name(self) -> Text:
         return "action_answer_guide"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         text = to_simplified(text_of(tracker))
+        switch = None if tracker.active_loop.get("name") else switch_to_named_task(text)
+        if switch:  # 投诉车管所 read as a guide question: the citizen complains
+            return switch
         booking = planned_booking(tracker)  # 周五下午去车管所补驾照: a visit, not a question
         if booking is not None:
             return await _answer_before_visit(dispatcher, text) + booking
         context, named = item_in_context(tracker), entity(tracker, "service_item")
         bare = text.startswith("/") or names_no_item(text)  # a menu click, or 需要啥子材料 / 要钱不
-        if bare and not named and not context:
+        listed = offered_item(tracker) if bare and not named and not context else None
+        if bare and not named and not context and not listed:
             dispatcher.utter_message(response="utter_ask_which_item")
             return []
         try:
+            if listed:  # 要钱不 right after "which one?": the best match of that list
+                return await answer_listed(dispatcher, listed, asked_aspects(text))
             if bare and not named:
                 return await answer_item(dispatcher, context, asked_aspects(text))
             found = await find_item(named if bare else text)

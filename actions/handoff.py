@@ -1,7 +1,7 @@
 """Human handoff, and the two-stage fallback that ends in an offer of a human."""
 from __future__ import annotations
 
-from typing import Dict, List, Text
+from typing import Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
@@ -10,7 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import CLEAR_CHOICE, intent_of, last_bot_action, offer_choices, text_of
 from actions.failsafe import SafeAction
 from actions.feedback import register_complaint
+from actions.guides import answer_item, asked_aspects, confident_item
+from actions.portal_client import PortalError
 from actions.repair import last_bot_turn, wants_human, wants_repeat
+from actions.task_words import switch_to_named_task
 from actions.visit import planned_booking
 
 TOPICS = [("查询办事指南（要带什么、在哪办）", "ask_guide"), ("预约到大厅办理", "book_appointment"),
@@ -67,15 +70,31 @@ class ActionClarify(SafeAction):
             return [FollowupAction("action_handoff")]
         if wants_repeat(text):
             return [FollowupAction("action_repeat")]
+        switch = switch_to_named_task(text)
+        if switch:  # 投诉… / 约的号想取消: the words name the task
+            return switch
         booking = planned_booking(tracker)  # 我明天下午想去东城那边办个居住证嘛 read as unclear
         if booking is not None:
             return booking
+        answered = await _answer_plain_item(dispatcher, text)
+        if answered is not None:
+            return answered
         if _missed_before(tracker):
             dispatcher.utter_message(text="抱歉，我还是没理解您的意思。回复“转人工”由工作人员为您服务，"
                                           "或拨打12345政务服务热线。")
             return [SlotSet("choice_kind", "topic"), SlotSet("choice_options", ["human_handoff"])]
         return offer_choices(dispatcher, "抱歉，我没太明白。您是想：", [label for label, _ in TOPICS], "topic",
                              [intent for _, intent in TOPICS], "请回复序号，或换个说法告诉我。")
+
+
+async def _answer_plain_item(dispatcher: CollectingDispatcher, text: str) -> Optional[List[EventType]]:
+    """The guide, when the NLU was unsure but the message is plainly about one item (a long story
+    around 城乡居民养老保险 要到哪里办 带什么); None when it is not, or the portal cannot tell."""
+    try:
+        code = await confident_item(text)
+        return await answer_item(dispatcher, code, asked_aspects(text)) if code else None
+    except PortalError:
+        return None
 
 
 def _missed_before(tracker: Tracker) -> bool:

@@ -19,6 +19,7 @@ from actions.guides import ActionAnswerGuide, answer_item, is_guide_follow_up
 from actions.handoff import TOPICS, start_topic
 from actions.portal_client import PortalError
 from actions.repair import wants_human, wants_repeat
+from actions.task_words import switch_to_named_task
 from actions.values import application_id, choice, confirms_booking, phone_number
 from actions.visit import accept_offer, answers_offer, gives_booking_facts, offer_pending, start_booking, wants_booking
 from govbot.clock import china_now
@@ -36,6 +37,9 @@ class ActionHandleReply(SafeAction):
             return [FollowupAction("action_handoff")]
         if wants_repeat(text_of(tracker)):  # 再说一遍 / 没看清, read as inform or deny
             return [FollowupAction("action_repeat")]
+        switch = switch_to_named_task(text_of(tracker))
+        if switch:  # 取消预约 编号YY… 手机… read as inform: the words name the task
+            return switch
         if is_guide_follow_up(tracker):  # 要钱不 / 收费不 read as deny or affirm: a question about the item
             return await ActionAnswerGuide().run(dispatcher, tracker, domain)
         offered = offer_pending(tracker)

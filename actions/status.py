@@ -91,7 +91,12 @@ class ValidateStatusForm(SafeFormValidationAction):
         if number and number != tracker.get_slot("application_id"):
             # a verification given earlier is checked against the new number; validation resets status_verified
             return {"application_id": number, "status_last4": tracker.get_slot("status_last4")}
-        if tracker.get_slot("requested_slot") != "application_id" or number or leaves_form(text):
+        if number or leaves_form(text):
+            return {}
+        if tracker.get_slot("requested_slot") != "application_id":
+            problem = application_id_problem(text)  # 查进度 SQ2026111800012: say what is wrong with it now
+            if problem and not tracker.get_slot("application_id"):
+                dispatcher.utter_message(text=problem)
             return {}
         if asked_twice(tracker, "application_id"):
             dispatcher.utter_message(text=GIVE_UP)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 _CN_DIGITS = {"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
               "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
-_APPLICATION_ID = re.compile(r"(?<![A-Za-z0-9])SQ(\d{14})(?!\d)", re.IGNORECASE)
+_APPLICATION_ID = re.compile(r"(?<![A-Za-z])SQ(\d{14})(?!\d)", re.IGNORECASE)  # 少打了个3 SQ…: a digit may precede
 _ID_NUMBER = re.compile(r"(?<!\d)(\d{17}[\dXx])(?![\dXx])")
 _FOUR_DIGITS = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -32,13 +32,24 @@ def digits_of(text: str) -> str:
     return "".join(_CN_DIGITS.get(ch, ch) for ch in normalise(text))
 
 
+def _search_words_first(pattern: "re.Pattern[str]", text: str,
+                        prepare: Callable[[str], str] = normalise) -> Optional["re.Match[str]"]:
+    """``pattern`` in one space-separated word first (YY… 13700002222: the phone is not more of the
+    number), then in the text with spaces removed (SQ 2026 1118 000123)."""
+    for word in text.split():
+        match = pattern.search(prepare(word))
+        if match:
+            return match
+    return pattern.search(prepare(text))
+
+
 def phone_number(text: str) -> Optional[str]:
-    match = _PHONE.search(digits_of(text))
+    match = _search_words_first(_PHONE, text, digits_of)
     return match.group(1) if match else None
 
 
 def application_id(text: str) -> Optional[str]:
-    match = _APPLICATION_ID.search(normalise(text))
+    match = _search_words_first(_APPLICATION_ID, text)
     return f"SQ{match.group(1)}" if match else None
 
 
@@ -86,7 +97,7 @@ _BOOKING_NO = re.compile(r"(?<![A-Za-z0-9])YY(\d{16})(?!\d)", re.IGNORECASE)
 
 def booking_number(text: str) -> Optional[str]:
     """A booking number (YY + 16 digits) as the portal issues it, from anywhere in the text."""
-    match = _BOOKING_NO.search(digits_of(text))
+    match = _search_words_first(_BOOKING_NO, text, digits_of)
     return f"YY{match.group(1)}" if match else None
 
 

@@ -20,7 +20,7 @@ from jsonschema import validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 
-from govbot import action_fallback, intent_guard, logmask, message_bound
+from govbot import action_fallback, homophones, intent_guard, logmask, message_bound
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +67,7 @@ def main() -> None:
     guard_sanic()
     sys.argv[1:] = with_api_token(sys.argv[1:])
     logmask.install()
+    homophones.install()  # inside the bound: the cut text is corrected, and the cut is what is kept
     message_bound.install()
     intent_guard.install()
     action_fallback.install()

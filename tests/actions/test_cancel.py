@@ -176,3 +176,27 @@ async def test_the_phone_before_the_number_is_kept_and_checked_with_it(client):
     assert (slots["cancel_booking_no"], slots["cancel_phone"]) == (number, WEB_PHONE), said
     slots, said = await validate(number, {"requested_slot": "cancel_booking_no", "cancel_phone": "13900009999"})
     assert slots["cancel_phone"] is None and "不符" in said
+
+
+async def test_the_cancelled_item_stays_in_context_for_booking_again(client):
+    number = await booked_elsewhere(client)
+    done = CollectingDispatcher()
+    events = await ActionCancelBooking().run(done, make_tracker("确认取消", slots={
+        "cancel_booking_no": number, "cancel_phone": WEB_PHONE, "cancel_confirmed": True}), DOMAIN)
+    assert "已为您取消" in texts(done)
+    assert slot_events(events)["item_code"] == "GA-0003" and "身份证" in slot_events(events)["item_name"]
+
+
+async def test_a_kept_booking_changes_no_context(client):
+    number = await booked_elsewhere(client)
+    events = await ActionCancelBooking().run(CollectingDispatcher(), make_tracker("不用了", slots={
+        "cancel_booking_no": number, "cancel_phone": WEB_PHONE, "cancel_confirmed": False}), DOMAIN)
+    assert "item_code" not in slot_events(events)
+
+
+@pytest.mark.parametrize("text", ["取消预约 编号{no} 手机13700002222", "帮我取消{no}，手机号13700002222",
+                                  "{no} 13700002222 取消", "退掉这个号{no} 电话 137 0000 2222"])
+async def test_number_and_phone_in_one_message_go_straight_to_the_confirmation(client, text):
+    number = await booked_elsewhere(client)
+    slots, _ = await validate(text.format(no=number), {"requested_slot": None}, intent="cancel_appointment")
+    assert slots["cancel_booking_no"] == number and slots["cancel_phone"] == WEB_PHONE

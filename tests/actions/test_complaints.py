@@ -18,7 +18,7 @@ from tests.actions.test_handoff import domain
 COMPLAINT = "东城区大厅窗口工作人员态度很差，让我跑了三趟"
 PHONE = "13912345678"
 SKIPS = ["不用了", "不用", "就微信回复吧", "微信联系就行", "在这里回复就好", "不留了", "不方便留", "没有手机",
-         "不需要", "微信上说吧", "否"]
+         "不需要", "微信上说吧", "否", "跳过", "跳过吧", "这个跳过", "先跳过", "略过"]
 
 
 async def validate(text: str, requested: str, intent: str = "inform", **held):

@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guides import ActionAnswerGuide, asked_aspects, bring_line
 from actions.portal_client import PortalClient, use_portal
+from actions.handoff import ActionClarify
 from actions.replies import ActionHandleReply
 from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
 
@@ -207,3 +208,47 @@ async def test_bring_line_of_a_real_booking_leaves_out_the_window(client):
     line = bring_line({"bring": guide["bring"]})
     assert line.startswith("请带好：") and "指纹" not in line and "相片" not in line and "登记表" not in line
     assert "未满十六周岁的申请人另需：监护人居民身份证原件" in line or "未满十六周岁的申请人需" in line
+
+
+PASSPORTS = {"choice_kind": "item", "choice_options": ["CRJ-0001", "CRJ-0002"]}
+
+
+@pytest.mark.parametrize("text,said", [("要钱不", "120"), ("收费不", "120"), ("多少钱", "120"), ("几点下班", "17:00"),
+                                       ("需要啥子材料", "需带材料"), ("在哪办", "办理地点"), ("多久能拿到", "办理时限")])
+async def test_a_follow_up_to_a_list_of_items_is_answered_for_the_first(client, text, said):
+    reply, slots = await run_guide(make_tracker(text, "ask_guide", slots=PASSPORTS))
+    assert "普通护照签发" in reply and said in reply, reply
+    assert slots["item_code"] == "CRJ-0001"
+
+
+@pytest.mark.parametrize("text", ["要钱不", "几点下班"])
+async def test_a_follow_up_read_as_a_short_reply_is_answered_for_the_first_of_the_list(client, text):
+    dispatcher = CollectingDispatcher()
+    await ActionHandleReply().run(dispatcher, make_tracker(text, "deny", slots=PASSPORTS), DOMAIN)
+    assert "普通护照签发" in texts(dispatcher)
+
+
+async def test_a_follow_up_without_any_item_still_asks_which(client):
+    reply, _ = await run_guide(make_tracker("要钱不", "ask_guide"))
+    assert "普通护照" not in reply
+
+
+@pytest.mark.parametrize("text,name", [
+    ("你好，我是农村的，今年五十多了，听说现在可以交那个养老保险，就是城乡居民的那个，我想问一下要到哪里去办，需要拿些什么东西过去，"
+     "麻烦你告诉我一下，谢谢", "城乡居民基本养老保险"),
+    ("我儿子今年要上小学了，听说现在要报名，我们也不知道去哪里报名，要带户口本吗", "义务教育入学登记"),
+    ("公基金怎么提取", "住房公积金提取"),
+    ("我们村里的人说城乡居民养老保险可以交了 在哪交啊", "城乡居民基本养老保险"),
+])
+async def test_an_unclear_message_plainly_about_one_item_gets_its_guide(client, text, name):
+    dispatcher = CollectingDispatcher()
+    events = await ActionClarify().run(dispatcher, make_tracker(text, "nlu_fallback"), DOMAIN)
+    assert name in texts(dispatcher) and "没太明白" not in texts(dispatcher)
+    assert slot_events(events)["item_code"]
+
+
+@pytest.mark.parametrize("text", ["今天天气怎么样", "你们吃饭了没", "哈哈哈", "帮我订张机票", "asdfgh"])
+async def test_an_unclear_message_about_no_item_gets_the_topics(client, text):
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, make_tracker(text, "nlu_fallback"), DOMAIN)
+    assert "没太明白" in texts(dispatcher)

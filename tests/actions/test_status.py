@@ -127,3 +127,24 @@ async def test_a_verified_form_shows_the_status_and_right_answers_use_up_nothing
         shown = CollectingDispatcher()
         await ActionShowStatus().run(shown, make_tracker("5678", slots={"application_id": NUMBER, **slots}), DOMAIN)
         assert "审核中" in texts(shown) and "分钟后再试" not in texts(shown)
+
+
+@pytest.mark.parametrize("text, said", [("查进度 SQ2026111800012", "少了一位"), ("帮忙查一下SQ202611050007891办到哪了", "多了一位"),
+                                        ("查一下 sq2026111800012 到哪一步了", "少了一位"),
+                                        ("我的受理号SQ2026111800012345 查下", "是16位"),
+                                        ("进度查询 SQ二〇二六一一一八〇〇〇一二", "少了一位")])
+async def test_a_malformed_number_in_the_first_message_is_said_at_once(text, said):
+    slots, reply = await validate(text, {"requested_slot": None}, times=0, intent="check_status")
+    assert said in reply and not slots.get("application_id")
+
+
+@pytest.mark.parametrize("text", ["哦少打了个3 SQ20261118000123", "少了个3SQ20261118000123", "多打了1 SQ20261118000123",
+                                  "应该是SQ20261118000123", "是这个 sq20261118000123"])
+async def test_a_number_right_after_a_digit_or_a_word_is_taken(client, text):
+    slots, said = await validate(text, {"requested_slot": "application_id"})
+    assert slots["application_id"] == NUMBER, said
+
+
+async def test_a_right_number_in_the_first_message_says_nothing_is_wrong(client):
+    _, reply = await validate(f"查进度 {NUMBER}", {"requested_slot": None}, times=0, intent="check_status")
+    assert "少了一位" not in reply and "多了一位" not in reply

@@ -1,0 +1,52 @@
+"""Tasks a citizen names outright: 投诉… starts a complaint, 约了个号想取消 starts the cancel form,
+whatever intent the NLU gave the message (it reads 投诉车管所 as a guide question and
+我在网上约了个号 想取消 as a booking). The one place these words are read; the guide answer,
+the short-reply handler, the clarification and the booking form's opening ask it first.
+"""
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+from rasa_sdk.events import EventType, FollowupAction
+
+from actions.common import CLEAR_CHOICE
+from actions.repair import plain
+
+# 投诉车管所 / 我要举报 / 我要反映个问题; not 投诉电话是多少 (a guide question about the hotline)
+_COMPLAIN = re.compile(r"投诉(?!电话|热线|渠道|方式|号码)|举报(?!电话|热线)|我要反映|我想反映")
+# 取消 / 退掉 / 撤销 … with a booking in the same message: 约了个号 想取消, 取消预约 编号YY…
+_CANCEL_VERB = re.compile(r"(?<![不别])(取消|退掉|退了|撤销|撤掉|不要了)")
+_BOOKING_NOUN = re.compile(r"约|号|预定|预订|YY\d", re.IGNORECASE)
+_KEEP = re.compile(r"(不|别|先不|不用|不要|不想)(要)?(取消|退|撤)")  # 先不取消了 / 别取消: keep it
+# An existing booking spoken of: 约了 / 约的 / 预约号 / 已经约 / a booking number
+_EXISTING = re.compile(r"约了|约的|约好|预约号|已经约|已约|YY\d", re.IGNORECASE)
+
+
+def wants_complaint(text: str) -> bool:
+    return bool(_COMPLAIN.search(plain(text)))
+
+
+def wants_cancel(text: str) -> bool:
+    """Cancelling a booking: a cancel verb and a booking in one message, not negated."""
+    said = plain(text)
+    return bool(_CANCEL_VERB.search(said) and _BOOKING_NOUN.search(said)) and not _KEEP.search(said)
+
+
+def speaks_of_existing_booking(text: str) -> bool:
+    return bool(_EXISTING.search(plain(text)))
+
+
+def task_named(text: str) -> Optional[str]:
+    """The form the words start (``complaint_form``, ``cancel_form``), or None."""
+    if wants_complaint(text):
+        return "complaint_form"
+    if wants_cancel(text):
+        return "cancel_form"
+    return None
+
+
+def switch_to_named_task(text: str) -> Optional[List[EventType]]:
+    """Events that start the task the words name, or None when they name none."""
+    form = task_named(text)
+    return [*CLEAR_CHOICE, FollowupAction(form)] if form else None
