@@ -9,6 +9,8 @@ form (booking, cancel, status, complaint), whatever intent the NLU gave the mess
   question again; nothing changes and the re-ask is not counted (``actions.repair``);
 - a way out (算了, 不约了): the form's "stopped" reply, the form stops, slots forgotten; a form
   this one had paused is resumed (``actions/interruption.py``);
+- a question about a service (公积金怎么提取) where a name, phone, day... was asked: not an
+  answer; the form rejects it and ``action_form_interruption`` answers it;
 - another task (an application number asked about, 投诉, 约 in another form): the form is paused,
   keeping its slots, and the other task starts on this message (``actions/interruption.py``).
 
@@ -27,7 +29,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import CLEAR_CHOICE, intent_of, text_of
-from actions.interruption import pause_for_other_task, resume_events
+from actions.interruption import pause_for_other_task, resume_events, side_question
 from actions.repair import last_bot_turn, plain, wants_human, wants_out, wants_repeat
 
 STOPPED = {"appointment_form": "utter_booking_stopped", "status_form": "utter_status_stopped",
@@ -96,4 +98,6 @@ def off_path(form: str, dispatcher: CollectingDispatcher, tracker: Tracker, doma
             dispatcher.utter_message(response=STOPPED[form])
         stopped = stop_events(domain, form)
         return [*stopped, *(resume_events(dispatcher, tracker, stopped) or [FollowupAction("action_listen")])]
+    if side_question(requested, text):
+        return []  # not an answer: the form rejects it, and the side-question rule answers it
     return pause_for_other_task(form, tracker)

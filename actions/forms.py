@@ -17,7 +17,7 @@ from actions.failsafe import SafeAction
 from actions.feedback import ActionRateService
 from actions.form_repair import STOPPED, form_slots, stop_events
 from actions.guides import ActionAnswerGuide
-from actions.interruption import pause_for_other_task
+from actions.interruption import asks_guide, pause_for_other_task
 from actions.repair import wants_human, wants_out
 
 __all__ = ["STOPPED", "form_slots", "ActionStopForm", "ActionFormInterruption"]
@@ -55,7 +55,7 @@ class ActionFormInterruption(SafeAction):
         paused = pause_for_other_task(tracker.active_loop.get("name") or "", tracker)
         if paused:  # another task: the form waits, keeping its slots (actions/interruption.py)
             return paused
-        if intent == "ask_guide":
+        if intent == "ask_guide" or asks_guide(text_of(tracker)):
             events = await ActionAnswerGuide().run(dispatcher, tracker, domain)
             return [e for e in events if e.get("name") not in ("choice_kind", "choice_options")]
         if intent == "rate_service":

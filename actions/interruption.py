@@ -28,6 +28,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.booking_facts import names_service
 from actions.common import intent_of, text_of
 from actions.repair import plain, wants_human, wants_out
 from actions.values import application_id
@@ -88,6 +89,24 @@ def other_task(form: str, requested: Optional[str], text: str, intent: str) -> O
     if form not in ("appointment_form", "cancel_form") and _books(text, intent):
         return "appointment_form"
     return None
+
+
+_GUIDE_QUESTION = re.compile(r"怎么|如何|要带|带什么|什么材料|哪些材料|多少钱|收费吗|在哪|哪里|流程|条件|需要什么|能不能|"
+                             r"可以.{0,8}吗|要多久|几天")
+
+
+def asks_guide(text: str) -> bool:
+    """A question about a service (公积金怎么提取 / 结婚登记要带什么): answered, then the form asks
+    its question again (``action_form_interruption``); never read as an answer (not a name)."""
+    return names_service(text) and bool(_GUIDE_QUESTION.search(plain(text)))
+
+
+def side_question(requested: Optional[str], text: str) -> bool:
+    """A guide question where the form asked for something else than the item or a yes/no, and no
+    complaint is being told: the form leaves the message to ``action_form_interruption``."""
+    if not requested or requested in ("appt_item", "complaint_text") or requested.endswith("_confirmed"):
+        return False
+    return asks_guide(text)
 
 
 def pause_events(task: str) -> List[EventType]:

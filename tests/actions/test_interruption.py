@@ -153,3 +153,16 @@ def test_a_form_resumed_because_the_other_task_stopped_reads_the_rest_of_the_mes
     assert "算了" not in tracker.latest_message["text"] and "不查了" not in tracker.latest_message["text"]
     assert "江涛 13611119999" in tracker.latest_message["text"]
     assert tracker.latest_message["intent"]["name"] == "inform"
+
+
+@pytest.mark.parametrize("requested, text, side", [
+    ("appt_name", "插一句 公积金怎么提取", True),
+    ("appt_phone", "顺便问一下 结婚登记要带什么", True),
+    ("appt_name", "魏强", False),
+    ("appt_item", "结婚登记要带什么", False),  # the item asked: the form reads it
+    ("appt_confirmed", "护照要多久", False),
+    ("complaint_text", "窗口说公积金怎么提取都不知道", False),  # a complaint being told
+])
+def test_a_question_about_a_service_is_not_an_answer(requested, text, side):
+    from actions.interruption import side_question
+    assert side_question(requested, text) is side
