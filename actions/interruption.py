@@ -116,9 +116,10 @@ def pause_events(task: str) -> List[EventType]:
 
 def pause_for_other_task(form: str, tracker: Tracker) -> Optional[List[EventType]]:
     """The pause events when the latest message starts another task inside ``form``."""
-    if form not in TASK_FORMS:
+    requested = tracker.get_slot("requested_slot")
+    if form not in TASK_FORMS or not requested:  # the message that opens a form is that form's
         return None
-    task = other_task(form, tracker.get_slot("requested_slot"), text_of(tracker), intent_of(tracker))
+    task = other_task(form, requested, text_of(tracker), intent_of(tracker))
     return pause_events(task) if task else None
 
 

@@ -166,3 +166,10 @@ def test_a_form_resumed_because_the_other_task_stopped_reads_the_rest_of_the_mes
 def test_a_question_about_a_service_is_not_an_answer(requested, text, side):
     from actions.interruption import side_question
     assert side_question(requested, text) is side
+
+
+def test_the_message_that_opens_a_form_does_not_pause_it():
+    from actions.interruption import pause_for_other_task
+    tracker = make_tracker("SQ20261118000123办了两个月还没好 我要投诉 查查怎么回事", "check_status",
+                           active_loop="status_form")
+    assert pause_for_other_task("status_form", tracker) is None
