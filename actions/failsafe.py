@@ -25,12 +25,14 @@ from rasa_sdk.forms import ValidationAction
 
 from actions.common import CLEAR_CHOICE, SORRY_PORTAL_DOWN
 from actions.form_repair import off_path
+from actions.interruption import TASK_ENDS, read_rest_as_answer, resume_events, resume_reads_message, resuming
 from actions.turn_budget import within_turn
 from govbot.logmask import mask_openid, redact
 
 logger = logging.getLogger(__name__)
 GUARDED = "_failsafe_guarded"
 REPAIRED = "_form_repair_checked"
+RESUMES = "_resumes_paused_form"
 
 
 def guarded(run: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,8 +72,33 @@ class FailSafe:
             setattr(cls, "run", guarded(run))
 
 
+def with_resume(run: Callable[..., Any]) -> Callable[..., Any]:
+    """After an action that ends a task (``TASK_ENDS``), comes back to a form the task had paused
+    (``actions/interruption.py``)."""
+    if getattr(run, RESUMES, False):
+        return run
+
+    @functools.wraps(run)
+    async def resuming_run(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: Dict[str, Any]) -> List[EventType]:
+        events = await run(self, dispatcher, tracker, domain)
+        if self.name() in TASK_ENDS:
+            events = [*events, *resume_events(dispatcher, tracker, events)]
+        return events
+
+    setattr(resuming_run, RESUMES, True)
+    return resuming_run
+
+
 class SafeAction(FailSafe, Action, ABC):
-    """Base of every action here (abstract, so the action server does not register it)."""
+    """Base of every action here (abstract, so the action server does not register it).
+
+    An action that ends a task resumes the form that task had paused (``with_resume``)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if "run" in cls.__dict__:
+            setattr(cls, "run", with_resume(cls.__dict__["run"]))
+        super().__init_subclass__(**kwargs)
 
     @abstractmethod
     def name(self) -> Text:
@@ -86,7 +113,11 @@ def with_repair(run: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(run)
     async def repaired_run(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: Dict[str, Any]) -> List[EventType]:
-        if not self.answers_itself(tracker):
+        if resuming(tracker, self.form_name()):  # back after another task (actions/interruption.py)
+            if not resume_reads_message(tracker):
+                return []  # that task answered the message: the form only asks its next question
+            read_rest_as_answer(tracker)
+        elif not self.answers_itself(tracker):
             events = off_path(self.form_name(), dispatcher, tracker, domain)
             if events is not None:
                 return events

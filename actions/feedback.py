@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import day_label, entity, intent_of, sorry_portal_down, text_of
 from actions.failsafe import SafeAction, SafeFormValidationAction
+from actions.interruption import complains
 from actions.portal_client import PortalError, portal
 from actions.repair import plain
 from actions.values import digits_of, mask, phone_number
@@ -92,7 +93,7 @@ class ValidateComplaintForm(SafeFormValidationAction):
         """The complaint itself: the message that opened the form when it says enough, or the answer."""
         text = text_of(tracker).strip()
         asked = tracker.get_slot("requested_slot") == "complaint_text"
-        opening = intent_of(tracker) == "complain" and len(text) >= 12
+        opening = (intent_of(tracker) == "complain" or complains(text)) and len(text) >= 12
         if _only_contact(text):  # a phone sent early is the contact, not the complaint
             return {}
         if (asked and intent_of(tracker) not in ("deny",)) or opening:

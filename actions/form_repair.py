@@ -7,7 +7,12 @@ form (booking, cancel, status, complaint), whatever intent the NLU gave the mess
   next (a ``FollowupAction``, so no rule of the finished form, such as submitting it, runs);
 - a repeat (再说一遍): what the bot said before its question is sent again and the form asks its
   question again; nothing changes and the re-ask is not counted (``actions.repair``);
-- a way out (算了, 不约了): the form's "stopped" reply, the form stops, slots forgotten.
+- a way out (算了, 不约了): the form's "stopped" reply, the form stops, slots forgotten; a form
+  this one had paused is resumed (``actions/interruption.py``);
+- a question about a service (公积金怎么提取) where a name, phone, day... was asked: not an
+  answer; the form rejects it and ``action_form_interruption`` answers it;
+- another task (an application number asked about, 投诉, 约 in another form): the form is paused,
+  keeping its slots, and the other task starts on this message (``actions/interruption.py``).
 
 How Rasa 3.6 takes these events (rasa/core/actions/forms.py, loops.py): the validation's events
 are the form's; ``SlotSet("requested_slot", None)`` or ``ActiveLoop(None)`` make ``is_done`` true,
@@ -24,6 +29,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import CLEAR_CHOICE, intent_of, text_of
+from actions.interruption import pause_for_other_task, resume_events, side_question
 from actions.repair import last_bot_turn, plain, wants_human, wants_out, wants_repeat
 from actions.task_words import speaks_of_existing_booking, wants_cancel
 
@@ -99,7 +105,10 @@ def off_path(form: str, dispatcher: CollectingDispatcher, tracker: Tracker, doma
     if means_out(form, requested, text):
         if form in STOPPED:
             dispatcher.utter_message(response=STOPPED[form])
-        return [*stop_events(domain, form), FollowupAction("action_listen")]
+        stopped = stop_events(domain, form)
+        return [*stopped, *(resume_events(dispatcher, tracker, stopped) or [FollowupAction("action_listen")])]
     if form == "appointment_form" and cancels_instead(requested, text):  # 我在网上约了个号 想取消
         return [*stop_events(domain, form), FollowupAction("cancel_form")]
-    return None
+    if side_question(requested, text):
+        return []  # not an answer: the form rejects it, and the side-question rule answers it
+    return pause_for_other_task(form, tracker)

@@ -17,6 +17,7 @@ from actions.failsafe import SafeAction
 from actions.feedback import ActionRateService
 from actions.form_repair import STOPPED, form_slots, stop_events
 from actions.guides import ActionAnswerGuide
+from actions.interruption import asks_guide, pause_for_other_task
 from actions.repair import wants_human, wants_out
 
 __all__ = ["STOPPED", "form_slots", "ActionStopForm", "ActionFormInterruption"]
@@ -36,7 +37,7 @@ class ActionStopForm(SafeAction):
         to_person = intent_of(tracker) == "human_handoff" or wants_human(text_of(tracker))
         if not to_person and form in STOPPED:
             dispatcher.utter_message(response=STOPPED[form])
-        return stop_events(domain, form)
+        return stop_events(domain, form)  # a form this one had paused resumes (SafeAction, TASK_ENDS)
 
 
 class ActionFormInterruption(SafeAction):
@@ -51,7 +52,10 @@ class ActionFormInterruption(SafeAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         intent = intent_of(tracker)
-        if intent == "ask_guide":
+        paused = pause_for_other_task(tracker.active_loop.get("name") or "", tracker)
+        if paused:  # another task: the form waits, keeping its slots (actions/interruption.py)
+            return paused
+        if intent == "ask_guide" or asks_guide(text_of(tracker)):
             events = await ActionAnswerGuide().run(dispatcher, tracker, domain)
             return [e for e in events if e.get("name") not in ("choice_kind", "choice_options")]
         if intent == "rate_service":
