@@ -20,8 +20,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking_facts import (
-    ANY_HALL, doesnt_mind_hall, hall_named, may_name_item, names_service, settle_candidates, speaks_of_hall,
-    tells_variant, variant_named, wants_other_hall,
+    ANY_HALL, any_hour, declines_name, doesnt_mind_hall, hall_named, may_name_item, names_service, off_topic,
+    settle_candidates, speaks_of_hall, tells_variant, variant_named, wants_other_hall,
 )
 from actions.booking_questions import (  # noqa: F401 - the form's questions, registered from here too
     AskApptConfirmed, AskApptDate, AskApptHall, AskApptHour, AskApptItem, AskApptName, AskApptPhone,
@@ -43,19 +43,31 @@ from actions.guides import bring_line, find_item, pick_among, variant_of
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
 from actions.repair import wants_out
 from actions.values import (
-    choice, confirms_booking, confirms_cancel, numbered, person_name, phone_number,
+    choice, confirms_booking, confirms_cancel, landline, numbered, person_name, phone_number, plain_yes,
 )
 from govbot.clock import china_now
 
 logger = logging.getLogger(__name__)
-NOT_A_NAME = ("deny", "goodbye", "cancel_appointment", "human_handoff")
 TIME_SLOTS = {"appt_item", "appt_hall", "appt_date", "appt_hour", "appt_when"}
 FACT_SLOTS = TIME_SLOTS | {"appt_name", "appt_phone"}
 KEPT_ON_ERROR = ("appt_name", "appt_phone")  # facts that need no portal check: kept when the portal fails
-_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
-             "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧")
+# The commonest surnames (about 250, nearly every citizen's): a bare word that starts with one is a name
+# in any message; any other plausible word only when the name was asked.
+_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金"
+             "石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧常甘霍牛包车卫阮柏聂殷詹翟倪庞乔葛"
+             "鲁谷麦梅盛童芦卜柳樊凌岳伍费邬鲍焦施蓝祝邢汝苗饶柯滕裴池苟鞠邝冉宫蒲骆辛景舒巫洪娄纪")
+_COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容", "令狐", "皇甫", "尉迟", "公孙", "夏侯", "长孙",
+                      "宇文", "司徒", "端木", "独孤", "南宫", "西门", "澹台", "呼延")
 _NAME_SAID = re.compile(r"(?:我叫|我是|姓名(?:是)?|名字(?:是|叫)?|预约人(?:是)?|叫|是)[:：]?([\u4e00-\u9fa5·]{2,4})")
-_NOT_NAME_WORDS = re.compile(r"不|没|吗|呢|啥|什么|怎么|为什么|跳过|知道|时间|大厅|预约|上午|下午")
+_NOT_NAME_WORDS = re.compile(r"不|没|吗|呢|啥|什么|怎么|为什么|跳过|知道|时间|大厅|预约|上午|下午|谢谢|再见|拜拜|"
+                             r"你好|您好|好的|好吧|人工|客服|机器")
+# Characters of talk, not of names: a word with one is no name (先说个事, 几点都行, 侬好伐).
+_TALK_CHARS = re.compile(r"[了吗呢吧啊呀哦嗯么什怎谁哪这那们说事个给让把被就都也还要想去在我你您他她它是该错对改换能会可再等"
+                         r"好行额伐侬啥咋的证照卡费贴所局厅区办约号点午]")
+_TITLE = re.compile(r"(先生|女士|小姐|老师|师傅|阿姨|大爷|大妈|同志|老板)$")  # 邱先生: a full name beats it
+# Words after a name that are not part of it (冯晓燕手机…, 王明电话…): a boundary is put before them.
+_AFTER_NAME = re.compile(r"(手机|电话|号码|联系|身份证|今天|明天|后天|周[一二三四五六日天]|星期|上午|下午|晚上)")
+_SPOKEN_NUMBER = re.compile(r"[零〇一二三四五六七八九幺两]{3,}")  # 一三八 零零零零: a phone said in words
 
 
 def _without_numbers(text: str) -> str:
@@ -64,33 +76,48 @@ def _without_numbers(text: str) -> str:
 
 
 def _when(tracker: Tracker) -> Optional[When]:
-    return when_said(text_of(tracker), china_now())
+    """The day and time said, unless the words are small talk (今天好冷啊 at the read-back is no new day)."""
+    text = text_of(tracker)
+    return None if off_topic(text) else when_said(text, china_now())
 
 
 def said_name(text: str, asked: bool) -> Optional[str]:
-    """The person's name in ``text``: after 我叫/姓名/是 anywhere, or a bare name; a bare word that is
-    not a common surname's name counts only when the name was asked."""
-    pieces = [p for p in re.split(r"[\s,，。;；、!！]+", _without_numbers(text)) if p]
-    for match in _NAME_SAID.finditer(text):
-        if match.group(1)[0] in _SURNAMES or asked:
-            return person_name(match.group(1))
-    for piece in pieces:
-        name = person_name(piece)
-        if name and len(name) <= 4 and (asked or name[0] in _SURNAMES) and parse_when(piece, china_now()) is None:
-            return name
-    return None
+    """The person's name in ``text``: after 我叫/姓名/是 anywhere, or a bare name. A bare word that
+    does not start with a common surname counts only when the name was asked; a full name beats
+    one with a title (我是邱先生 邱志刚: 邱志刚), which is taken only when no full name is given."""
+    cleaned = _AFTER_NAME.sub(r" \1", _SPOKEN_NUMBER.sub(" ", _without_numbers(text)))
+    found = [person_name(m.group(1)) for m in _NAME_SAID.finditer(cleaned)]
+    found += [person_name(p) for p in re.split(r"[\s,，。;；、!！:：]+", cleaned) if p]
+    names = [n for n in found if n and len(n) <= 4 and _plausible_name(n, asked)]
+    full = [n for n in names if not _TITLE.search(n)]
+    return (full or names or [None])[0]
+
+
+def _plausible_name(word: str, asked: bool) -> bool:
+    """A word that may be a person's name: no talk, no time, and a common surname unless asked."""
+    surname = 2 if word[:2] in _COMPOUND_SURNAMES else 1 if word[0] in _SURNAMES else 0
+    if not (surname or asked) or _NOT_NAME_WORDS.search(word) or _TALK_CHARS.search(word[surname:]):
+        return False
+    return parse_when(word, china_now()) is None
 
 
 def _cleared_choice() -> Dict[Text, Any]:
     return {"choice_kind": None, "choice_options": None}
 
 
+YES_TAKES_FIRST = (SLOT_CHOICE, "appt_date", "appt_hour")  # lists in time order: a bare yes takes the earliest
+
+
 def _picked(tracker: Tracker, kind: str) -> Optional[Any]:
-    """The option a number picks from the list the bot offered last, if that list is ``kind``."""
+    """The option a number picks from the list the bot offered last, if that list is ``kind``; to a
+    list of days or hours a bare yes (确认 / 对额) takes the first, the earliest, as the form's default does."""
     offered, options = pending_choice(tracker)
     if offered != kind or not options:
         return None
-    index = choice(text_of(tracker), len(options))
+    text = text_of(tracker)
+    index = choice(text, len(options))
+    if index is None and kind in YES_TAKES_FIRST and plain_yes(text):
+        index = 0
     return options[index] if index is not None else None
 
 
@@ -174,6 +201,9 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         if picked is not None:
             return {"appt_hour": picked, "appt_when": None, "appt_confirmed": None, **_cleared_choice()}
         when = _when(tracker)
+        if when is None and any_hour(text_of(tracker)):  # 几点都行: the earliest free hour, or the one chosen
+            hour = tracker.get_slot("appt_hour")
+            return {"appt_hour": hour} if hour is not None else {"appt_when": [None, 0, 24], "appt_confirmed": None}
         if when is None or when.day is not None or (when.hour is None and when.hours == (0, 24)):
             return {}  # a day with its time was taken with the day
         return {"appt_when": [when.hour, *when.hours], "appt_hour": None, "appt_confirmed": None}
@@ -189,7 +219,7 @@ class ValidateAppointmentForm(SafeFormValidationAction):
                 return {"appt_name": name, "appt_phone": phone, **_cleared_choice()}
             if intent == "deny":  # 不是 / 换个人: ask for the name plainly
                 return {"choice_kind": CONTACT_DECLINED, "choice_options": None}
-        if intent in NOT_A_NAME or wants_out(text_of(tracker)):  # 算了 is a wish to stop, not a name
+        if wants_out(text_of(tracker)):  # 算了 is a wish to stop, not a name; a name is one whatever the intent
             return {}
         name = said_name(text_of(tracker), asked)
         if not name or name == tracker.get_slot("appt_name") or _is_other_fact(name):
@@ -272,8 +302,15 @@ class ValidateAppointmentForm(SafeFormValidationAction):
             events += [SlotSet(name, value) for name, value in settled.items()]
         return events
 
+    def answers_itself(self, tracker: Tracker) -> bool:
+        """名字就不说了 at the name question is answered here (booking is by real name), not a way out."""
+        return _refuses_name(tracker)
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = text_of(tracker)
+        if _refuses_name(tracker):
+            dispatcher.utter_message(text=REAL_NAME)
+            return [SlotSet("appt_name", None)]  # a slot set: the form keeps going and asks the name again
         if tracker.get_slot("requested_slot") and wants_out(text):
             # "那就不约了吧" at any question ends the form without a booking, however NLU read it
             dispatcher.utter_message(response="utter_booking_stopped")
@@ -288,7 +325,7 @@ class ValidateAppointmentForm(SafeFormValidationAction):
             return await self._kept_on_error(dispatcher, tracker, domain, before)
         # rasa-sdk returns only the form's own slots: keep what extraction set besides them.
         return events + [SlotSet(name, tracker.slots.get(name)) for name in HELPER_SLOTS
-                         if tracker.slots.get(name) != before.get(name)]
+                         if tracker.slots.get(name) != before.get(name)] + _landline_given(dispatcher, tracker)
 
 
     async def _kept_on_error(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
@@ -308,12 +345,30 @@ class ValidateAppointmentForm(SafeFormValidationAction):
 
 
 _ALL_HALLS = ("SMZX", "DCQ", "CRJ", "CGS", "GJJ")
+REAL_NAME = "预约实行实名制：到大厅取号时要核对预约人的身份证，所以需要留预约人的真实姓名，只用于本次预约。"
+LANDLINE = "您发的是座机号码，收不到预约的短信提醒。"
+
+
+def _refuses_name(tracker: Tracker) -> bool:
+    text = text_of(tracker)
+    return (tracker.get_slot("requested_slot") == "appt_name" and declines_name(text)
+            and said_name(text, True) is None)
+
+
+def _landline_given(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """A fixed-line number while no mobile is known: said to be one, and the mobile asked next."""
+    asked = tracker.get_slot("requested_slot") in ("appt_name", "appt_phone")
+    if not asked or tracker.slots.get("appt_phone") or landline(text_of(tracker)) is None:
+        return []
+    dispatcher.utter_message(text=LANDLINE)
+    return [SlotSet("appt_phone", None), SlotSet("requested_slot", "appt_phone")]
 
 
 def _is_other_fact(word: str) -> bool:
-    """A word that is a hall or a yes/no, not a name (东城 / 好的)."""
+    """A word that is a hall, a service or a yes/no, not a name (东城 / 护照 / 好的; 车晓's 车 is a surname)."""
+    given = word[1:] if word[0] in _SURNAMES else word
     return bool(hall_named(word, [{"code": c, "name": c} for c in _ALL_HALLS]) or doesnt_mind_hall(word)
-                or names_service(word) or _NOT_NAME_WORDS.search(word) or confirms_booking(word, "") is not None)
+                or names_service(given) or _NOT_NAME_WORDS.search(word) or confirms_booking(word, "") is not None)
 
 
 async def settle_time(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -> Dict[str, Any]:

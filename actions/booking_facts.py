@@ -117,3 +117,28 @@ def _common_prefix(names: Sequence[str]) -> str:
         while not name.startswith(prefix):
             prefix = prefix[:-1]
     return prefix
+
+
+# Talk about the weather, food, shares or the hall's hours: a day or hour in it (今天好冷, 明天天气怎么样,
+# 几点下班) is not the booking's, so such a message changes no fact.
+_SMALL_TALK = re.compile(r"天气|好冷|好热|真冷|真热|太冷|太热|冷啊|热啊|冷死|热死|下雨|下雪|刮风|气温|温度|雾霾|"
+                         r"股票|股市|基金|彩票|外卖|吃饭|吃过|吃了吗|下班|开门|关门|营业时间|上班时间")
+_ANY_HOUR = re.compile(r"(几点|什么时[候间]|哪个时[段间]|时间|时段)(都|也)(行|可以|好|成|没问题)|随便几点|"
+                       r"几点(无所谓|随便)|时间(随便|无所谓|你定|你安排)")
+_DECLINES_NAME = re.compile(r"(名字|姓名|名)(就|先|能)?(不|别)(想|用|方便)?(说|报|告诉|留|填|写|给)|"
+                            r"不(想|方便)(说|报|告诉|留)(名字|姓名)|(名字|姓名)(保密|跳过)|匿名|^跳过$")
+
+
+def off_topic(text: str) -> bool:
+    """Small talk (weather, food, shares, office hours): its 今天/明天/几点 are not the booking's."""
+    return bool(_SMALL_TALK.search(normalise(text)))
+
+
+def any_hour(text: str) -> bool:
+    """几点都行 / 时间随便: the citizen leaves the hour to us."""
+    return bool(_ANY_HOUR.search(normalise(text)))
+
+
+def declines_name(text: str) -> bool:
+    """名字就不说了 / 匿名 / 跳过 (at the name question): a refusal to name, not a wish to stop."""
+    return bool(_DECLINES_NAME.search(normalise(text)))

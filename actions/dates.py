@@ -19,11 +19,13 @@ from govbot.script import to_simplified
 
 logger = logging.getLogger(__name__)
 _REWRITES = (("听日", "明天"), ("后日", "后天"), ("今日", "今天"), ("下昼", "下午"), ("朝早", "上午"),
-             ("明早", "明天上午"), ("明晚", "明天晚上"), ("后早", "后天上午"), ("今早", "今天上午"),
+             ("明朝", "明天"), ("今朝", "今天"), ("后朝", "后天"), ("下半天", "下午"), ("上半天", "上午"),
+             ("下半日", "下午"), ("上半日", "上午"), ("明早", "明天上午"), ("明晚", "明天晚上"), ("后早", "后天上午"), ("今早", "今天上午"),
              ("下礼拜", "下周"), ("礼拜天", "周日"), ("星期天", "周日"), ("大大后天", "4天后"),
-             ("早上", "上午"), ("早晨", "上午"), ("明朝", "明天"), ("下半天", "下午"), ("上半天", "上午"),
-             ("一早", "上午"), ("中午", "12点"), ("两点", "2点"),
+             ("早上", "上午"), ("早晨", "上午"), ("一早", "上午"), ("中午", "12点"), ("两点", "2点"),
              ("换成", " "), ("改成", " "), ("换到", " "), ("改到", " "))  # 换成周二: jionlp reads 成周 badly
+_CHANGE = re.compile(r"改|换|还是|不如")
+_NOW = re.compile(r"现在|此刻|目前|刚才|刚刚|马上|立刻|这会儿?")  # "现在可以了吗" speaks of no booking time
 _HAS_DAY = re.compile(r"今|明|后天|周|星期|礼拜|月|号|日|/|天后")
 _PART_OF_DAY = {"上午": (0, 12), "下午": (12, 24), "晚上": (18, 24)}
 NUMBERS = re.compile(r"\d{6,}[\dXx]?")  # phone and ID numbers: never a time
@@ -39,7 +41,14 @@ class When:
 
 def parse_when(text: str, now: datetime) -> Optional[When]:
     """The day and time in ``text`` relative to ``now`` (China time; a naive ``now`` is taken as
-    China's wall clock); ``None`` if there is none."""
+    China's wall clock); ``None`` if there is none. In a change of mind the time after the change
+    word is meant (上午有事 改下午: 下午)."""
+    changed = _CHANGE.split(text)
+    tail = changed[-1].lstrip("成到为去在") if len(changed) > 1 else ""
+    return (_parse(tail, now) if tail else None) or _parse(text, now)
+
+
+def _parse(text: str, now: datetime) -> Optional[When]:
     prepared = _prepare(text)
     now = china_wall_clock(now)
     try:  # a datetime, not a timestamp: jionlp would read a timestamp in the server's own zone
@@ -47,7 +56,7 @@ def parse_when(text: str, now: datetime) -> Optional[When]:
     except Exception:  # noqa: BLE001 - jionlp raises many kinds on odd input; no date is the answer
         logger.info("date parser failed on a message of %d characters", len(text))
         return None
-    points = [f for f in found if f.get("detail", {}).get("type") == "time_point"]
+    points = [f for f in found if f.get("detail", {}).get("type") == "time_point" and not _NOW.fullmatch(f["text"])]
     if not points:
         return None
     matched, detail = points[0]["text"], points[0]["detail"]

@@ -54,9 +54,19 @@ def wants_repeat(text: str) -> bool:
     return bool(_REPEAT.search(plain(text) + ("?" if text.strip().endswith(("?", "？")) else "")))
 
 
+# After 算了, a new choice is a change of mind, not a way out: 算了东城太远 还是去市民中心吧 / 算了 改周五
+_CHANGE_OF_MIND = re.compile(r"还是(去|约|到|改|换|要|选|定|在|办)|改(?!天)|换")
+
+
 def wants_out(text: str) -> bool:
-    """The citizen stops the task in progress, whatever question was asked."""
-    return bool(_OUT.search(plain(text)))
+    """The citizen stops the task in progress, whatever question was asked; "算了, 还是去X" changes
+    the task instead (a correction), unless the rest stops it too (算了 改天再说)."""
+    cleaned = plain(text)
+    found = _OUT.search(cleaned)
+    if found is None:
+        return False
+    rest = cleaned[found.end():]
+    return not _CHANGE_OF_MIND.search(rest) or bool(_OUT.search(rest))
 
 
 # --- what was asked, turn by turn -------------------------------------------------------------

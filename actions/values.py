@@ -95,6 +95,17 @@ def application_id_problem(text: str) -> Optional[str]:
 _BOOKING_NO = re.compile(r"(?<![A-Za-z0-9])YY(\d{16})(?!\d)", re.IGNORECASE)
 
 
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}\d{7,8}|[2-8]\d{6,7})(?!\d)")
+
+
+def landline(text: str) -> Optional[str]:
+    """A fixed-line number (0571-86001234 / 86001234): not a mobile, so it cannot take SMS reminders."""
+    if phone_number(text):
+        return None
+    match = _LANDLINE.search(digits_of(text))
+    return match.group(1) if match else None
+
+
 def booking_number(text: str) -> Optional[str]:
     """A booking number (YY + 16 digits) as the portal issues it, from anywhere in the text."""
     match = _search_words_first(_BOOKING_NO, text, digits_of)
@@ -144,19 +155,29 @@ BOOKING_VERBS = "预约|约|提交|订|办"
 # a negation right before the action's verb, or words that only mean holding back.
 _HOLD_BACK = ("留着|保留|再想想|想一想|想想再|再考虑|考虑考虑|考虑一下|等等|等一下|稍等|改天再|回头再|"
               "还要去|还是要去|要去的|还去的|还得去|先这样吧?$|不用了|不需要|没必要|^算了|^(不[了要用是对行]?)+$|^否$|^no$")
-# 要得 (Sichuan), 中 (Henan), 妥了 / 整吧 (Northeast), 好嘞 / 得嘞 (Beijing): a yes in dialect too.
-_PLAIN_YES = re.compile(r"^(是|是的|对|对的|好|好的|行|可以|嗯+|没错|没问题|确认|确定|就这样|就这么办|就这么定了?|ok|yes|y|"
-                        r"要得|中|中嘞|妥|妥了|好嘞|得嘞|成|阔以|可以的|没得问题)(吧|啊|呀|的|了|嘛|撒|哈)?$")
+# 好好好 / 对额 (Shanghainese 对的) / 嗯嗯 / 行行: a repeated yes and dialect particles are still a plain yes;
+# 要得 (Sichuan), 中 (Henan), 妥了 (Northeast), 好嘞 / 得嘞 (Beijing): a yes in dialect too.
+_PLAIN_YES = re.compile(r"^(嗯|哦|噢|喔)?((是+|是的|对+|对的|对额|对咯|好+|好的|好额|行+|可以|可以的|阔以|嗯+|没错|没问题|没得问题|"
+                        r"确认|确定|就这样|就这么办|就这么定了?|要得|中|中嘞|妥|妥了|好嘞|得嘞|成|ok|yes|y)"
+                        r"(吧|啊|呀|的|了|额|哦|咯|呢|嘛|撒|哈)?)+$")
+# 谢谢你啊同志 / 麻烦您了师傅: thanks, with the particles and forms of address older citizens use
+_THANKS = re.compile(r"^(谢谢|多谢|谢了|麻烦了|麻烦你了|麻烦您了|辛苦了|辛苦你了|辛苦您了)(你|您|你们|您们)?(啦|了|啊|呀|哈)?"
+                     r"(同志|师傅|姑娘|小姑娘|小伙子|老师|领导|美女|帅哥)?(啦|了|啊|呀|哈)?$")
 
 
-_THANKS = re.compile(r"^(谢谢|多谢|谢了|麻烦了|麻烦你了|辛苦了)(你|您)?(啦|了)?$")
-
-
-def _all_yes(cleaned: str) -> bool:
-    """对的，就这样 / 好的，谢谢: every clause a plain yes or thanks ("好的，改下午" is not a plain yes)."""
-    clauses = [c for c in re.split(r"[，,。;；\s]+", cleaned) if c]
+def _all_yes(text: str) -> bool:
+    """对的，就这样 / 好的，谢谢 / 对额 确认: every clause (spaces part them too) a plain yes or thanks
+    ("好的，改下午" is not a plain yes)."""
+    spaced = normalise(re.sub(r"\s+", "，", text.strip())).lower().rstrip("。.!！~～，,")
+    clauses = [c for c in re.split(r"[，,。;；!！~～]+", spaced) if c]
     return bool(clauses) and bool(_PLAIN_YES.match(clauses[0])) and all(
         _PLAIN_YES.match(c) or _THANKS.match(c) for c in clauses)
+
+
+def plain_yes(text: str) -> bool:
+    """A bare yes that answers no question in particular (确认 / 好的 / 对额 / 1): at a question
+    whose options the bot listed, it takes the first (earliest) one."""
+    return _all_yes(text) or said_yes(text)
 
 
 def _negated(verbs: str, also: str = "") -> "re.Pattern[str]":
@@ -194,7 +215,7 @@ def _confirmation(text: str, intent: str, holds_back: "re.Pattern[str]", verb: "
     cleaned = normalise(text).lower().rstrip("。.!！~～，,")
     if holds_back.search(cleaned):
         return False
-    if _all_yes(cleaned) or said_yes(text):
+    if _all_yes(text) or said_yes(text):
         return True
     if intent in no:
         return False

@@ -36,13 +36,10 @@ _ALREADY_APPLIED = re.compile(r"进度|还没(好|下来|出来|拿到|办好|�
 _WANTS_BOOKING = re.compile(r"预约|约一?(个|下)|帮我约|给我约|挂(个)?号|排(个)?号|取(个)?号")
 
 
-_NOW_WORDS = re.compile(r"现在|目前|如今|眼下|这会儿?|马上|立刻")
-
-
 def plans_visit(text: str, now: datetime) -> bool:
     """A day or a part of day still to come, together with a service or a hall: 这周五下午三点去
     出入境办港澳通行证, 后天上午去补户口本, 周四下午东城办户口迁入."""
-    when = when_said(_NOW_WORDS.sub(" ", text), now)  # 听说现在要报名: "now" is no appointment
+    when = when_said(text, now)
     if when is None or (when.day is None and when.hour is None and when.hours == (0, 24)):
         return False
     if when.day is not None and when.day < china_wall_clock(now).date():

@@ -56,7 +56,9 @@ class Booking:
                                           "appt_item") is None:
                 self.active = False
                 break
-            missing = next((s for s in FORM_SLOTS if self.slots.get(s) is None), None)
+            chosen = next((e["value"] for e in events if e.get("event") == "slot"
+                           and e.get("name") == "requested_slot" and e.get("value")), None)
+            missing = chosen or next((s for s in FORM_SLOTS if self.slots.get(s) is None), None)
             if missing is None:
                 self.active = False
                 break
