@@ -54,8 +54,9 @@ def wants_repeat(text: str) -> bool:
     return bool(_REPEAT.search(plain(text) + ("?" if text.strip().endswith(("?", "？")) else "")))
 
 
-# After 算了, a new choice is a change of mind, not a way out: 算了东城太远 还是去市民中心吧 / 算了 改周五
-_CHANGE_OF_MIND = re.compile(r"还是(去|约|到|改|换|要|选|定|在|办)|改(?!天)|换")
+# After 算了, a new choice is a change of mind, not a way out: 算了东城太远 还是去市民中心吧 / 算了 改周五;
+# so is the contact the form asks for (那就算了 我自己去 霍建华 135…: only the other idea is dropped).
+_CHANGE_OF_MIND = re.compile(r"还是(去|约|到|改|换|要|选|定|在|办)|改(?!天)|换|1[3-9]\d{9}")
 
 
 def wants_out(text: str) -> bool:

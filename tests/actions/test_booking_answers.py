@@ -79,7 +79,9 @@ def test_days_and_parts_of_day_in_dialect_and_changes_of_mind(text, day, hours):
 
 @pytest.mark.parametrize("text, out", [("算了东城太远 还是去市民中心吧", False), ("算了 改周五吧", False),
                                        ("算了，换个大厅", False), ("那算了 还是约后天上午", False), ("算了 不约了", True),
-                                       ("还是算了", True), ("不约了 改天再说", True), ("算了吧，我还是自己去大厅吧", True)])
+                                       ("还是算了", True), ("不约了 改天再说", True), ("算了吧，我还是自己去大厅吧", True),
+                                       ("那就算了 我自己去 霍建华 13511110000", False),
+                                       ("上门办不了就算了，我叫宁静 电话15900002222", False)])
 def test_a_change_of_mind_after_suanle_is_no_way_out(text, out):
     assert wants_out(text) is out
 
