@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Dict, List, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.cancel import ActionListBookings
 from actions.common import intent_of, text_of
 from actions.failsafe import SafeAction
 from actions.feedback import ActionRateService
@@ -19,6 +20,7 @@ from actions.form_repair import STOPPED, form_slots, stop_events
 from actions.guides import ActionAnswerGuide
 from actions.interruption import asks_guide, pause_for_other_task
 from actions.repair import wants_human, wants_out
+from actions.task_words import asks_about_bookings
 
 __all__ = ["STOPPED", "form_slots", "ActionStopForm", "ActionFormInterruption"]
 # Chitchat inside a form: a short answer, then the form asks its question again.
@@ -34,10 +36,20 @@ class ActionStopForm(SafeAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         form = tracker.active_loop.get("name")
+        if form != "cancel_form" and asks_about_bookings(text_of(tracker)) and not wants_out(text_of(tracker)):
+            return await _bookings_then_back(dispatcher, tracker, domain, form)
         to_person = intent_of(tracker) == "human_handoff" or wants_human(text_of(tracker))
         if not to_person and form in STOPPED:
             dispatcher.utter_message(response=STOPPED[form])
         return stop_events(domain, form)  # a form this one had paused resumes (SafeAction, TASK_ENDS)
+
+
+async def _bookings_then_back(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict,
+                              form: str) -> List[EventType]:
+    """"我之前约的那个还在吗" inside a form, read by the NLU as leaving it: the citizen's bookings,
+    then the form asks its question again (it does not read this message: the last action was not a listen)."""
+    await ActionListBookings().run(dispatcher, tracker, domain)
+    return [FollowupAction(form)]
 
 
 class ActionFormInterruption(SafeAction):
@@ -60,6 +72,9 @@ class ActionFormInterruption(SafeAction):
             return [e for e in events if e.get("name") not in ("choice_kind", "choice_options")]
         if intent == "rate_service":
             return await ActionRateService().run(dispatcher, tracker, domain)
+        if intent == "query_appointment" or asks_about_bookings(text_of(tracker)):  # 我约的是哪天: answered
+            await ActionListBookings().run(dispatcher, tracker, domain)
+            return []
         if intent in SMALL_TALK:
             dispatcher.utter_message(response=SMALL_TALK[intent])
         elif not (tracker.active_loop.get("name") == "appointment_form" and wants_out(text_of(tracker))):

@@ -37,6 +37,15 @@ def speaks_of_existing_booking(text: str) -> bool:
     return bool(_EXISTING.search(plain(text)))
 
 
+_ASKS_ABOUT = re.compile(r"吗|么|嘛|没有?$|还在|还有效|哪天|几号|几点|什么时[候间]|是啥|是什么|[?？]")
+
+
+def asks_about_bookings(text: str) -> bool:
+    """我之前约的那个还在吗 / 我约的是哪天来着: a question about bookings already made, not a wish to
+    cancel one or to stop what is in progress."""
+    return speaks_of_existing_booking(text) and not wants_cancel(text) and bool(_ASKS_ABOUT.search(plain(text)))
+
+
 def task_named(text: str) -> Optional[str]:
     """The form the words start (``complaint_form``, ``cancel_form``), or None."""
     if wants_complaint(text):

@@ -173,3 +173,22 @@ def test_the_message_that_opens_a_form_does_not_pause_it():
     tracker = make_tracker("SQ20261118000123办了两个月还没好 我要投诉 查查怎么回事", "check_status",
                            active_loop="status_form")
     assert pause_for_other_task("status_form", tracker) is None
+
+
+@pytest.mark.parametrize("text, intent", [("对了我之前约的那个还在吗", "deny"), ("我约的是哪天来着", "cancel_appointment"),
+                                          ("之前约好的那个几点来着", "goodbye"), ("我上回约的还有效吗", "deny")])
+async def test_a_question_about_earlier_bookings_inside_a_form_is_answered_and_the_form_goes_on(client, text, intent):
+    """Read by the NLU as leaving the form (the stop rule), it lists the bookings and the form asks again."""
+    tracker = make_tracker(text, intent, slots={"requested_slot": "appt_name"}, sender="o_nobody_booked",
+                           active_loop="appointment_form")
+    dispatcher = CollectingDispatcher()
+    result = await ActionStopForm().run(dispatcher, tracker, DOMAIN)
+    assert "没有待办理的预约" in texts(dispatcher) and "已停止" not in texts(dispatcher)
+    assert result == [{"event": "followup", "timestamp": None, "name": "appointment_form"}]
+
+
+@pytest.mark.parametrize("text", ["算了 我约的那个还在就行", "把我约的那个取消了", "不约了"])
+async def test_stopping_or_cancelling_is_not_a_question_about_bookings(client, text):
+    tracker = make_tracker(text, "deny", slots={"requested_slot": "appt_name"}, active_loop="appointment_form")
+    result = await ActionStopForm().run(CollectingDispatcher(), tracker, DOMAIN)
+    assert not [e for e in result if e["event"] == "followup"]
