@@ -25,7 +25,8 @@ from actions.common import sorry_portal_down, text_of
 from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.portal_client import PortalRejected, PortalUnavailable, portal
 from actions.repair import (
-    GIVE_UP, HUMAN_HINT, asked_twice, leaves_form, second_ask_hint, times_asked_in_a_row, wants_human, wants_out,
+    GIVE_UP, HUMAN_HINT, asked_twice, leaves_form, said_too_many_tries, second_ask_hint, times_asked_in_a_row,
+    wants_human, wants_out,
 )
 from actions.values import booking_number, booking_number_problem, choice, confirms_cancel, numbered, phone_number
 
@@ -37,6 +38,15 @@ ENDED = "ended"  # cancel_phone when the form stopped early; the citizen has bee
 async def bound_bookings(openid: str) -> List[Dict[str, Any]]:
     """The openid's bookings that can still be cancelled."""
     return [b for b in await portal().bookings(openid) if b["status"] == "booked"]
+
+
+async def bound_bookings_or_sorry(dispatcher: CollectingDispatcher, openid: str) -> Optional[List[Dict[str, Any]]]:
+    """The openid's bookings, or None after apologising that the portal is down."""
+    try:
+        return await bound_bookings(openid)
+    except PortalUnavailable:
+        sorry_portal_down(dispatcher)
+        return None
 
 
 def booking_line(booking: Dict[str, Any]) -> str:
@@ -54,10 +64,8 @@ class ActionListBookings(SafeAction):
         return "action_list_bookings"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        try:
-            bookings = await bound_bookings(tracker.sender_id)
-        except PortalUnavailable:
-            sorry_portal_down(dispatcher)
+        bookings = await bound_bookings_or_sorry(dispatcher, tracker.sender_id)
+        if bookings is None:
             return []
         if not bookings:
             dispatcher.utter_message(text="您在微信里没有待办理的预约。需要预约请回复“预约”；"
@@ -158,8 +166,7 @@ class ValidateCancelForm(SafeFormValidationAction):
         try:
             await portal().lookup_booking(number, tracker.sender_id, value)
         except PortalRejected as error:
-            if error.status == 429:
-                dispatcher.utter_message(text=f"{error.message}。{HUMAN_HINT}")
+            if said_too_many_tries(error, dispatcher):
                 return ended()
             left = error.details.get("attempts_left")
             message = "预约号和手机号对不上：与预约时留的手机号不符，或预约号有误。"
@@ -190,10 +197,8 @@ class AskCancelBookingNo(SafeAction):
         return "action_ask_cancel_booking_no"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        try:
-            bookings = await bound_bookings(tracker.sender_id)
-        except PortalUnavailable:
-            sorry_portal_down(dispatcher)
+        bookings = await bound_bookings_or_sorry(dispatcher, tracker.sender_id)
+        if bookings is None:
             return [SlotSet("cancel_confirmed", False), SlotSet("cancel_phone", ENDED), SlotSet("requested_slot", None)]
         if len(bookings) == 1 and times_asked_in_a_row(tracker, "cancel_booking_no") == 0:
             return [SlotSet("cancel_booking_no", bookings[0]["booking_no"]), SlotSet("cancel_phone", BOUND),

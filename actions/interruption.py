@@ -31,6 +31,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.booking_facts import names_service
 from actions.common import intent_of, text_of
 from actions.repair import plain, wants_human, wants_out
+from actions.task_words import wants_booking
 from actions.values import application_id
 
 TASK_FORMS = ("appointment_form", "status_form", "complaint_form", "cancel_form")
@@ -45,8 +46,6 @@ RESUMED = {"appointment_form": "好的，我们接着刚才的预约。", "statu
 _STATUS_WORDS = re.compile(r"查|进度|咋样|怎么样|怎样|到哪|办得|办好|状态|结果|好了没")
 _COMPLAINT_WORDS = re.compile(r"投诉|举报")
 _NOT_COMPLAINT = re.compile(r"不(想|要)?(再)?(投诉|举报)|投诉(电话|热线|渠道)")
-_BOOKING_WORDS = re.compile(r"约")
-_NOT_BOOKING = re.compile(r"取消|不约|退|撤|我的预约|约的|约过|约了(吗|没)")
 
 
 # --- which task a message starts --------------------------------------------------------------
@@ -66,11 +65,6 @@ def complains(text: str) -> bool:
     return bool(_COMPLAINT_WORDS.search(said)) and not _NOT_COMPLAINT.search(said)
 
 
-def _books(text: str, intent: str) -> bool:
-    said = plain(text)
-    return intent == "book_appointment" and bool(_BOOKING_WORDS.search(said)) and not _NOT_BOOKING.search(said)
-
-
 def other_task(form: str, requested: Optional[str], text: str, intent: str) -> Optional[str]:
     """The form of the other task that ``text`` starts inside ``form``, or None.
 
@@ -86,7 +80,7 @@ def other_task(form: str, requested: Optional[str], text: str, intent: str) -> O
         return None
     if form != "complaint_form" and complains(text):
         return "complaint_form"
-    if form not in ("appointment_form", "cancel_form") and _books(text, intent):
+    if form not in ("appointment_form", "cancel_form") and intent == "book_appointment" and wants_booking(text):
         return "appointment_form"
     return None
 

@@ -13,7 +13,9 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from opencc import OpenCC
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
+from actions.portal_client import PortalRejected
 from actions.values import normalise
 
 _TO_SIMPLIFIED = OpenCC("t2s")
@@ -186,6 +188,15 @@ GIVE_UP = ("这一步没能对上，先不继续了。请回复“转人工”�
 def second_ask_hint(tracker: Tracker, slot: str) -> str:
     """The offer of a human to add when ``slot`` is being asked the second time in a row."""
     return "\n" + HUMAN_HINT if times_asked_in_a_row(tracker, slot) >= 1 else ""
+
+
+def said_too_many_tries(error: PortalRejected, dispatcher: CollectingDispatcher) -> bool:
+    """The portal refused for too many wrong guesses (HTTP 429): says so with the offer of a human,
+    and the caller stops its form. False for any other refusal, which the caller explains."""
+    if error.status != 429:
+        return False
+    dispatcher.utter_message(text=f"{error.message}。{HUMAN_HINT}")
+    return True
 
 
 def asked_twice(tracker: Tracker, slot: str) -> bool:

@@ -19,9 +19,9 @@ from actions.guides import ActionAnswerGuide, answer_item, is_guide_follow_up
 from actions.handoff import TOPICS, start_topic
 from actions.portal_client import PortalError
 from actions.repair import wants_human, wants_repeat
-from actions.task_words import switch_to_named_task
+from actions.task_words import switch_to_named_task, wants_booking
 from actions.values import application_id, choice, confirms_booking, phone_number
-from actions.visit import accept_offer, answers_offer, gives_booking_facts, offer_pending, start_booking, wants_booking
+from actions.visit import accept_offer, answers_offer, gives_booking_facts, offer_pending, start_booking
 from govbot.clock import china_now
 
 # Digits that are a farewell in chat (88 拜拜, 886 拜拜了), not a value: no option is that large.

@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import SORRY_PORTAL_DOWN, say, slots_reset, sorry_portal_down, text_of
 from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
-from actions.repair import GIVE_UP, HUMAN_HINT, asked_twice, leaves_form, second_ask_hint
+from actions.repair import GIVE_UP, HUMAN_HINT, asked_twice, leaves_form, said_too_many_tries, second_ask_hint
 from actions.values import (
     application_id, application_id_problem, digits_of, last_four_digits, phone_number, verification_problem,
 )
@@ -129,8 +129,7 @@ class ValidateStatusForm(SafeFormValidationAction):
         try:
             await portal().application_status(value, tracker.sender_id)
         except PortalRejected as error:
-            if error.status == 429:
-                dispatcher.utter_message(text=f"{error.message}。{HUMAN_HINT}")
+            if said_too_many_tries(error, dispatcher):
                 return {"application_id": value, **stopped()}
             return {"application_id": value, "status_verified": None}  # not bound: verification next
         except PortalUnavailable:
@@ -150,8 +149,7 @@ class ValidateStatusForm(SafeFormValidationAction):
         try:
             await portal().application_status(number, tracker.sender_id, value)
         except PortalRejected as error:
-            if error.status == 429:
-                dispatcher.utter_message(text=f"{error.message}。{HUMAN_HINT}")
+            if said_too_many_tries(error, dispatcher):
                 return {"status_last4": None, **stopped()}
             if asked_twice(tracker, "status_last4"):
                 dispatcher.utter_message(text=mismatch(error) + "\n" + GIVE_UP)

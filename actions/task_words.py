@@ -23,6 +23,18 @@ _KEEP = re.compile(r"(不|别|先不|不用|不要|不想)(要)?(取消|退|撤)
 _EXISTING = re.compile(r"约了|约的|约好|预约号|已经约|已约|YY\d", re.IGNORECASE)
 
 
+# A new booking asked for: 我要预约, 帮我约一个, 约明天上午, 挂个号; not 大约 (about), not one
+# already made (约的, 我的预约, 约了吗) or undone (取消, 不约, 退, 撤).
+_BOOKING_ASKED = re.compile(r"(?<!大)约(?!莫)|挂个?号|排个?号|取个?号")
+_NOT_NEW_BOOKING = re.compile(r"取消|不约|退|撤|我的预约|约的|约过|约了(吗|没)")
+
+
+def wants_booking(text: str) -> bool:
+    """The words ask for a new booking, whatever the NLU's intent."""
+    said = plain(text)
+    return bool(_BOOKING_ASKED.search(said)) and not _NOT_NEW_BOOKING.search(said)
+
+
 def wants_complaint(text: str) -> bool:
     return bool(_COMPLAIN.search(plain(text)))
 

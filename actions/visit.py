@@ -32,8 +32,6 @@ _ASKS = re.compile(r"[吗么嘛?？]|不[了啦呀啊]?$|(.)不\1")
 # About an application already made: 昨天办的护照好了没, 周一交的材料怎么还没下来.
 _ALREADY_APPLIED = re.compile(r"进度|还没(好|下来|出来|拿到|办好|通过)|怎么还|好了没|好了吗|办好了吗|办过|提交了|"
                               r"申请了|交了|交的|办的")
-# Words that ask for a booking: 我要预约, 帮我约一个, 挂个号.
-_WANTS_BOOKING = re.compile(r"预约|约一?(个|下)|帮我约|给我约|挂(个)?号|排(个)?号|取(个)?号")
 
 
 def plans_visit(text: str, now: datetime) -> bool:
@@ -49,11 +47,6 @@ def plans_visit(text: str, now: datetime) -> bool:
     if when.day is not None and when.day.weekday() >= 5 and _ASKS.search(text):
         return False
     return names_service(text) or speaks_of_hall(text)
-
-
-def wants_booking(text: str) -> bool:
-    """预约 / 帮我约 / 挂个号 in the words, whatever the NLU's intent."""
-    return bool(_WANTS_BOOKING.search(text))
 
 
 def start_booking() -> List[EventType]:

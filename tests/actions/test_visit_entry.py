@@ -15,7 +15,8 @@ from actions.booking_facts import same_family, tells_variant, variant_named
 from actions.guides import ActionAnswerGuide
 from actions.handoff import ActionClarify
 from actions.replies import ActionHandleReply
-from actions.visit import answers_offer, plans_visit, wants_booking
+from actions.task_words import wants_booking
+from actions.visit import answers_offer, plans_visit
 from govbot.clock import CHINA_TZ
 from tests.actions.booking_driver import Booking
 from actions.portal_client import PortalClient, use_portal
@@ -53,6 +54,11 @@ def test_opening_hours_status_questions_and_bare_times_plan_no_visit(text):
 @pytest.mark.parametrize("text", ["13912340000 我要预约", "帮我约一个", "想挂个号", "给我约下"])
 def test_words_that_ask_for_a_booking(text):
     assert wants_booking(text)
+
+
+@pytest.mark.parametrize("text", ["大约要多久", "我约的是哪天", "不约了", "取消预约", "我的预约还在吗", "约了吗"])
+def test_words_about_bookings_made_undone_or_about_time_ask_for_none(text):
+    assert not wants_booking(text)
 
 
 def _followup(events: List[Dict[str, Any]]) -> Optional[str]:
