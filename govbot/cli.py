@@ -53,8 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     catalog.set_defaults(run=_catalog)
 
     nlu = commands.add_parser("nlu", help="NLU data tools")
-    nlu.add_argument("action", choices=["sync"], help="sync: regenerate service-item lookups, synonyms and "
-                                                      "the jieba dictionary from the portal catalog")
+    nlu.add_argument("action", choices=["sync", "check"],
+                     help="sync: regenerate service-item lookups, synonyms and the jieba dictionary from the "
+                          "portal catalog; check: fail on entity spans off jieba tokens, a text under two "
+                          "intents, generated files out of step, unused responses")
     nlu.set_defaults(run=_nlu)
 
     for name, (_module, help_text) in DELEGATED.items():
@@ -111,7 +113,11 @@ def _catalog(_args: argparse.Namespace) -> int:
     return asyncio.run(load())
 
 
-def _nlu(_args: argparse.Namespace) -> int:
+def _nlu(args: argparse.Namespace) -> int:
+    if args.action == "check":
+        from govbot.data_check import main as check
+
+        return check()
     from govbot.nlu_sync import sync
     from portal.catalog import Catalog
 

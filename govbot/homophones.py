@@ -86,12 +86,14 @@ class Homophones:
 def _words(entry: str) -> set:
     """The words of a catalog entry (the entry itself when short, and what jieba finds in it),
     never a piece across two words (到期怎么 holds no word 期怎么)."""
-    words = {w for run in _CJK_RUN.findall(entry) for w in (run, *_tokenizer().lcut_for_search(run))}
+    words = {w for run in _CJK_RUN.findall(entry) for w in (run, *base_tokenizer().lcut_for_search(run))}
     return {w for w in words if MIN_CHARS <= len(w) <= MAX_CHARS}
 
 
 @functools.lru_cache(maxsize=1)
-def _tokenizer() -> Any:
+def base_tokenizer() -> Any:
+    """jieba with its own dictionary only: what a catalog word is made of, whatever user
+    dictionary this process has loaded into jieba's global tokenizer."""
     import jieba
 
     tokenizer = jieba.Tokenizer()
