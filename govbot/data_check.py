@@ -25,6 +25,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Set
 
 import yaml
 
+from govbot.nlu_sync import JIEBA_FILE, LOOKUP_FILE, generate
 from govbot.settings import ROOT
 
 TOKENIZER = "JiebaTokenizer"
@@ -52,8 +53,8 @@ class Project:
     domain: str = "bot/domain"
     dialogues: str = "bot/data"
     code: str = "actions"
-    lookup: str = "nlu_data/lookups/service_items.yml"
-    jieba: str = "nlu_data/jieba/userdict.txt"
+    lookup: str = str(LOOKUP_FILE.relative_to(ROOT))  # where `govbot nlu sync` writes
+    jieba: str = str(JIEBA_FILE.relative_to(ROOT))
 
     def path(self, name: str) -> Path:
         return self.root / getattr(self, name)
@@ -120,8 +121,6 @@ def normalised(text: str) -> str:
 
 def stale_generated_files(project: Project, catalog: Any) -> List[Problem]:
     """Files ``govbot nlu sync`` writes that differ from what it would write now."""
-    from govbot.nlu_sync import generate
-
     generated = generate(catalog)
     expected = {project.path("lookup"): generated.lookup, project.path("jieba"): generated.jieba}
     return [Problem("out of step with the catalog", project.shown(path), "run `govbot nlu sync`")
@@ -229,9 +228,9 @@ def report(problems: Iterable[Problem]) -> str:
     return "\n".join(lines)
 
 
-def main(project: Optional[Project] = None) -> int:
+def main(project: Optional[Project] = None, catalog: Any = None) -> int:
     """``govbot nlu check``: print what is wrong; non-zero when anything is."""
-    problems = check(project or Project())
+    problems = check(project or Project(), catalog)
     if problems:
         print(report(problems))
         print(f"govbot nlu check: {len(problems)} problem(s); see nlu_data/GUIDELINES.md")
