@@ -15,6 +15,7 @@ from actions.portal_client import PortalError
 from actions.repair import last_bot_turn, wants_human, wants_repeat
 from actions.task_words import switch_to_named_task
 from actions.visit import planned_booking
+from actions.values import application_id
 
 TOPICS = [("查询办事指南（要带什么、在哪办）", "ask_guide"), ("预约到大厅办理", "book_appointment"),
           ("查询办件进度", "check_status"), ("转人工服务", "human_handoff")]
@@ -65,26 +66,52 @@ class ActionClarify(SafeAction):
         return "action_clarify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        text = text_of(tracker)
-        if wants_human(text):  # the NLU was unsure, the words are not
-            return [FollowupAction("action_handoff")]
-        if wants_repeat(text):
-            return [FollowupAction("action_repeat")]
-        switch = switch_to_named_task(text)
-        if switch:  # 投诉… / 约的号想取消: the words name the task
-            return switch
-        booking = planned_booking(tracker)  # 我明天下午想去东城那边办个居住证嘛 read as unclear
-        if booking is not None:
-            return booking
-        answered = await _answer_plain_item(dispatcher, text)
-        if answered is not None:
-            return answered
+        named = await task_in_words(dispatcher, tracker)
+        if named is not None:
+            return named
         if _missed_before(tracker):
             dispatcher.utter_message(text="抱歉，我还是没理解您的意思。回复“转人工”由工作人员为您服务，"
                                           "或拨打12345政务服务热线。")
             return [SlotSet("choice_kind", "topic"), SlotSet("choice_options", ["human_handoff"])]
         return offer_choices(dispatcher, "抱歉，我没太明白。您是想：", [label for label, _ in TOPICS], "topic",
                              [intent for _, intent in TOPICS], "请回复序号，或换个说法告诉我。")
+
+
+class ActionOutOfScope(SafeAction):
+    """An everyday request (订酒店, 放首歌, 给妈妈打个电话): one short reply with what this account
+    does, numbered, and 12345 for the city's other matters; never a form, a complaint or a handoff.
+    Words that plainly name one of our tasks still start it: the classifier may have been wrong."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        named = await task_in_words(dispatcher, tracker)
+        if named is not None:
+            return named
+        return offer_choices(dispatcher, "抱歉，这个我帮不上忙。我是政务服务助手，可以帮您：",
+                             [label for label, _ in TOPICS], "topic", [intent for _, intent in TOPICS],
+                             "请回复序号，或直接说要办的事。水电气、交通、环境等其他城市问题，"
+                             "请拨打12345市民服务热线。")
+
+
+async def task_in_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
+    """What the words plainly ask for when the NLU found no task: a person, a repeat, a task named
+    (投诉… / 约的号想取消), an application's progress (its number), a planned visit (明天下午去东城办居住证), or one item's guide; else None."""
+    text = text_of(tracker)
+    if wants_human(text):
+        return [FollowupAction("action_handoff")]
+    if wants_repeat(text):
+        return [FollowupAction("action_repeat")]
+    switch = switch_to_named_task(text)
+    if switch:
+        return switch
+    if application_id(text):  # 过户到底办好没有 SQ…: an application number is asked about
+        return [*CLEAR_CHOICE, FollowupAction("status_form")]
+    booking = planned_booking(tracker)
+    if booking is not None:
+        return booking
+    return await _answer_plain_item(dispatcher, text)
 
 
 async def _answer_plain_item(dispatcher: CollectingDispatcher, text: str) -> Optional[List[EventType]]:

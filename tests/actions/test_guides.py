@@ -7,7 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guides import ActionAnswerGuide, asked_aspects, bring_line
 from actions.portal_client import PortalClient, use_portal
-from actions.handoff import ActionClarify
+from actions.handoff import ActionClarify, ActionOutOfScope
 from actions.replies import ActionHandleReply
 from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
 
@@ -245,6 +245,22 @@ async def test_an_unclear_message_plainly_about_one_item_gets_its_guide(client, 
     events = await ActionClarify().run(dispatcher, make_tracker(text, "nlu_fallback"), DOMAIN)
     assert name in texts(dispatcher) and "没太明白" not in texts(dispatcher)
     assert slot_events(events)["item_code"]
+
+
+@pytest.mark.parametrize("text", ["给张三打个电话", "放一首周杰伦的歌", "红烧肉怎么做", "帮我订个酒店", "明天北京天气"])
+async def test_an_everyday_request_gets_what_the_account_does_and_12345_and_starts_nothing(client, text):
+    dispatcher = CollectingDispatcher()
+    events = await ActionOutOfScope().run(dispatcher, make_tracker(text, "out_of_scope"), DOMAIN)
+    said = texts(dispatcher)
+    assert "帮不上" in said and "1." in said and "12345" in said
+    assert not [e for e in events if e.get("event") in ("followup", "active_loop")]
+    assert slot_events(events)["choice_kind"] == "topic"
+
+
+@pytest.mark.parametrize("text, follow", [("我要投诉窗口态度差", "complaint_form"), ("转人工", "action_handoff")])
+async def test_an_out_of_scope_reading_still_follows_words_that_name_a_task(client, text, follow):
+    events = await ActionOutOfScope().run(CollectingDispatcher(), make_tracker(text, "out_of_scope"), DOMAIN)
+    assert [e["name"] for e in events if e.get("event") == "followup"] == [follow]
 
 
 @pytest.mark.parametrize("text", ["今天天气怎么样", "你们吃饭了没", "哈哈哈", "帮我订张机票", "asdfgh"])

@@ -164,7 +164,8 @@ async def test_repeat_with_nothing_said_before_says_so():
 
 
 @pytest.mark.parametrize("text, follow", [("轉人工", "action_handoff"), ("找你们领导", "action_handoff"),
-                                          ("再说一遍", "action_repeat"), ("啥？", "action_repeat")])
+                                          ("再说一遍", "action_repeat"), ("啥？", "action_repeat"),
+                                          ("我那个过户到底办好没有 SQ20261110000456 快点", "status_form")])
 async def test_a_message_the_nlu_did_not_understand_still_reaches_a_person_or_a_repeat(text, follow):
     dispatcher = CollectingDispatcher()
     events = await ActionClarify().run(dispatcher, make_tracker(text, "nlu_fallback"), domain())
