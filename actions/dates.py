@@ -76,6 +76,16 @@ def when_said(text: str, now: datetime) -> Optional[When]:
     return parse_when(text, now) if _TIME_WORDS.search(text) else None
 
 
+_TIME_CHARS = re.compile(r"[今明后大前天上下午晚早中周星期礼拜一二三四五六七八九十两零〇日号月点半刻分时:：/\d]")
+_FILLERS = re.compile(r"[的吧呢啊呀了就那个这行可以好都我想要去来过在吗么嘛也还是先\s，。,.!！?？~～]")
+
+
+def only_a_time(text: str) -> bool:
+    """The message says a day or time and little else (那就明天吧, 下周三上午可以吗), unlike
+    明天上海天气咋样, which names a day but is about something else."""
+    return len(_FILLERS.sub("", _TIME_CHARS.sub("", text))) <= 1
+
+
 def china_wall_clock(now: datetime) -> datetime:
     """``now`` as the naive wall-clock time in China, whatever zone it (or the server) is in:
     between 00:00 and 08:00 China time, UTC's date is still yesterday."""

@@ -13,7 +13,8 @@ from actions.common import (
     CLEAR_CHOICE, intent_of, last_bot_action, pending_choice, sorry_portal_down, text_of,
 )
 from actions.booking import said_name
-from actions.dates import parse_when
+from actions.booking_facts import names_service, speaks_of_hall
+from actions.dates import only_a_time, parse_when
 from actions.failsafe import SafeAction
 from actions.guides import ActionAnswerGuide, answer_item, is_guide_follow_up
 from actions.handoff import TOPICS, start_topic
@@ -26,6 +27,15 @@ from govbot.clock import china_now
 
 # Digits that are a farewell in chat (88 拜拜, 886 拜拜了), not a value: no option is that large.
 CHAT_FAREWELL = re.compile(r"^(8{2,}6?|拜88)[啦了哈啊呀咯~!！。 ]*$")
+
+
+def _dates_a_visit(text: str) -> bool:
+    """A day or time given unprompted is the day of a visit when it is all the message says, or
+    comes with a name, a phone, a service or a hall; 明天上海天气咋样 is about the weather."""
+    if not parse_when(text, china_now()):
+        return False
+    return only_a_time(text) or bool(said_name(text, False) or phone_number(text) or names_service(text)
+                                     or speaks_of_hall(text))
 
 
 class ActionHandleReply(SafeAction):
@@ -92,7 +102,7 @@ class ActionHandleReply(SafeAction):
             return CLEAR_CHOICE
         if application_id(text):
             return [*CLEAR_CHOICE, FollowupAction("status_form")]
-        if parse_when(text, china_now()) or (wants_booking(text) and confirms_booking(text, "") is not False):
+        if _dates_a_visit(text) or (wants_booking(text) and confirms_booking(text, "") is not False):
             return start_booking()  # 13912340000 我要预约: the form keeps the phone and asks the rest
         if phone_number(text) and tracker.get_slot("item_code"):
             return start_booking()  # 牛建军 159… after a guide answer: booking the item just answered

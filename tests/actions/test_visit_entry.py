@@ -272,3 +272,15 @@ async def test_a_guide_follow_up_asking_for_a_variant_answers_that_variant(clien
     tracker = make_tracker("到期了要换", "ask_guide", slots={"item_code": "JJ-0002"})
     events = await ActionAnswerGuide().run(dispatcher, tracker, DOMAIN)
     assert slot_events(events)["item_code"] == "JJ-0001" and "期满换证" in texts(dispatcher)
+
+
+@pytest.mark.parametrize("text", ["那就明天吧", "下周三上午可以吗", "后天下午两点半", "明天上午 我叫王芳"])
+async def test_a_day_given_unprompted_is_the_day_of_a_visit(client, text):
+    events, said = await _reply(text, slots={})
+    assert _followup(events) == "appointment_form", said
+
+
+@pytest.mark.parametrize("text", ["明天上海天气咋样 要带伞不", "明天北京天气", "后天的电影票还有吗"])
+async def test_a_day_in_an_everyday_question_starts_no_booking(client, text):
+    events, said = await _reply(text, slots={})
+    assert _followup(events) is None, said
