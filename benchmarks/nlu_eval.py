@@ -18,7 +18,8 @@ and scored with plain `rasa`. Every figure comes from `rasa test nlu` runs (issu
   (benchmarks/nlu_metrics.py says why);
 * the fallback threshold to use: the one that takes the fewest out-of-domain messages for
   government ones while rejecting at most 1 % of the held-out government messages read right
-  (`recommended_fallback_threshold`);
+  (`recommended_fallback_threshold`; of equally good ones, `recommended_range`, the nearest to
+  config.yml's, which is then itself the recommendation when it is among the best);
 * with --numbers (issue 10, point 11): accuracy on tests/nlu/heldout_numbers.yml, messages that
   ask for something and carry a number; the misread messages are listed;
 * unless --skip-cv: k-fold cross-validation on nlu_data/ (intent macro-F1), about an hour.
@@ -26,7 +27,7 @@ and scored with plain `rasa`. Every figure comes from `rasa test nlu` runs (issu
 Targets (issue 11): held-out intent macro-F1 >= 0.97, ECE <= 0.05, out-of-domain rate <= 5 % on
 each corpus, numbers slice >= 0.95. The table is printed and written with the figures to --out
 (default benchmarks/results/nlu/, not committed): nlu_eval.json, nlu_eval.md,
-confusion_<pipeline>.png, reliability_<pipeline>.png.
+confusion_<pipeline>.png, reliability_<pipeline>.png, and each `rasa test nlu` output in runs/.
 
     .venv/bin/python benchmarks/nlu_eval.py [--folds 5] [--skip-cv] [--skip-baseline] [--numbers]
         [--heldout FILE] [--ood DIR] [--out DIR]
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,8 +68,10 @@ OUT = ROOT / "benchmarks" / "results" / "nlu"
 OURS = ROOT / "config.yml"
 BASELINE = ROOT / "benchmarks" / "baseline_config.yml"
 TO_TRADITIONAL = OpenCC("s2t")
+SENTINEL = "nlu_eval_sentinel"  # the label of the one message added to an out-of-domain corpus
 DEFAULT_FALLBACK_THRESHOLD = 0.3  # FallbackClassifier's own default
 MAX_RECALL_LOSS = 0.01
+Predictions = List[metrics.Prediction]
 TARGETS = {"heldout_intent_macro_f1": ">= 0.97", "ece": "<= 0.05", "ood_rate": "<= 0.05", "numbers_accuracy": ">= 0.95"}
 
 
@@ -117,7 +121,9 @@ def fallback_threshold(config: Path) -> float:
 
 
 def rasa_test_nlu(pipeline: Pipeline, nlu: Path, out: Path) -> Path:
-    """One `rasa test nlu` run; every message's prediction is written (successes and errors)."""
+    """One `rasa test nlu` run; every message's prediction is written (successes and errors).
+    The folder is emptied first: a file an earlier run left (errors it no longer makes) would count."""
+    shutil.rmtree(out, ignore_errors=True)
     rasa("test", "nlu", "--model", str(pipeline.model), "--nlu", str(nlu), "--out", str(out), "--successes",
          "--no-plot", binary=pipeline.binary)
     return out
@@ -134,18 +140,32 @@ def entity_figures(out: Path) -> Dict[str, Any]:
     return {"by_extractor": extractors, "best": metrics.best_entity_f1(extractors)}
 
 
-def in_traditional_characters(heldout: Path, out: Path) -> Path:
-    """The held-out messages in traditional script (OpenCC, phrase by phrase), same intents."""
-    blocks: Dict[str, list] = {}
-    for message in load_data(str(heldout)).intent_examples:
-        blocks.setdefault(message.get("intent"), []).append(TO_TRADITIONAL.convert(message.get("text")))
+def write_nlu(blocks: Dict[str, List[str]], out: Path) -> Path:
+    """Rasa NLU YAML of plain messages (no entities), intent by intent."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump({"version": "3.1", "nlu": [
         {"intent": intent, "examples": "".join(f"- {text}\n" for text in texts)} for intent, texts in blocks.items()]},
         allow_unicode=True, sort_keys=False))
     return out
 
 
-def held_out(pipeline: Pipeline, heldout: Path, work: Path, out: Path) -> tuple[Dict[str, Any], List[metrics.Prediction]]:
+def in_traditional_characters(heldout: Path, out: Path) -> Path:
+    """The held-out messages in traditional script (OpenCC, phrase by phrase), same intents."""
+    blocks: Dict[str, List[str]] = {}
+    for message in load_data(str(heldout)).intent_examples:
+        blocks.setdefault(message.get("intent"), []).append(TO_TRADITIONAL.convert(message.get("text")))
+    return write_nlu(blocks, out)
+
+
+def with_sentinel(corpus: Path, out: Path) -> Path:
+    """An out-of-domain corpus that `rasa test nlu` scores: it evaluates intents only when the
+    file has two labels or more (rasa/nlu/test.py, ``should_eval_intents``), and a corpus has
+    one. One message of another label is added; its prediction is dropped (``SENTINEL``)."""
+    texts = [message.get("text") for message in load_data(str(corpus)).intent_examples]
+    return write_nlu({"out_of_scope": texts, SENTINEL: ["你好"]}, out)
+
+
+def held_out(pipeline: Pipeline, heldout: Path, work: Path, out: Path) -> tuple[Dict[str, Any], Predictions]:
     """Held-out intent and entity figures, calibration, and the two pictures."""
     run = rasa_test_nlu(pipeline, heldout, work / f"{pipeline.key}-heldout")
     predictions = metrics.load_predictions(run)
@@ -173,12 +193,20 @@ def numbers_slice(pipeline: Pipeline, work: Path) -> float:
     return metrics.accuracy(predictions)
 
 
-def out_of_domain(pipeline: Pipeline, corpora: List[Path], work: Path) -> Dict[str, List[metrics.Prediction]]:
-    return {file.stem: metrics.load_predictions(rasa_test_nlu(pipeline, file, work / f"{pipeline.key}-ood-{file.stem}"))
-            for file in corpora}
+def out_of_domain(pipeline: Pipeline, corpora: List[Path], work: Path) -> Dict[str, Predictions]:
+    """Every message of each corpus, read by the pipeline (all count as out of domain)."""
+    scored = {}
+    for corpus in corpora:
+        run = work / f"{pipeline.key}-ood-{corpus.stem}"
+        scorable = with_sentinel(corpus, work / f"{run.name}.yml")
+        predictions = metrics.load_predictions(rasa_test_nlu(pipeline, scorable, run))
+        scored[corpus.stem] = [p for p in predictions if p.target != SENTINEL]
+        if not scored[corpus.stem]:
+            raise SystemExit(f"{shown(corpus)}: no message was scored")
+    return scored
 
 
-def ood_figures(ood: Dict[str, List[metrics.Prediction]], threshold: float) -> Dict[str, Any]:
+def ood_figures(ood: Dict[str, Predictions], threshold: float) -> Dict[str, Any]:
     """Per corpus: the rate, what each intent took, and the messages taken for government ones."""
     return {name: {"messages": len(predictions),
                    "rate": metrics.ood_rate(predictions, GOVERNMENT_INTENTS, threshold),
@@ -188,24 +216,33 @@ def ood_figures(ood: Dict[str, List[metrics.Prediction]], threshold: float) -> D
             for name, predictions in ood.items()}
 
 
-def recommendation(heldout: List[metrics.Prediction], ood: Dict[str, List[metrics.Prediction]]) -> Dict[str, Any]:
-    found = metrics.recommend_threshold(heldout, ood, GOVERNMENT_INTENTS, MAX_RECALL_LOSS)
+def recommendation(heldout: Predictions, ood: Dict[str, Predictions],
+                   threshold: float) -> Dict[str, Any]:
+    found = metrics.recommend_threshold(heldout, ood, GOVERNMENT_INTENTS, threshold, MAX_RECALL_LOSS)
     if found is None:
         return {"recommended_fallback_threshold": None}
     return {"recommended_fallback_threshold": found.threshold, "recommended_ood_rates": found.ood_rates,
-            "recommended_recall_loss": found.recall_loss}
+            "recommended_recall_loss": found.recall_loss,
+            "recommended_range": [found.lowest, found.highest]}
 
 
 def evaluate(pipeline: Pipeline, args: argparse.Namespace, corpora: List[Path], work: Path) -> Dict[str, Any]:
-    """Every figure of one pipeline but cross-validation, printed as it comes (runs take minutes)."""
+    """Every figure of one pipeline but cross-validation; each `rasa test nlu` output stays in
+    ``work`` (--out/runs/), where the misread messages can be looked up."""
     figures, predictions = held_out(pipeline, args.heldout, work, args.out)
+    print(f"{pipeline.label}: held-out intent macro-F1 {figures['heldout_intent_macro_f1']:.3f}, accuracy "
+          f"{figures['heldout_intent_accuracy']:.3f}, ECE {figures['ece']:.3f}", flush=True)
     figures["traditional_intent_macro_f1"] = traditional(pipeline, args.heldout, work)
     if args.numbers:
         figures["numbers_accuracy"] = numbers_slice(pipeline, work)
+        print(f"{pipeline.label}: numbers slice intent accuracy {figures['numbers_accuracy']:.3f}", flush=True)
     threshold = fallback_threshold(pipeline.config)
     ood = out_of_domain(pipeline, corpora, work)
-    figures.update(fallback_threshold=threshold, ood=ood_figures(ood, threshold), **recommendation(predictions, ood))
-    print(f"{pipeline.label}: scored", flush=True)
+    figures.update(fallback_threshold=threshold, ood=ood_figures(ood, threshold),
+                   **recommendation(predictions, ood, threshold))
+    for name, corpus in figures["ood"].items():
+        print(f"{pipeline.label}: out of domain {name}: {corpus['rate']:.3f} of {corpus['messages']} taken for "
+              f"government at threshold {threshold}", flush=True)
     return figures
 
 
@@ -226,10 +263,13 @@ def table_rows(results: Dict[str, Dict[str, Any]], folds: int) -> List[metrics.R
         rows.append(row(f"entity micro-F1 ({extractor})",
                         lambda f: f["entities"]["by_extractor"].get(extractor, {}).get("micro avg", {}).get("f1")))
     for entity in sorted({name for f in results.values() for name in f["entities"]["best"]}):
-        rows.append(row(f"entity F1: {entity} (best extractor)", lambda f: f["entities"]["best"].get(entity, {}).get("f1")))
+        rows.append(row(f"entity F1: {entity} (best extractor)",
+                        lambda f: f["entities"]["best"].get(entity, {}).get("f1")))
     rows += [row("fallback threshold (config)", lambda f: f["fallback_threshold"]),
              row(f"recommended fallback threshold (recall loss <= {MAX_RECALL_LOSS:.0%})",
                  lambda f: f["recommended_fallback_threshold"]),
+             row("equally good thresholds from", lambda f: (f.get("recommended_range") or [None])[0]),
+             row("equally good thresholds up to", lambda f: (f.get("recommended_range") or [None])[-1]),
              row(f"{folds}-fold CV intent macro-F1", lambda f: f.get("cv_intent_macro_f1"))]
     return [r for r in rows if any(v is not None for v in r.values.values())]
 
@@ -274,11 +314,13 @@ def main() -> None:
         if not args.skip_baseline:
             pipelines.append(Pipeline("baseline", "baseline (rasa init + jieba)", baseline_model(work), BASELINE, RASA))
         labels = {p.key: p.label for p in pipelines}
-        results = {p.key: evaluate(p, args, corpora, work) for p in pipelines}
+        runs = args.out / "runs"
+        runs.mkdir(exist_ok=True)
+        results = {p.key: evaluate(p, args, corpora, runs) for p in pipelines}
         report(results, labels, args, corpora)
         if not args.skip_cv:
             for p in pipelines:
-                results[p.key]["cv_intent_macro_f1"] = cross_validation(p.config, work / f"{p.key}-cv", args.folds)
+                results[p.key]["cv_intent_macro_f1"] = cross_validation(p.config, runs / f"{p.key}-cv", args.folds)
             report(results, labels, args, corpora)
 
 

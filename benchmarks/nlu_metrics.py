@@ -99,6 +99,8 @@ class Recommendation:
     threshold: float
     ood_rates: Dict[str, float]  # per out-of-domain corpus, at the threshold
     recall_loss: float  # share of correctly read government messages the threshold rejects
+    lowest: float  # every threshold from lowest to highest is as good on these corpora
+    highest: float  # the last one within the loss budget
 
 
 def recall_loss(heldout: Sequence[Prediction], government: Collection[str], threshold: float) -> float:
@@ -108,23 +110,29 @@ def recall_loss(heldout: Sequence[Prediction], government: Collection[str], thre
 
 
 def recommend_threshold(heldout: Sequence[Prediction], ood: Mapping[str, Sequence[Prediction]],
-                        government: Collection[str], max_loss: float = 0.01,
+                        government: Collection[str], current: float, max_loss: float = 0.01,
                         grid: Optional[Sequence[float]] = None) -> Optional[Recommendation]:
     """The fallback threshold that takes the fewest out-of-domain messages for government ones
     (worst corpus first) while rejecting at most ``max_loss`` of the government messages the
-    model reads right; of equal candidates the lowest, which loses the fewest. None without
-    out-of-domain corpora: then there is nothing to minimise."""
-    if not ood:
-        return None
+    model reads right. Acceptance only falls as the threshold rises, so the best thresholds
+    form a range, from the lowest that reaches the minimum to the last within the budget; of
+    them the one nearest ``current`` (the config's), so the config changes only for a gain.
+    None without out-of-domain corpora (nothing to minimise) or when no threshold keeps the budget."""
     candidates = [t for t in (grid or [i / 100 for i in range(100)]) if recall_loss(heldout, government, t) <= max_loss]
-    if not candidates:
+    if not ood or not candidates:
         return None
 
     def rates(t: float) -> Dict[str, float]:
         return {name: ood_rate(messages, government, t) for name, messages in ood.items()}
 
-    best = min(candidates, key=lambda t: (max(rates(t).values()), sum(rates(t).values()), t))
-    return Recommendation(best, rates(best), recall_loss(heldout, government, best))
+    def worst(t: float) -> tuple:
+        return max(rates(t).values()), sum(rates(t).values())
+
+    fewest = min(worst(t) for t in candidates)
+    best = [t for t in candidates if worst(t) == fewest]
+    lowest, highest = min(best), max(best)
+    chosen = min(max(current, lowest), highest)
+    return Recommendation(chosen, rates(chosen), recall_loss(heldout, government, chosen), lowest, highest)
 
 
 def confusion(predictions: Iterable[Prediction]) -> tuple[List[str], List[List[int]]]:

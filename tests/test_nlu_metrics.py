@@ -60,16 +60,20 @@ def test_recommended_threshold_rejects_most_out_of_domain_within_the_recall_loss
     # 200 government messages read right: two below 0.5, the rest at 0.95; a 1 % loss allows two.
     heldout = [p("ask_guide", "ask_guide", 0.3), p("complain", "complain", 0.45)]
     heldout += [p("ask_guide", "ask_guide", 0.95)] * 198 + [p("greet", "greet", 0.2)]  # small talk: not counted
-    ood = {"weather": [p("out_of_scope", "ask_guide", c) for c in (0.35, 0.5, 0.6, 0.97)] + [p("out_of_scope", "greet", 0.9)],
+    weather = [p("out_of_scope", "ask_guide", c) for c in (0.35, 0.5, 0.6, 0.97)] + [p("out_of_scope", "greet", 0.9)]
+    ood = {"weather": weather,
            "recipes": [p("out_of_scope", "complain", 0.55), p("out_of_scope", "out_of_scope", 0.9)]}
-    found = m.recommend_threshold(heldout, ood, GOVERNMENT_INTENTS, max_loss=0.01)
-    # Up to 0.95 at most 2 of 200 are lost; from 0.61 on only the 0.97 weather message gets through,
-    # and 0.61 is the lowest such threshold.
-    assert found == m.Recommendation(0.61, {"weather": 1 / 5, "recipes": 0.0}, 2 / 200)
+    # Up to 0.95 at most 2 of 200 are lost; from 0.61 on only the 0.97 weather message gets through.
+    found = m.recommend_threshold(heldout, ood, GOVERNMENT_INTENTS, current=0.45, max_loss=0.01)
+    assert found == m.Recommendation(0.61, {"weather": 1 / 5, "recipes": 0.0}, 2 / 200, lowest=0.61, highest=0.95)
+    # A config already in the best range is kept; one above it loses too much and comes down.
+    assert m.recommend_threshold(heldout, ood, GOVERNMENT_INTENTS, current=0.8).threshold == 0.8
+    assert m.recommend_threshold(heldout, ood, GOVERNMENT_INTENTS, current=0.98).threshold == 0.95
     # With no loss allowed only thresholds up to 0.30 are candidates; none of them rejects an
-    # out-of-domain message (the lowest is at 0.35), so the lowest wins.
-    assert m.recommend_threshold(heldout, ood, GOVERNMENT_INTENTS, max_loss=0.0).threshold == 0.0
-    assert m.recommend_threshold(heldout, {}, GOVERNMENT_INTENTS) is None
+    # out-of-domain message (the lowest is at 0.35), so all are as good and 0.3 is nearest.
+    strict = m.recommend_threshold(heldout, ood, GOVERNMENT_INTENTS, current=0.45, max_loss=0.0)
+    assert (strict.threshold, strict.lowest, strict.highest) == (0.3, 0.0, 0.3)
+    assert m.recommend_threshold(heldout, {}, GOVERNMENT_INTENTS, current=0.45) is None
 
 
 def test_entity_scores_read_each_entity_of_a_report_and_the_micro_average():
@@ -92,7 +96,8 @@ def test_entity_scores_read_each_entity_of_a_report_and_the_micro_average():
 def test_predictions_are_read_from_both_files_rasa_test_nlu_writes(tmp_path):
     row = {"text": "你好", "intent": "greet", "intent_prediction": {"name": "greet", "confidence": 0.9}}
     (tmp_path / "intent_successes.json").write_text(json.dumps([row], ensure_ascii=False))
-    (tmp_path / "intent_errors.json").write_text(json.dumps([{**row, "intent_prediction": {"name": "thank", "confidence": 0.6}}]))
+    error = {**row, "intent_prediction": {"name": "thank", "confidence": 0.6}}
+    (tmp_path / "intent_errors.json").write_text(json.dumps([error]))
     assert m.load_predictions(tmp_path) == [p("greet", "greet", 0.9, "你好"), p("greet", "thank", 0.6, "你好")]
     assert m.accuracy(m.load_predictions(tmp_path)) == 0.5
 
