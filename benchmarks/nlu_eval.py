@@ -1,29 +1,47 @@
 """NLU quality: our pipeline (config.yml) against Rasa's stock pipeline, side by side.
 
 Held-out figures score exactly what ships: "ours" is the model `make train` builds
-(models/govbot.tar.gz, retrained here only when data or config changed), and the baseline
-is trained the same way (`rasa train` on domain, NLU data and dialogue data) with only the
-NLU pipeline swapped. Both are scored on tests/nlu/heldout.yml (never used for training):
-intent macro-F1 and entity micro-F1; then on the same messages written in traditional
-characters (as phones in Hong Kong and Taiwan, and many elderly people's, type them), which
-no training example uses: intent macro-F1. Then a k-fold cross-validation on nlu_data/
-(intent macro-F1). Target (issue #3): held-out intent macro-F1 >= 0.95 and above the baseline.
+(models/govbot.tar.gz, retrained here only when data or config changed), scored through
+`govbot-rasa` as it is served (homophone correction, intent guard); the baseline is trained the
+same way (`rasa train` on domain, NLU data and dialogue data) with only the NLU pipeline swapped,
+and scored with plain `rasa`. Every figure comes from `rasa test nlu` runs (issue 11, point 4):
 
-With --numbers (issue #10, point 11), also the accuracy on tests/nlu/heldout_numbers.yml: messages
-that ask for something and carry a number (status, booking lookup, cancel, booking with a phone)
-must get the purpose's intent, bare values `inform`. Target: >= 0.95. The misread messages are listed.
+* held-out (tests/nlu/heldout.yml, never used for training): intent macro-F1 and accuracy;
+  expected calibration error (15 equal-width bins, top-1 confidence against correctness) and a
+  reliability diagram; a confusion matrix; entity F1 per entity type (the pipeline's best
+  extractor for it) and each extractor's micro-F1;
+* the same messages in traditional characters (as phones in Hong Kong and Taiwan, and many
+  elderly people's, type them), which no training example uses: intent macro-F1;
+* out of domain: for each public corpus tests/nlu/ood/*.yml (intent out_of_scope), the share of
+  messages taken for a government intent (govbot/intents.py) past the FallbackClassifier at the
+  config's threshold; an upper bound, since the ambiguity rule cannot be replayed
+  (benchmarks/nlu_metrics.py says why);
+* the fallback threshold to use: the one that takes the fewest out-of-domain messages for
+  government ones while rejecting at most 1 % of the held-out government messages read right
+  (`recommended_fallback_threshold`; of equally good ones, `recommended_range`, the nearest to
+  config.yml's, which is then itself the recommendation when it is among the best);
+* with --numbers (issue 10, point 11): accuracy on tests/nlu/heldout_numbers.yml, messages that
+  ask for something and carry a number; the misread messages are listed;
+* unless --skip-cv: k-fold cross-validation on nlu_data/ (intent macro-F1), about an hour.
 
-    .venv/bin/python benchmarks/nlu_eval.py [--folds 5] [--skip-cv] [--skip-baseline] [--numbers] [--heldout FILE]
+Targets (issue 11): held-out intent macro-F1 >= 0.97, ECE <= 0.05, out-of-domain rate <= 5 % on
+each corpus, numbers slice >= 0.95. The table is printed and written with the figures to --out
+(default benchmarks/results/nlu/, not committed): nlu_eval.json, nlu_eval.md,
+confusion_<pipeline>.png, reliability_<pipeline>.png, and each `rasa test nlu` output in runs/.
+
+    .venv/bin/python benchmarks/nlu_eval.py [--folds 5] [--skip-cv] [--skip-baseline] [--numbers]
+        [--heldout FILE] [--ood DIR] [--out DIR]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, List, NamedTuple
 
 import yaml
 from opencc import OpenCC
@@ -31,7 +49,11 @@ from rasa.shared.nlu.training_data.loading import load_data
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # also when the tests load this file by its path
 
+import nlu_metrics as metrics  # noqa: E402
+import nlu_plots  # noqa: E402
+from govbot.intents import GOVERNMENT_INTENTS  # noqa: E402
 from govbot.train import MODEL_NAME, train  # noqa: E402
 from govbot.settings import MODELS_DIR  # noqa: E402
 
@@ -41,9 +63,24 @@ RASA = str(Path(sys.executable).parent / "rasa")
 SERVED = str(Path(sys.executable).parent / "govbot-rasa")
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 NUMBERS = ROOT / "tests" / "nlu" / "heldout_numbers.yml"
+OOD = ROOT / "tests" / "nlu" / "ood"
+OUT = ROOT / "benchmarks" / "results" / "nlu"
 OURS = ROOT / "config.yml"
 BASELINE = ROOT / "benchmarks" / "baseline_config.yml"
 TO_TRADITIONAL = OpenCC("s2t")
+SENTINEL = "nlu_eval_sentinel"  # the label of the one message added to an out-of-domain corpus
+DEFAULT_FALLBACK_THRESHOLD = 0.3  # FallbackClassifier's own default
+MAX_RECALL_LOSS = 0.01
+Predictions = List[metrics.Prediction]
+TARGETS = {"heldout_intent_macro_f1": ">= 0.97", "ece": "<= 0.05", "ood_rate": "<= 0.05", "numbers_accuracy": ">= 0.95"}
+
+
+class Pipeline(NamedTuple):
+    key: str  # ours | baseline: names the pictures and the JSON entry
+    label: str
+    model: Path
+    config: Path
+    binary: str
 
 
 def rasa(*args: str, binary: str = RASA) -> None:
@@ -53,16 +90,8 @@ def rasa(*args: str, binary: str = RASA) -> None:
         raise SystemExit(f"rasa {args[0]} {args[1]} failed")
 
 
-def macro_f1(report_file: Path) -> float:
-    return json.loads(report_file.read_text())["macro avg"]["f1-score"]
-
-
-def entity_f1(out: Path) -> Optional[float]:
-    """Micro-F1 over entity types of the learned extractor (DIET), `no_entity` left out."""
-    report = out / "DIETClassifier_report.json"
-    if not report.exists():
-        return None
-    return json.loads(report.read_text()).get("micro avg", {}).get("f1-score")
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def shipped_model() -> Path:
@@ -83,35 +112,188 @@ def baseline_model(work: Path) -> Path:
     return work / "baseline.tar.gz"
 
 
-def held_out(model: Path, heldout: Path, out: Path, binary: str) -> Dict[str, Optional[float]]:
-    rasa("test", "nlu", "--model", str(model), "--nlu", str(heldout), "--out", str(out), "--no-plot", binary=binary)
-    return {"intent": macro_f1(out / "intent_report.json"), "entity": entity_f1(out)}
+def fallback_threshold(config: Path) -> float:
+    """The FallbackClassifier threshold of a pipeline; 0 (nothing rejected) without one."""
+    for component in yaml.safe_load(config.read_text()).get("pipeline", []):
+        if component.get("name") == "FallbackClassifier":
+            return float(component.get("threshold", DEFAULT_FALLBACK_THRESHOLD))
+    return 0.0
 
 
-def numbers_slice(model: Path, out: Path, binary: str) -> float:
-    """Intent accuracy on the numbers slice; the misread messages are printed so they can be fixed."""
-    rasa("test", "nlu", "--model", str(model), "--nlu", str(NUMBERS), "--out", str(out), "--no-plot", binary=binary)
-    errors = out / "intent_errors.json"
-    for error in json.loads(errors.read_text()) if errors.exists() else []:
-        print(f"  numbers slice: {error['text']!r} {error['intent']} -> {error['intent_prediction']['name']}")
-    return json.loads((out / "intent_report.json").read_text())["accuracy"]
+def rasa_test_nlu(pipeline: Pipeline, nlu: Path, out: Path) -> Path:
+    """One `rasa test nlu` run; every message's prediction is written (successes and errors).
+    The folder is emptied first: a file an earlier run left (errors it no longer makes) would count."""
+    shutil.rmtree(out, ignore_errors=True)
+    rasa("test", "nlu", "--model", str(pipeline.model), "--nlu", str(nlu), "--out", str(out), "--successes",
+         "--no-plot", binary=pipeline.binary)
+    return out
 
 
-def in_traditional_characters(heldout: Path, out: Path) -> Path:
-    """The held-out messages in traditional script (OpenCC, phrase by phrase), same intents."""
-    blocks: Dict[str, list] = {}
-    for message in load_data(str(heldout)).intent_examples:
-        blocks.setdefault(message.get("intent"), []).append(TO_TRADITIONAL.convert(message.get("text")))
+def intent_report(out: Path) -> Dict[str, Any]:
+    return json.loads((out / "intent_report.json").read_text())
+
+
+def entity_figures(out: Path) -> Dict[str, Any]:
+    """Per extractor its report's per-entity F1 and micro-F1; per entity the best extractor."""
+    extractors = {path.name.removesuffix("_report.json"): metrics.entity_scores(json.loads(path.read_text()))
+                  for path in sorted(out.glob("*_report.json")) if path.name != "intent_report.json"}
+    return {"by_extractor": extractors, "best": metrics.best_entity_f1(extractors)}
+
+
+def write_nlu(blocks: Dict[str, List[str]], out: Path) -> Path:
+    """Rasa NLU YAML of plain messages (no entities), intent by intent."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump({"version": "3.1", "nlu": [
         {"intent": intent, "examples": "".join(f"- {text}\n" for text in texts)} for intent, texts in blocks.items()]},
         allow_unicode=True, sort_keys=False))
     return out
 
 
+def in_traditional_characters(heldout: Path, out: Path) -> Path:
+    """The held-out messages in traditional script (OpenCC, phrase by phrase), same intents."""
+    blocks: Dict[str, List[str]] = {}
+    for message in load_data(str(heldout)).intent_examples:
+        blocks.setdefault(message.get("intent"), []).append(TO_TRADITIONAL.convert(message.get("text")))
+    return write_nlu(blocks, out)
+
+
+def with_sentinel(corpus: Path, out: Path) -> Path:
+    """An out-of-domain corpus that `rasa test nlu` scores: it evaluates intents only when the
+    file has two labels or more (rasa/nlu/test.py, ``should_eval_intents``), and a corpus has
+    one. One message of another label is added; its prediction is dropped (``SENTINEL``)."""
+    texts = [message.get("text") for message in load_data(str(corpus)).intent_examples]
+    return write_nlu({"out_of_scope": texts, SENTINEL: ["你好"]}, out)
+
+
+def held_out(pipeline: Pipeline, heldout: Path, work: Path, out: Path) -> tuple[Dict[str, Any], Predictions]:
+    """Held-out intent and entity figures, calibration, and the two pictures."""
+    run = rasa_test_nlu(pipeline, heldout, work / f"{pipeline.key}-heldout")
+    predictions = metrics.load_predictions(run)
+    report = intent_report(run)
+    ece = metrics.expected_calibration_error(predictions)
+    nlu_plots.confusion_matrix_png(*metrics.confusion(predictions), f"{pipeline.label}: {shown(heldout)}",
+                                   out / f"confusion_{pipeline.key}.png")
+    nlu_plots.reliability_png(metrics.reliability_bins(predictions), ece, f"{pipeline.label}: {shown(heldout)}",
+                              out / f"reliability_{pipeline.key}.png")
+    return {"heldout_intent_macro_f1": report["macro avg"]["f1-score"], "heldout_intent_accuracy": report["accuracy"],
+            "ece": ece, "entities": entity_figures(run), "messages": len(predictions)}, predictions
+
+
+def traditional(pipeline: Pipeline, heldout: Path, work: Path) -> float:
+    file = in_traditional_characters(heldout, work / "heldout_traditional.yml")
+    return intent_report(rasa_test_nlu(pipeline, file, work / f"{pipeline.key}-traditional"))["macro avg"]["f1-score"]
+
+
+def numbers_slice(pipeline: Pipeline, work: Path) -> float:
+    """Intent accuracy on the numbers slice; the misread messages are printed so they can be fixed."""
+    predictions = metrics.load_predictions(rasa_test_nlu(pipeline, NUMBERS, work / f"{pipeline.key}-numbers"))
+    for p in predictions:
+        if not p.correct:
+            print(f"  numbers slice ({pipeline.key}): {p.text!r} {p.target} -> {p.predicted}")
+    return metrics.accuracy(predictions)
+
+
+def out_of_domain(pipeline: Pipeline, corpora: List[Path], work: Path) -> Dict[str, Predictions]:
+    """Every message of each corpus, read by the pipeline (all count as out of domain)."""
+    scored = {}
+    for corpus in corpora:
+        run = work / f"{pipeline.key}-ood-{corpus.stem}"
+        scorable = with_sentinel(corpus, work / f"{run.name}.yml")
+        predictions = metrics.load_predictions(rasa_test_nlu(pipeline, scorable, run))
+        scored[corpus.stem] = [p for p in predictions if p.target != SENTINEL]
+        if not scored[corpus.stem]:
+            raise SystemExit(f"{shown(corpus)}: no message was scored")
+    return scored
+
+
+def ood_figures(ood: Dict[str, Predictions], threshold: float) -> Dict[str, Any]:
+    """Per corpus: the rate, what each intent took, and the messages taken for government ones."""
+    return {name: {"messages": len(predictions),
+                   "rate": metrics.ood_rate(predictions, GOVERNMENT_INTENTS, threshold),
+                   "accepted_by_intent": metrics.accepted_by_intent(predictions, threshold),
+                   "taken_for_government": [f"{p.text} -> {p.predicted} {p.confidence:.2f}" for p in predictions
+                                            if p.predicted in GOVERNMENT_INTENTS and metrics.accepted(p, threshold)]}
+            for name, predictions in ood.items()}
+
+
+def recommendation(heldout: Predictions, ood: Dict[str, Predictions],
+                   threshold: float) -> Dict[str, Any]:
+    found = metrics.recommend_threshold(heldout, ood, GOVERNMENT_INTENTS, threshold, MAX_RECALL_LOSS)
+    if found is None:
+        return {"recommended_fallback_threshold": None}
+    return {"recommended_fallback_threshold": found.threshold, "recommended_ood_rates": found.ood_rates,
+            "recommended_recall_loss": found.recall_loss,
+            "recommended_range": [found.lowest, found.highest]}
+
+
+def evaluate(pipeline: Pipeline, args: argparse.Namespace, corpora: List[Path], work: Path) -> Dict[str, Any]:
+    """Every figure of one pipeline but cross-validation; each `rasa test nlu` output stays in
+    ``work`` (--out/runs/), where the misread messages can be looked up."""
+    figures, predictions = held_out(pipeline, args.heldout, work, args.out)
+    print(f"{pipeline.label}: held-out intent macro-F1 {figures['heldout_intent_macro_f1']:.3f}, accuracy "
+          f"{figures['heldout_intent_accuracy']:.3f}, ECE {figures['ece']:.3f}", flush=True)
+    figures["traditional_intent_macro_f1"] = traditional(pipeline, args.heldout, work)
+    if args.numbers:
+        figures["numbers_accuracy"] = numbers_slice(pipeline, work)
+        print(f"{pipeline.label}: numbers slice intent accuracy {figures['numbers_accuracy']:.3f}", flush=True)
+    threshold = fallback_threshold(pipeline.config)
+    ood = out_of_domain(pipeline, corpora, work)
+    figures.update(fallback_threshold=threshold, ood=ood_figures(ood, threshold),
+                   **recommendation(predictions, ood, threshold))
+    for name, corpus in figures["ood"].items():
+        print(f"{pipeline.label}: out of domain {name}: {corpus['rate']:.3f} of {corpus['messages']} taken for "
+              f"government at threshold {threshold}", flush=True)
+    return figures
+
+
+def table_rows(results: Dict[str, Dict[str, Any]], folds: int) -> List[metrics.Row]:
+    """The Markdown table's lines: the figures both pipelines have, then the ones either has."""
+    def row(name: str, get, target: str = "") -> metrics.Row:
+        return metrics.Row(name, {key: get(figures) for key, figures in results.items()}, target)
+
+    rows = [row("held-out intent macro-F1", lambda f: f["heldout_intent_macro_f1"], TARGETS["heldout_intent_macro_f1"]),
+            row("held-out intent accuracy", lambda f: f["heldout_intent_accuracy"]),
+            row(f"expected calibration error ({metrics.ECE_BINS} bins)", lambda f: f["ece"], TARGETS["ece"]),
+            row("traditional-script intent macro-F1", lambda f: f["traditional_intent_macro_f1"]),
+            row("numbers slice intent accuracy", lambda f: f.get("numbers_accuracy"), TARGETS["numbers_accuracy"])]
+    for corpus in sorted({name for f in results.values() for name in f["ood"]}):
+        rows.append(row(f"out-of-domain rate: {corpus}", lambda f: f["ood"].get(corpus, {}).get("rate"),
+                        TARGETS["ood_rate"]))
+    for extractor in sorted({name for f in results.values() for name in f["entities"]["by_extractor"]}):
+        rows.append(row(f"entity micro-F1 ({extractor})",
+                        lambda f: f["entities"]["by_extractor"].get(extractor, {}).get("micro avg", {}).get("f1")))
+    for entity in sorted({name for f in results.values() for name in f["entities"]["best"]}):
+        rows.append(row(f"entity F1: {entity} (best extractor)",
+                        lambda f: f["entities"]["best"].get(entity, {}).get("f1")))
+    rows += [row("fallback threshold (config)", lambda f: f["fallback_threshold"]),
+             row(f"recommended fallback threshold (recall loss <= {MAX_RECALL_LOSS:.0%})",
+                 lambda f: f["recommended_fallback_threshold"]),
+             row("equally good thresholds from", lambda f: (f.get("recommended_range") or [None])[0]),
+             row("equally good thresholds up to", lambda f: (f.get("recommended_range") or [None])[-1]),
+             row(f"{folds}-fold CV intent macro-F1", lambda f: f.get("cv_intent_macro_f1"))]
+    return [r for r in rows if any(v is not None for v in r.values.values())]
+
+
+def report(results: Dict[str, Dict[str, Any]], labels: Dict[str, str], args: argparse.Namespace,
+           corpora: List[Path]) -> None:
+    """Prints the table and writes it with every figure to --out (again after cross-validation)."""
+    header = (f"held-out: {shown(args.heldout)}; out of domain: {', '.join(map(shown, corpora)) or 'none'}\n\n"
+              f"pipelines: {'; '.join(f'{key} = {label}' for key, label in labels.items())}\n\n")
+    table = header + metrics.markdown_table(table_rows(results, args.folds), list(results))
+    print(table, flush=True)
+    (args.out / "nlu_eval.md").write_text(table)
+    ours = results.get("ours", {})
+    (args.out / "nlu_eval.json").write_text(json.dumps({
+        "heldout": shown(args.heldout), "ood_corpora": [shown(c) for c in corpora],
+        "government_intents": sorted(GOVERNMENT_INTENTS), "targets": TARGETS, "labels": labels,
+        "recommended_fallback_threshold": ours.get("recommended_fallback_threshold"),
+        "pipelines": results}, ensure_ascii=False, indent=2))
+
+
 def cross_validation(config: Path, out: Path, folds: int) -> float:
     rasa("test", "nlu", "--nlu", "nlu_data", "--config", str(config), "--cross-validation", "--folds", str(folds),
          "--out", str(out), "--no-plot")
-    return macro_f1(out / "intent_report.json")
+    return intent_report(out)["macro avg"]["f1-score"]
 
 
 def main() -> None:
@@ -121,38 +303,26 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true", help="our pipeline only (no second training)")
     parser.add_argument("--numbers", action="store_true", help="also score the numbers slice (heldout_numbers.yml)")
     parser.add_argument("--heldout", type=Path, default=HELDOUT, help="another unseen test file to score on")
+    parser.add_argument("--ood", type=Path, default=OOD, help="folder of out-of-domain corpora (*.yml)")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the JSON, Markdown and pictures go")
     args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    corpora = sorted(args.ood.glob("*.yml"))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        models = {"ours (config.yml)": (shipped_model(), OURS, SERVED)}
+        pipelines = [Pipeline("ours", "ours (config.yml)", shipped_model(), OURS, SERVED)]
         if not args.skip_baseline:
-            models["baseline (rasa init + jieba)"] = (baseline_model(work), BASELINE, RASA)
-        traditional = in_traditional_characters(args.heldout, work / "heldout_traditional.yml")
-        rows = {}
-        for label, (model, config, binary) in models.items():
-            figures = held_out(model, args.heldout, work / f"{config.stem}-heldout", binary)
-            script = held_out(model, traditional, work / f"{config.stem}-traditional", binary)
-            rows[label] = [figures["intent"], figures["entity"], script["intent"], None]
-        print_table(rows, args)
-        if args.numbers:
-            for label, (model, config, binary) in models.items():
-                accuracy = numbers_slice(model, work / f"{config.stem}-numbers", binary)
-                print(f"{label:30} numbers slice ({NUMBERS.relative_to(ROOT)}) intent accuracy {accuracy:.3f}"
-                      " (target >= 0.95)", flush=True)  # the held-out figures first: cross-validation takes an hour more
+            pipelines.append(Pipeline("baseline", "baseline (rasa init + jieba)", baseline_model(work), BASELINE, RASA))
+        labels = {p.key: p.label for p in pipelines}
+        runs = args.out / "runs"
+        runs.mkdir(exist_ok=True)
+        results = {p.key: evaluate(p, args, corpora, runs) for p in pipelines}
+        report(results, labels, args, corpora)
         if not args.skip_cv:
-            for label, (_, config, _binary) in models.items():
-                rows[label][3] = cross_validation(config, work / f"{config.stem}-cv", args.folds)
-            print_table(rows, args)
+            for p in pipelines:
+                results[p.key]["cv_intent_macro_f1"] = cross_validation(p.config, runs / f"{p.key}-cv", args.folds)
+            report(results, labels, args, corpora)
 
-
-def print_table(rows: Dict[str, list], args: argparse.Namespace) -> None:
-    heldout = args.heldout.relative_to(ROOT) if args.heldout.is_relative_to(ROOT) else args.heldout
-    columns = ("held-out intent macro-F1", "held-out entity F1", "traditional intent F1", f"{args.folds}-fold CV intent F1")
-    print(f"held-out file: {heldout}")
-    print(f"{'pipeline':30} " + " ".join(columns))
-    for label, figures in rows.items():
-        print(f"{label:30} " + " ".join(f"{'-' if v is None else f'{v:.3f}':>{len(c)}}" for c, v in zip(columns, figures)))
-    print("target: held-out intent macro-F1 >= 0.95 and above the baseline", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -23,13 +23,28 @@ def test_wechat_load_benchmark_measures_both_channels(tmp_path):
     assert "webhook p50 / REST p50" in result.stdout
 
 
-def test_nlu_eval_scores_the_held_out_messages_also_in_traditional_characters(tmp_path):
+def load_nlu_eval():
+    """benchmarks/nlu_eval.py as a module (benchmarks/ is not a package)."""
     spec = importlib.util.spec_from_file_location("nlu_eval", ROOT / "benchmarks" / "nlu_eval.py")
     nlu_eval = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(nlu_eval)
+    return nlu_eval
+
+
+def test_nlu_eval_scores_the_held_out_messages_also_in_traditional_characters(tmp_path):
+    nlu_eval = load_nlu_eval()
     original = load_data(str(nlu_eval.HELDOUT)).intent_examples
     converted = load_data(str(nlu_eval.in_traditional_characters(nlu_eval.HELDOUT, tmp_path / "t.yml"))).intent_examples
     assert [m.get("intent") for m in converted] == [m.get("intent") for m in original]
     pairs = {m.get("text"): c.get("text") for m, c in zip(original, converted)}
     assert any("預約" in c for c in pairs.values()) and not any("预约" in c for c in pairs.values())
     assert sum(o != c for o, c in pairs.items()) > len(pairs) / 2
+
+
+def test_nlu_eval_adds_one_sentinel_message_so_rasa_scores_an_out_of_domain_corpus(tmp_path):
+    nlu_eval = load_nlu_eval()
+    corpus = tmp_path / "weather.yml"
+    corpus.write_text('version: "3.1"\nnlu:\n- intent: out_of_scope\n  examples: |\n    - 今天天气怎么样\n    - 明天下雨吗\n')
+    examples = load_data(str(nlu_eval.with_sentinel(corpus, tmp_path / "scored" / "weather.yml"))).intent_examples
+    assert [(m.get("intent"), m.get("text")) for m in examples] == [
+        ("out_of_scope", "今天天气怎么样"), ("out_of_scope", "明天下雨吗"), (nlu_eval.SENTINEL, "你好")]
