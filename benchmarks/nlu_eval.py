@@ -26,7 +26,7 @@ and scored with plain `rasa`. Every figure comes from `rasa test nlu` runs (issu
 
 Targets (issue 11): held-out intent macro-F1 >= 0.97, ECE <= 0.05, out-of-domain rate <= 5 % on
 each corpus, numbers slice >= 0.95. The table is printed and written with the figures to --out
-(default benchmarks/results/nlu/, not committed): nlu_eval.json, nlu_eval.md,
+(default docs/nlu/, committed but for runs/): nlu_eval.json, nlu_eval.md,
 confusion_<pipeline>.png, reliability_<pipeline>.png, and each `rasa test nlu` output in runs/.
 
     .venv/bin/python benchmarks/nlu_eval.py [--folds 5] [--skip-cv] [--skip-baseline] [--numbers]
@@ -39,9 +39,10 @@ import json
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple
+from typing import Any, Dict, List, NamedTuple, Optional
 
 import yaml
 from opencc import OpenCC
@@ -53,6 +54,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))  # also when the tests load this fi
 
 import nlu_metrics as metrics  # noqa: E402
 import nlu_plots  # noqa: E402
+from govbot.domain_gate import WEIGHTS_FILE, Gate  # noqa: E402
 from govbot.intents import GOVERNMENT_INTENTS  # noqa: E402
 from govbot.train import MODEL_NAME, train  # noqa: E402
 from govbot.settings import MODELS_DIR  # noqa: E402
@@ -64,7 +66,7 @@ SERVED = str(Path(sys.executable).parent / "govbot-rasa")
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 NUMBERS = ROOT / "tests" / "nlu" / "heldout_numbers.yml"
 OOD = ROOT / "tests" / "nlu" / "ood"
-OUT = ROOT / "benchmarks" / "results" / "nlu"
+OUT = ROOT / "docs" / "nlu"
 OURS = ROOT / "config.yml"
 BASELINE = ROOT / "benchmarks" / "baseline_config.yml"
 TO_TRADITIONAL = OpenCC("s2t")
@@ -118,6 +120,33 @@ def fallback_threshold(config: Path) -> float:
         if component.get("name") == "FallbackClassifier":
             return float(component.get("threshold", DEFAULT_FALLBACK_THRESHOLD))
     return 0.0
+
+
+def gate_threshold(config: Path) -> Optional[float]:
+    """The DomainGate threshold of a pipeline; None without a gate."""
+    for component in yaml.safe_load(config.read_text()).get("pipeline", []):
+        if component.get("name", "").endswith("DomainGate"):
+            return float(component["threshold"])
+    return None
+
+
+def trained_gate(model: Path) -> Optional[Gate]:
+    """The domain gate's weights as the model stores them (JSON inside the archive)."""
+    with tarfile.open(model) as archive:
+        member = next((m for m in archive.getmembers() if m.name.endswith(WEIGHTS_FILE)), None)
+        stored = archive.extractfile(member) if member else None
+        return Gate.from_json(json.load(stored)) if stored else None
+
+
+def gate_figures(pipeline: Pipeline, heldout: Predictions) -> Dict[str, Any]:
+    """The gate's threshold and the one to use: the highest that turns away at most 1 % of the
+    held-out government messages (decided without the out-of-domain corpora)."""
+    current, gate = gate_threshold(pipeline.config), trained_gate(pipeline.model)
+    if current is None or gate is None:
+        return {}
+    probabilities = [gate.government(p.text) for p in heldout if p.target in GOVERNMENT_INTENTS]
+    return {"gate_threshold": current,
+            "recommended_gate_threshold": metrics.highest_threshold_within(probabilities, MAX_RECALL_LOSS)}
 
 
 def rasa_test_nlu(pipeline: Pipeline, nlu: Path, out: Path) -> Path:
@@ -239,7 +268,7 @@ def evaluate(pipeline: Pipeline, args: argparse.Namespace, corpora: List[Path], 
     threshold = fallback_threshold(pipeline.config)
     ood = out_of_domain(pipeline, corpora, work)
     figures.update(fallback_threshold=threshold, ood=ood_figures(ood, threshold),
-                   **recommendation(predictions, ood, threshold))
+                   **recommendation(predictions, ood, threshold), **gate_figures(pipeline, predictions))
     for name, corpus in figures["ood"].items():
         print(f"{pipeline.label}: out of domain {name}: {corpus['rate']:.3f} of {corpus['messages']} taken for "
               f"government at threshold {threshold}", flush=True)
@@ -270,6 +299,9 @@ def table_rows(results: Dict[str, Dict[str, Any]], folds: int) -> List[metrics.R
                  lambda f: f["recommended_fallback_threshold"]),
              row("equally good thresholds from", lambda f: (f.get("recommended_range") or [None])[0]),
              row("equally good thresholds up to", lambda f: (f.get("recommended_range") or [None])[-1]),
+             row("domain gate threshold (config)", lambda f: f.get("gate_threshold")),
+             row(f"recommended domain gate threshold (government loss <= {MAX_RECALL_LOSS:.0%})",
+                 lambda f: f.get("recommended_gate_threshold")),
              row(f"{folds}-fold CV intent macro-F1", lambda f: f.get("cv_intent_macro_f1"))]
     return [r for r in rows if any(v is not None for v in r.values.values())]
 
@@ -287,6 +319,7 @@ def report(results: Dict[str, Dict[str, Any]], labels: Dict[str, str], args: arg
         "heldout": shown(args.heldout), "ood_corpora": [shown(c) for c in corpora],
         "government_intents": sorted(GOVERNMENT_INTENTS), "targets": TARGETS, "labels": labels,
         "recommended_fallback_threshold": ours.get("recommended_fallback_threshold"),
+        "recommended_gate_threshold": ours.get("recommended_gate_threshold"),
         "pipelines": results}, ensure_ascii=False, indent=2))
 
 

@@ -135,6 +135,17 @@ def recommend_threshold(heldout: Sequence[Prediction], ood: Mapping[str, Sequenc
     return Recommendation(chosen, rates(chosen), recall_loss(heldout, government, chosen), lowest, highest)
 
 
+def highest_threshold_within(probabilities: Sequence[float], max_loss: float,
+                             grid: Optional[Sequence[float]] = None) -> float:
+    """The highest threshold (of ``grid``, 0.05 steps by default) below which at most ``max_loss``
+    of these probabilities fall: for the domain gate, the strictest setting that rejects at most
+    that share of real government messages. Chosen on government messages only, so the
+    out-of-domain corpora stay a test the threshold never saw."""
+    grid = grid or [i / 20 for i in range(20)]
+    budget = max_loss * len(probabilities)
+    return max([0.0, *(t for t in grid if sum(p < t for p in probabilities) <= budget)])
+
+
 def confusion(predictions: Iterable[Prediction]) -> tuple[List[str], List[List[int]]]:
     """Labels (targets and predictions, sorted) and counts[target][predicted]."""
     predictions = list(predictions)

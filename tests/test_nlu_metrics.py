@@ -119,3 +119,9 @@ def test_confusion_matrix_and_reliability_diagram_are_drawn(tmp_path):
     for png in (nlu_plots.confusion_matrix_png(labels, counts, "t", tmp_path / "c.png"),
                 nlu_plots.reliability_png(m.reliability_bins(predictions), 0.1, "t", tmp_path / "r.png")):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_gate_threshold_is_the_highest_that_keeps_the_government_loss_budget():
+    probabilities = [0.02] + [0.6] * 49 + [0.9] * 50  # one of 100 government messages looks everyday
+    assert m.highest_threshold_within(probabilities, 0.01) == 0.6
+    assert m.highest_threshold_within(probabilities, 0.0) == 0.0
