@@ -1,33 +1,51 @@
-"""A message that gives a mobile number is never small talk: its intent is ``inform``.
+"""What the words of a message settle, whatever the classifier thought.
 
-The NLU now and then reads a name and a phone number ("潘永红 13788881212", "我叫任平
-13744448888") as ``goodbye`` or ``greet``: a short message of a name says little else. The
-goodbye rule then answers 再见 to a citizen who is giving the facts of a booking. A message with
-a mobile number gives a value, whatever else the model thought: here its intent becomes
-``inform`` (confidence kept, the model's reading stays in the ranking), which the reply action
-and the forms read for what it gives. Other intents (a complaint with a phone, a status query)
-are left as they are.
+- A message that gives a mobile number is never small talk: the NLU now and then reads a name and
+  a phone ("潘永红 13788881212") as ``goodbye`` or ``greet``, and the goodbye rule would answer 再见
+  to a citizen giving the facts of a booking. Its intent becomes ``inform``.
+- Outside a form, a message that carries a number and says what it is for gets the purpose's
+  intent (``actions.task_words.purpose_with_number``: 撤了吧 YY…, SQ… 咋还没动静, 我那个预约 YY…
+  是上午的吧), where the NLU read a bare value, small talk, or a cancel without a cancel word. Inside
+  a form the form reads the message itself, and a cancel intent there would stop it.
+- A bare name (李国华) is a value, not out of scope.
 
-Installed like ``govbot.message_bound``: in ``MessageProcessor.parse_message``, once, in the
-Rasa server process, so it holds for every channel and needs no retraining.
+The confidence is kept and the model's reading stays in the ranking. Installed like
+``govbot.message_bound``: in ``MessageProcessor.parse_message``, once, in the Rasa server process
+(``govbot-rasa``), so it holds for every channel and for ``govbot-rasa test nlu``; no retraining.
 """
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
+from actions.booking import said_name
+from actions.task_words import purpose_with_number
 from actions.values import phone_number
 
 SMALL_TALK = ("goodbye", "greet", "thank", "bot_challenge", "out_of_scope", "nlu_fallback")
+VALUE_READINGS = ("inform", *SMALL_TALK)
 INSTALLED = "_govbot_intent_guarded"
 
 
-def guard(parse_data: Dict[str, Any]) -> Dict[str, Any]:
-    """``parse_data`` with small talk that carries a mobile number read as ``inform``."""
+def guard(parse_data: Dict[str, Any], in_form: bool = False) -> Dict[str, Any]:
+    """``parse_data`` with the intent the words settle (see the module's docstring)."""
     intent = parse_data.get("intent") or {}
-    if intent.get("name") in SMALL_TALK and phone_number(parse_data.get("text") or ""):
-        parse_data["intent"] = {**intent, "name": "inform"}
+    name, text = intent.get("name"), parse_data.get("text") or ""
+    settled = _settled(name, text, in_form)
+    if settled and settled != name:
+        parse_data["intent"] = {**intent, "name": settled}
     return parse_data
+
+
+def _settled(name: Optional[str], text: str, in_form: bool) -> Optional[str]:
+    purpose = None if in_form else purpose_with_number(text)
+    if purpose and (name in VALUE_READINGS or (name == "cancel_appointment" and purpose == "query_appointment")):
+        return purpose
+    if name in SMALL_TALK and phone_number(text):
+        return "inform"
+    if name in ("out_of_scope", "nlu_fallback") and said_name(text, False) == text.strip():
+        return "inform"
+    return None
 
 
 def install() -> None:
@@ -39,8 +57,10 @@ def install() -> None:
         return
 
     @functools.wraps(parse_message)
-    async def guarded_parse_message(self: MessageProcessor, *args: Any, **kwargs: Any) -> Any:
-        return guard(await parse_message(self, *args, **kwargs))
+    async def guarded_parse_message(self: MessageProcessor, message: Any, tracker: Any = None,
+                                    *args: Any, **kwargs: Any) -> Any:
+        parsed = await parse_message(self, message, tracker, *args, **kwargs)
+        return guard(parsed, in_form=bool(tracker is not None and tracker.active_loop_name))
 
     setattr(guarded_parse_message, INSTALLED, True)
     MessageProcessor.parse_message = guarded_parse_message  # type: ignore[method-assign]

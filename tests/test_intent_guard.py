@@ -40,3 +40,32 @@ async def test_installed_once_on_the_step_every_message_passes_before_the_polici
         assert parsed["intent"]["name"] == "inform"
     finally:
         MessageProcessor.parse_message = original
+
+
+@pytest.mark.parametrize("text, read, meant", [
+    ("退了吧 YY2026120512345678", "inform", "cancel_appointment"),
+    ("麻烦帮我退号 手机号139 1234 5678", "inform", "cancel_appointment"),
+    ("SQ20261101000045 咋还没动静 电话13912345678", "inform", "check_status"),
+    ("身份证11010519491231002X 我的低保批了没", "inform", "check_status"),
+    ("电话13912345678 我约上了没有", "goodbye", "query_appointment"),
+    ("我那个预约 YY2026120512345678 是下午的吧", "cancel_appointment", "query_appointment"),
+    ("取个后天的号 电话13912345678", "inform", "book_appointment"),
+])
+def test_outside_a_form_a_number_with_a_purpose_gets_the_purpose(text, read, meant):
+    assert intent_guard.guard({"text": text, "intent": {"name": read}})["intent"]["name"] == meant
+
+
+@pytest.mark.parametrize("text", ["SQ20261101000045 13912345678", "预约号是YY2026120512345678", "YY2026120512345678",
+                                  "受理号SQ20261101000045 尾号5678", "明天上午 13912345678"])
+def test_bare_values_stay_inform(text):
+    assert intent_guard.guard({"text": text, "intent": {"name": "inform"}})["intent"]["name"] == "inform"
+
+
+def test_inside_a_form_the_form_reads_the_purpose_itself():
+    parsed = intent_guard.guard({"text": "退掉 YY2026120512345678", "intent": {"name": "inform"}}, in_form=True)
+    assert parsed["intent"]["name"] == "inform"
+
+
+@pytest.mark.parametrize("text", ["李国华", "欧阳晓峰"])
+def test_a_bare_name_is_a_value(text):
+    assert intent_guard.guard({"text": text, "intent": {"name": "out_of_scope"}})["intent"]["name"] == "inform"

@@ -75,7 +75,7 @@ class Conversation:
 def _turn(raw: Any) -> Turn:
     if isinstance(raw, str):
         return Turn(raw)
-    return Turn(str(raw["say"]), tuple(raw.get("reply_has") or ()), tuple(raw.get("reply_lacks") or ()),
+    return Turn(str(raw["say"]), tuple(map(str, raw.get("reply_has") or ())), tuple(map(str, raw.get("reply_lacks") or ())),
                 str(raw.get("portal") or ""))
 
 
