@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 
@@ -53,10 +54,16 @@ def _parser() -> argparse.ArgumentParser:
     catalog.set_defaults(run=_catalog)
 
     nlu = commands.add_parser("nlu", help="NLU data tools")
-    nlu.add_argument("action", choices=["sync", "check"],
+    nlu.add_argument("action", choices=["sync", "check", "ood"],
                      help="sync: regenerate service-item lookups, synonyms and the jieba dictionary from the "
                           "portal catalog; check: fail on entity spans off jieba tokens, a text under two "
-                          "intents, generated files out of step, unused responses")
+                          "intents, generated files out of step, unused responses; ood: rebuild the public "
+                          "out-of-domain data (tests/nlu/ood/, nlu_data/out_of_scope_public.yml) from raw "
+                          "corpora (nlu_data/SOURCES.md)")
+    nlu.add_argument("--smp2019", type=Path, help="ood: SMP2019-ECDT task 1 train.json (held out)")
+    nlu.add_argument("--crosswoz", type=Path, nargs="+", help="ood: CrossWOZ *.json dialogue files (held out)")
+    nlu.add_argument("--smp2017", type=Path, help="ood: SMP2017-ECDT task 1 data.json (training)")
+    nlu.add_argument("--kdconv", type=Path, nargs="+", help="ood: KdConv {film,music,travel} *.json (training)")
     nlu.set_defaults(run=_nlu)
 
     for name, (_module, help_text) in DELEGATED.items():
@@ -121,7 +128,16 @@ def _nlu(args: argparse.Namespace) -> int:
     from govbot.nlu_sync import sync
     from portal.catalog import Catalog
 
-    print(sync(Catalog.from_files()))
+    if args.action == "sync":
+        print(sync(Catalog.from_files()))
+        return 0
+    from govbot.ood_corpus import RawCorpora, build, report
+
+    if not (args.smp2019 and args.crosswoz and args.smp2017 and args.kdconv):
+        print("govbot nlu ood: needs --smp2019, --crosswoz, --smp2017 and --kdconv", file=sys.stderr)
+        return 2
+    raw = RawCorpora(args.smp2019, tuple(args.crosswoz), args.smp2017, tuple(args.kdconv))
+    print(report(build(raw, Catalog.from_files())))
     return 0
 
 
