@@ -75,8 +75,8 @@ class Conversation:
 def _turn(raw: Any) -> Turn:
     if isinstance(raw, str):
         return Turn(raw)
-    return Turn(str(raw["say"]), tuple(map(str, raw.get("reply_has") or ())), tuple(map(str, raw.get("reply_lacks") or ())),
-                str(raw.get("portal") or ""))
+    texts = {key: tuple(map(str, raw.get(key) or ())) for key in ("reply_has", "reply_lacks")}  # 12345 is text
+    return Turn(str(raw["say"]), texts["reply_has"], texts["reply_lacks"], str(raw.get("portal") or ""))
 
 
 def _xfail(raw: Any) -> Dict[str, str]:
