@@ -20,12 +20,19 @@ from actions.form_repair import STOPPED, form_slots, stop_events
 from actions.guides import ActionAnswerGuide
 from actions.interruption import asks_guide, pause_for_other_task
 from actions.repair import wants_human, wants_out
-from actions.task_words import asks_about_bookings
+from actions.task_words import asks_about_bookings, task_named
 
 __all__ = ["STOPPED", "form_slots", "ActionStopForm", "ActionFormInterruption"]
 # Chitchat inside a form: a short answer, then the form asks its question again.
 SMALL_TALK = {"bot_challenge": "utter_iamabot", "out_of_scope": "utter_out_of_scope",
               "greet": "utter_greet_in_form", "thank": "utter_thank_in_form"}
+# "算投诉吧 / 就按投诉来" inside the complaint form: the citizen confirms the task, whatever the NLU read.
+GOING_ON = {"complaint_form": "好的，按投诉为您登记。"}
+
+
+def confirms_own_task(form: str, text: str) -> bool:
+    """The message names the task of the form it is in, without stopping it (算投诉吧, not 不投诉了)."""
+    return form in GOING_ON and task_named(text) == form and not wants_out(text)
 
 
 class ActionStopForm(SafeAction):
@@ -36,6 +43,9 @@ class ActionStopForm(SafeAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         form = tracker.active_loop.get("name")
+        if confirms_own_task(form, text_of(tracker)):
+            dispatcher.utter_message(text=GOING_ON[form])
+            return [FollowupAction(form)]  # the form asks its question again (the last action was not a listen)
         if form != "cancel_form" and asks_about_bookings(text_of(tracker)) and not wants_out(text_of(tracker)):
             return await _bookings_then_back(dispatcher, tracker, domain, form)
         to_person = intent_of(tracker) == "human_handoff" or wants_human(text_of(tracker))
@@ -67,6 +77,9 @@ class ActionFormInterruption(SafeAction):
         paused = pause_for_other_task(tracker.active_loop.get("name") or "", tracker)
         if paused:  # another task: the form waits, keeping its slots (actions/interruption.py)
             return paused
+        if confirms_own_task(tracker.active_loop.get("name") or "", text_of(tracker)):
+            dispatcher.utter_message(text=GOING_ON[tracker.active_loop["name"]])
+            return []
         if intent == "ask_guide" or asks_guide(text_of(tracker)):
             events = await ActionAnswerGuide().run(dispatcher, tracker, domain)
             return [e for e in events if e.get("name") not in ("choice_kind", "choice_options")]

@@ -17,9 +17,9 @@ from actions.booking_facts import names_service, speaks_of_hall
 from actions.dates import only_a_time, parse_when
 from actions.failsafe import SafeAction
 from actions.guides import ActionAnswerGuide, answer_item, is_guide_follow_up
-from actions.handoff import TOPICS, start_topic
+from actions.handoff import TOPICS, say_out_of_scope, start_topic
 from actions.portal_client import PortalError
-from actions.repair import wants_human, wants_repeat
+from actions.repair import plain, wants_human, wants_repeat
 from actions.task_words import switch_to_named_task, wants_booking
 from actions.values import application_id, choice, confirms_booking, phone_number
 from actions.visit import accept_offer, answers_offer, gives_booking_facts, offer_pending, start_booking
@@ -27,6 +27,19 @@ from govbot.clock import china_now
 
 # Digits that are a farewell in chat (88 拜拜, 886 拜拜了), not a value: no option is that large.
 CHAT_FAREWELL = re.compile(r"^(8{2,}6?|拜88)[啦了哈啊呀咯~!！。 ]*$")
+
+
+# A request this long that carries no value at all is not a value the bot waits for.
+REQUEST_CHARS = 6
+
+
+def asks_something_else(text: str) -> bool:
+    """A request read as a bare value but carrying none (给小王发个短信 就说我晚点到): no number, name,
+    day, hall or choice (the NLU's entities are checked by the caller); the account then says what
+    it does and points to 12345."""
+    if re.search(r"\d", text) or choice(text, 9) is not None or said_name(text, False):
+        return False
+    return not gives_booking_facts(text) and len(plain(text)) >= REQUEST_CHARS
 
 
 def _dates_a_visit(text: str) -> bool:
@@ -108,6 +121,9 @@ class ActionHandleReply(SafeAction):
             return start_booking()  # 牛建军 159… after a guide answer: booking the item just answered
         if intent_of(tracker) == "deny":
             dispatcher.utter_message(text="好的。还有什么可以帮您？")
+        elif intent_of(tracker) == "inform" and not tracker.latest_message.get("entities") \
+                and asks_something_else(text):
+            return say_out_of_scope(dispatcher)
         else:
             dispatcher.utter_message(response="utter_how_can_i_help")
         return CLEAR_CHOICE

@@ -1,6 +1,8 @@
 """办事指南 actions against the real portal."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from rasa_sdk.executor import CollectingDispatcher
@@ -268,3 +270,45 @@ async def test_an_unclear_message_about_no_item_gets_the_topics(client, text):
     dispatcher = CollectingDispatcher()
     await ActionClarify().run(dispatcher, make_tracker(text, "nlu_fallback"), DOMAIN)
     assert "没太明白" in texts(dispatcher)
+
+
+def _unsure(text: str, best: str) -> Any:
+    """The NLU's reading when the FallbackClassifier rejected it: ``best`` first after nlu_fallback."""
+    tracker = make_tracker(text, "nlu_fallback")
+    tracker.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.45},
+                                                {"name": best, "confidence": 0.72},
+                                                {"name": "rate_service", "confidence": 0.69}]
+    return tracker
+
+
+@pytest.mark.parametrize("text", ["打个电话给我姐", "帮我叫辆出租车"])
+async def test_an_unclear_message_best_read_as_out_of_scope_gets_the_out_of_scope_answer(client, text):
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, _unsure(text, "out_of_scope"), DOMAIN)
+    assert "12345" in texts(dispatcher) and "帮不上" in texts(dispatcher)
+
+
+async def test_an_unclear_message_best_read_as_a_service_gets_the_topics(client):
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, _unsure("嗯那个就是我想问一下", "ask_guide"), DOMAIN)
+    assert "没太明白" in texts(dispatcher)
+
+
+@pytest.mark.parametrize("text, everyday", [
+    ("给同事发条消息说我堵车了", True), ("帮我跟老伴说一声我不回去吃饭", True),
+    ("张三", False), ("东城那个", False), ("明天下午", False), ("第二个", False), ("我叫李秀英", False),
+    ("13812345678", False), ("哦", False), ("护照", False),
+])
+async def test_a_request_read_as_a_bare_value_outside_a_form_gets_the_out_of_scope_answer(client, text, everyday):
+    """Outside a form, an inform that carries no value is an everyday request; a value is not."""
+    dispatcher = CollectingDispatcher()
+    await ActionHandleReply().run(dispatcher, make_tracker(text, "inform"), DOMAIN)
+    assert ("12345" in texts(dispatcher)) is everyday
+
+
+async def test_a_value_the_nlu_found_is_not_an_everyday_request(client):
+    tracker = make_tracker("就是那个驾照到期的事情", "inform",
+                           entities=[{"entity": "service_item", "value": "驾照到期"}])
+    dispatcher = CollectingDispatcher()
+    await ActionHandleReply().run(dispatcher, tracker, DOMAIN)
+    assert "12345" not in texts(dispatcher)

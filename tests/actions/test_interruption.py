@@ -192,3 +192,29 @@ async def test_stopping_or_cancelling_is_not_a_question_about_bookings(client, t
     tracker = make_tracker(text, "deny", slots={"requested_slot": "appt_name"}, active_loop="appointment_form")
     result = await ActionStopForm().run(CollectingDispatcher(), tracker, DOMAIN)
     assert not [e for e in result if e["event"] == "followup"]
+
+
+COMPLAINT_DOMAIN = {"forms": {"complaint_form": {"required_slots": ["complaint_text", "complaint_contact"]}},
+                    "responses": {}}
+
+
+@pytest.mark.parametrize("text, intent", [("算投诉吧", "deny"), ("就当投诉 不是建议", "deny"),
+                                          ("还是按投诉来吧", "goodbye")])
+async def test_naming_the_complaint_inside_its_form_goes_on_with_it(text, intent):
+    """Asked for a contact, "算投诉吧" (read by the NLU as a no) confirms the complaint: it is not dropped."""
+    tracker = make_tracker(text, intent, slots={"requested_slot": "complaint_contact",
+                                                "complaint_text": "东城大厅没有老人专用窗口"},
+                           active_loop="complaint_form")
+    dispatcher = CollectingDispatcher()
+    result = await ActionStopForm().run(dispatcher, tracker, COMPLAINT_DOMAIN)
+    assert result == [{"event": "followup", "timestamp": None, "name": "complaint_form"}]
+    assert "暂不登记" not in texts(dispatcher)
+
+
+@pytest.mark.parametrize("text", ["不投诉了", "算了 不想投诉了", "不用了"])
+async def test_dropping_the_complaint_still_stops_its_form(text):
+    tracker = make_tracker(text, "deny", slots={"requested_slot": "complaint_contact",
+                                                "complaint_text": "东城大厅没有老人专用窗口"},
+                           active_loop="complaint_form")
+    result = await ActionStopForm().run(CollectingDispatcher(), tracker, COMPLAINT_DOMAIN)
+    assert {"event": "active_loop", "timestamp": None, "name": None} in result
