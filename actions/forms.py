@@ -35,6 +35,15 @@ def confirms_own_task(form: str, text: str) -> bool:
     return form in GOING_ON and task_named(text) == form and not wants_out(text)
 
 
+def _going_on(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Says the form goes on when the message confirms its task; whether it did."""
+    form = tracker.active_loop.get("name") or ""
+    if not confirms_own_task(form, text_of(tracker)):
+        return False
+    dispatcher.utter_message(text=GOING_ON[form])
+    return True
+
+
 class ActionStopForm(SafeAction):
     """Stops the active form and forgets what it had collected (算了 / 不办了 / 再见)."""
 
@@ -43,8 +52,7 @@ class ActionStopForm(SafeAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         form = tracker.active_loop.get("name")
-        if confirms_own_task(form, text_of(tracker)):
-            dispatcher.utter_message(text=GOING_ON[form])
+        if _going_on(dispatcher, tracker):
             return [FollowupAction(form)]  # the form asks its question again (the last action was not a listen)
         if form != "cancel_form" and asks_about_bookings(text_of(tracker)) and not wants_out(text_of(tracker)):
             return await _bookings_then_back(dispatcher, tracker, domain, form)
@@ -77,8 +85,7 @@ class ActionFormInterruption(SafeAction):
         paused = pause_for_other_task(tracker.active_loop.get("name") or "", tracker)
         if paused:  # another task: the form waits, keeping its slots (actions/interruption.py)
             return paused
-        if confirms_own_task(tracker.active_loop.get("name") or "", text_of(tracker)):
-            dispatcher.utter_message(text=GOING_ON[tracker.active_loop["name"]])
+        if _going_on(dispatcher, tracker):
             return []
         if intent == "ask_guide" or asks_guide(text_of(tracker)):
             events = await ActionAnswerGuide().run(dispatcher, tracker, domain)

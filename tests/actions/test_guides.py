@@ -1,10 +1,9 @@
 """办事指南 actions against the real portal."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guides import ActionAnswerGuide, asked_aspects, bring_line
@@ -272,7 +271,7 @@ async def test_an_unclear_message_about_no_item_gets_the_topics(client, text):
     assert "没太明白" in texts(dispatcher)
 
 
-def _unsure(text: str, best: str) -> Any:
+def _unsure(text: str, best: str) -> Tracker:
     """The NLU's reading when the FallbackClassifier rejected it: ``best`` first after nlu_fallback."""
     tracker = make_tracker(text, "nlu_fallback")
     tracker.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.45},
