@@ -8,6 +8,9 @@
   是上午的吧), where the NLU read a bare value, small talk, or a cancel without a cancel word. Inside
   a form the form reads the message itself, and a cancel intent there would stop it.
 - A bare name (李国华) is a value, not out of scope.
+- Outside a form, 88 and 886 alone (拜拜 in chat slang) are a goodbye: no value this assistant asks
+  for has two or three digits, and the classifier, taught that bare numbers are values, reads them
+  as ``inform``. Inside a form the form judges them as answers.
 
 The confidence is kept and the model's reading stays in the ranking. Installed like
 ``govbot.message_bound``: in ``MessageProcessor.parse_message``, once, in the Rasa server process
@@ -16,6 +19,7 @@ The confidence is kept and the model's reading stays in the ranking. Installed l
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any, Dict, Optional
 
 from actions.booking import said_name
@@ -25,6 +29,7 @@ from actions.values import phone_number
 SMALL_TALK = ("goodbye", "greet", "thank", "bot_challenge", "out_of_scope", "nlu_fallback")
 VALUE_READINGS = ("inform", *SMALL_TALK)
 INSTALLED = "_govbot_intent_guarded"
+CHAT_GOODBYE = re.compile(r"^\s*拜?\s*886?\s*[啦了咯呀哈~～!！。.]*\s*$")
 
 
 def guard(parse_data: Dict[str, Any], in_form: bool = False) -> Dict[str, Any]:
@@ -38,6 +43,8 @@ def guard(parse_data: Dict[str, Any], in_form: bool = False) -> Dict[str, Any]:
 
 
 def _settled(name: Optional[str], text: str, in_form: bool) -> Optional[str]:
+    if not in_form and CHAT_GOODBYE.match(text):
+        return "goodbye"
     purpose = None if in_form else purpose_with_number(text)
     if purpose and (name in VALUE_READINGS or (name == "cancel_appointment" and purpose == "query_appointment")):
         return purpose

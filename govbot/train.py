@@ -30,16 +30,20 @@ def _input_files(root: Path) -> List[Path]:
     return files
 
 
+def rasa_train_command(out: Path, name: str, extra_args: Iterable[str] = ()) -> List[str]:
+    """``rasa train`` on the inputs (relative to the working directory) into ``out/name.tar.gz``."""
+    return [str(Path(sys.executable).parent / "rasa"), "train", "--config", "config.yml",
+            "--domain", "bot/domain", "--data", "nlu_data", "bot/data",
+            "--out", str(out), "--fixed-model-name", name, *extra_args]
+
+
 def train(force: bool = False, extra_args: Iterable[str] = ()) -> int:
     current = fingerprint()
     model = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
     if not force and model.exists() and FINGERPRINT.exists() and FINGERPRINT.read_text() == current:
         print(f"Model {model.relative_to(ROOT)} is up to date; nothing to train.")
         return 0
-    command = [str(Path(sys.executable).parent / "rasa"), "train", "--config", "config.yml",
-               "--domain", "bot/domain", "--data", "nlu_data", "bot/data",
-               "--out", str(MODELS_DIR), "--fixed-model-name", MODEL_NAME, *extra_args]
-    result = subprocess.run(command, cwd=ROOT)
+    result = subprocess.run(rasa_train_command(MODELS_DIR, MODEL_NAME, extra_args), cwd=ROOT)
     if result.returncode == 0:
         FINGERPRINT.write_text(current)
     return result.returncode

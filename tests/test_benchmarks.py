@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
 from govbot.settings import ROOT
@@ -23,12 +24,16 @@ def test_wechat_load_benchmark_measures_both_channels(tmp_path):
     assert "webhook p50 / REST p50" in result.stdout
 
 
+def load_benchmark(name: str):
+    """benchmarks/<name>.py as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def load_nlu_eval():
-    """benchmarks/nlu_eval.py as a module (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("nlu_eval", ROOT / "benchmarks" / "nlu_eval.py")
-    nlu_eval = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(nlu_eval)
-    return nlu_eval
+    return load_benchmark("nlu_eval")
 
 
 def test_nlu_eval_scores_the_held_out_messages_also_in_traditional_characters(tmp_path):
@@ -48,3 +53,44 @@ def test_nlu_eval_adds_one_sentinel_message_so_rasa_scores_an_out_of_domain_corp
     examples = load_data(str(nlu_eval.with_sentinel(corpus, tmp_path / "scored" / "weather.yml"))).intent_examples
     assert [(m.get("intent"), m.get("text")) for m in examples] == [
         ("out_of_scope", "今天天气怎么样"), ("out_of_scope", "明天下雨吗"), (nlu_eval.SENTINEL, "你好")]
+
+
+def test_train_time_takes_the_training_inputs_of_a_revision_and_of_the_working_tree(tmp_path):
+    train_time = load_benchmark("train_time")
+    train_time.from_revision("HEAD", tmp_path / "rev")
+    train_time.from_working_tree(tmp_path / "tree")
+    for folder in (tmp_path / "rev", tmp_path / "tree"):
+        assert (folder / "config.yml").is_file() and (folder / "bot" / "domain").is_dir()
+        assert (folder / "nlu_data" / "jieba" / "userdict.txt").is_file()
+        assert not (folder / "portal").exists()
+
+
+TINY_CONFIG = """recipe: default.v1
+language: zh
+assistant_id: tiny
+pipeline:
+  - name: JiebaTokenizer
+  - name: CountVectorsFeaturizer
+  - name: DIETClassifier
+    epochs: 1
+policies:
+  - name: RulePolicy
+"""
+
+
+@pytest.mark.slow
+def test_train_time_times_a_whole_training(tmp_path):
+    train_time = load_benchmark("train_time")
+    (tmp_path / "bot" / "domain").mkdir(parents=True)
+    (tmp_path / "bot" / "data").mkdir()
+    (tmp_path / "nlu_data").mkdir()
+    (tmp_path / "config.yml").write_text(TINY_CONFIG)
+    (tmp_path / "bot" / "domain" / "domain.yml").write_text(
+        'version: "3.1"\nintents: [greet, goodbye]\nresponses:\n  utter_hi:\n  - text: 你好\n')
+    (tmp_path / "bot" / "data" / "rules.yml").write_text(
+        'version: "3.1"\nrules:\n- rule: hi\n  steps:\n  - intent: greet\n  - action: utter_hi\n')
+    (tmp_path / "nlu_data" / "nlu.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - 你好\n    - 您好\n'
+        '- intent: goodbye\n  examples: |\n    - 再见\n    - 拜拜\n')
+    seconds = train_time.seconds_to_train(tmp_path)
+    assert seconds > 0 and (tmp_path / "models" / "timed.tar.gz").is_file()

@@ -69,3 +69,18 @@ def test_inside_a_form_the_form_reads_the_purpose_itself():
 @pytest.mark.parametrize("text", ["李国华", "欧阳晓峰"])
 def test_a_bare_name_is_a_value(text):
     assert intent_guard.guard({"text": text, "intent": {"name": "out_of_scope"}})["intent"]["name"] == "inform"
+
+
+@pytest.mark.parametrize("text", ["88", "886", "88啦", "886~", "拜88", " 88！"])
+@pytest.mark.parametrize("read", ["inform", "greet", "goodbye"])
+def test_chat_slang_goodbye_outside_a_form(text, read):
+    assert intent_guard.guard({"text": text, "intent": {"name": read}})["intent"]["name"] == "goodbye"
+
+
+@pytest.mark.parametrize("text", ["8888", "886号", "188", "88 我叫王芳"])
+def test_longer_numbers_are_no_chat_goodbye(text):
+    assert intent_guard.guard({"text": text, "intent": {"name": "inform"}})["intent"]["name"] == "inform"
+
+
+def test_inside_a_form_88_is_the_forms_to_judge():
+    assert intent_guard.guard({"text": "88", "intent": {"name": "inform"}}, in_form=True)["intent"]["name"] == "inform"
