@@ -32,6 +32,7 @@ from govbot.train import TRAINING_INPUTS, rasa_train_command  # noqa: E402
 
 
 def from_working_tree(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
     for name in TRAINING_INPUTS:
         source = ROOT / name
         if source.is_dir():
