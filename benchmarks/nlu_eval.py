@@ -96,11 +96,12 @@ def shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def shipped_model() -> Path:
-    """The model `make train` builds; trained now only if data, domain or config changed."""
+def shipped_model(work: Path) -> Path:
+    """The model `make train` builds (trained now only if data, domain or config changed), copied into
+    ``work``: a retraining during the run then cannot swap the model under it."""
     if train() != 0:
         raise SystemExit("govbot train failed")
-    return MODELS_DIR / f"{MODEL_NAME}.tar.gz"
+    return Path(shutil.copy2(MODELS_DIR / f"{MODEL_NAME}.tar.gz", work / "ours.tar.gz"))
 
 
 def baseline_model(work: Path) -> Path:
@@ -343,7 +344,7 @@ def main() -> None:
     corpora = sorted(args.ood.glob("*.yml"))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        pipelines = [Pipeline("ours", "ours (config.yml)", shipped_model(), OURS, SERVED)]
+        pipelines = [Pipeline("ours", "ours (config.yml)", shipped_model(work), OURS, SERVED)]
         if not args.skip_baseline:
             pipelines.append(Pipeline("baseline", "baseline (rasa init + jieba)", baseline_model(work), BASELINE, RASA))
         labels = {p.key: p.label for p in pipelines}
