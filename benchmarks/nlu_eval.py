@@ -22,19 +22,25 @@ and scored with plain `rasa`. Every figure comes from `rasa test nlu` runs (issu
   config.yml's, which is then itself the recommendation when it is among the best);
 * with --numbers (issue 10, point 11): accuracy on tests/nlu/heldout_numbers.yml, messages that
   ask for something and carry a number; the misread messages are listed;
-* unless --skip-cv: k-fold cross-validation on nlu_data/ (intent macro-F1), about an hour.
+* unless --skip-cv: k-fold cross-validation on nlu_data/ (intent macro-F1): about 40 minutes for
+  ours, two hours for the baseline on two cores; --cv-only runs only that.
+
+Each pipeline's figures carry the fingerprint of their inputs (training data, domain, the
+pipeline's config, tests/nlu/); a later run into the same --out keeps the figures whose inputs are
+unchanged, so the baseline and the cross-validation can run on their own (--skip-ours, --cv-only).
 
 Targets (issue 11): held-out intent macro-F1 >= 0.97, ECE <= 0.05, out-of-domain rate <= 5 % on
 each corpus, numbers slice >= 0.95. The table is printed and written with the figures to --out
 (default docs/nlu/, committed but for runs/): nlu_eval.json, nlu_eval.md,
 confusion_<pipeline>.png, reliability_<pipeline>.png, and each `rasa test nlu` output in runs/.
 
-    .venv/bin/python benchmarks/nlu_eval.py [--folds 5] [--skip-cv] [--skip-baseline] [--numbers]
-        [--heldout FILE] [--ood DIR] [--out DIR]
+    .venv/bin/python benchmarks/nlu_eval.py [--folds 5] [--skip-cv | --cv-only] [--skip-baseline]
+        [--skip-ours] [--numbers] [--heldout FILE] [--ood DIR] [--out DIR]
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import subprocess
@@ -56,7 +62,7 @@ import nlu_metrics as metrics  # noqa: E402
 import nlu_plots  # noqa: E402
 from govbot.domain_gate import WEIGHTS_FILE, Gate  # noqa: E402
 from govbot.intents import GOVERNMENT_INTENTS  # noqa: E402
-from govbot.train import MODEL_NAME, train  # noqa: E402
+from govbot.train import MODEL_NAME, fingerprint, train  # noqa: E402
 from govbot.settings import MODELS_DIR  # noqa: E402
 
 RASA = str(Path(sys.executable).parent / "rasa")
@@ -74,6 +80,8 @@ SENTINEL = "nlu_eval_sentinel"  # the label of the one message added to an out-o
 DEFAULT_FALLBACK_THRESHOLD = 0.3  # FallbackClassifier's own default
 MAX_RECALL_LOSS = 0.01
 Predictions = List[metrics.Prediction]
+LABELS = {"ours": "ours (config.yml)", "baseline": "baseline (rasa init + jieba)"}
+CONFIGS = {"ours": OURS, "baseline": BASELINE}
 TARGETS = {"heldout_intent_macro_f1": ">= 0.97", "ece": "<= 0.05", "ood_rate": "<= 0.05", "numbers_accuracy": ">= 0.95"}
 
 
@@ -307,9 +315,9 @@ def table_rows(results: Dict[str, Dict[str, Any]], folds: int) -> List[metrics.R
     return [r for r in rows if any(v is not None for v in r.values.values())]
 
 
-def report(results: Dict[str, Dict[str, Any]], labels: Dict[str, str], args: argparse.Namespace,
-           corpora: List[Path]) -> None:
+def report(results: Dict[str, Dict[str, Any]], args: argparse.Namespace, corpora: List[Path]) -> None:
     """Prints the table and writes it with every figure to --out (again after cross-validation)."""
+    labels = {key: LABELS[key] for key in results}
     header = (f"held-out: {shown(args.heldout)}; out of domain: {', '.join(map(shown, corpora)) or 'none'}\n\n"
               f"pipelines: {'; '.join(f'{key} = {label}' for key, label in labels.items())}\n\n")
     table = header + metrics.markdown_table(table_rows(results, args.folds), list(results))
@@ -330,32 +338,71 @@ def cross_validation(config: Path, out: Path, folds: int) -> float:
     return intent_report(out)["macro avg"]["f1-score"]
 
 
+def inputs_fingerprint(config: Path) -> str:
+    """What a pipeline's figures hold for: training data and domain, its config, the test files."""
+    digest = hashlib.sha256(fingerprint().encode())
+    for path in [config, *sorted((ROOT / "tests" / "nlu").rglob("*.yml"))]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def earlier_figures(args: argparse.Namespace) -> Dict[str, Dict[str, Any]]:
+    """The figures in --out that still hold (same inputs), so a long part (the baseline, cross-
+    validation) can run on another day than the rest; none for other test files than the default."""
+    if (args.heldout, args.ood) != (HELDOUT, OOD):
+        return {}
+    try:
+        pipelines = json.loads((args.out / "nlu_eval.json").read_text())["pipelines"]
+    except (FileNotFoundError, KeyError, ValueError):
+        return {}
+    return {key: figures for key, figures in pipelines.items()
+            if key in CONFIGS and figures.get("inputs") == inputs_fingerprint(CONFIGS[key])}
+
+
+def selected(args: argparse.Namespace) -> List[str]:
+    return [key for key in CONFIGS if not getattr(args, f"skip_{key}")]
+
+
+def trained(key: str, work: Path) -> Pipeline:
+    if key == "ours":
+        return Pipeline(key, LABELS[key], shipped_model(work), OURS, SERVED)
+    return Pipeline(key, LABELS[key], baseline_model(work), BASELINE, RASA)
+
+
+def in_order(results: Dict[str, Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    return {key: results[key] for key in CONFIGS if key in results}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--skip-cv", action="store_true", help="held-out figures only (faster)")
+    parser.add_argument("--cv-only", action="store_true", help="cross-validation only; the other figures kept")
     parser.add_argument("--skip-baseline", action="store_true", help="our pipeline only (no second training)")
+    parser.add_argument("--skip-ours", action="store_true", help="the baseline only")
     parser.add_argument("--numbers", action="store_true", help="also score the numbers slice (heldout_numbers.yml)")
     parser.add_argument("--heldout", type=Path, default=HELDOUT, help="another unseen test file to score on")
     parser.add_argument("--ood", type=Path, default=OOD, help="folder of out-of-domain corpora (*.yml)")
     parser.add_argument("--out", type=Path, default=OUT, help="where the JSON, Markdown and pictures go")
     args = parser.parse_args()
+    if args.cv_only and args.skip_cv:
+        parser.error("--cv-only and --skip-cv leave nothing to do")
     args.out.mkdir(parents=True, exist_ok=True)
     corpora = sorted(args.ood.glob("*.yml"))
+    results = earlier_figures(args)
+    runs = args.out / "runs"
+    runs.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        pipelines = [Pipeline("ours", "ours (config.yml)", shipped_model(work), OURS, SERVED)]
-        if not args.skip_baseline:
-            pipelines.append(Pipeline("baseline", "baseline (rasa init + jieba)", baseline_model(work), BASELINE, RASA))
-        labels = {p.key: p.label for p in pipelines}
-        runs = args.out / "runs"
-        runs.mkdir(exist_ok=True)
-        results = {p.key: evaluate(p, args, corpora, runs) for p in pipelines}
-        report(results, labels, args, corpora)
-        if not args.skip_cv:
-            for p in pipelines:
-                results[p.key]["cv_intent_macro_f1"] = cross_validation(p.config, runs / f"{p.key}-cv", args.folds)
-            report(results, labels, args, corpora)
+        if not args.cv_only:
+            for pipeline in [trained(key, Path(tmp)) for key in selected(args)]:
+                fresh = {**evaluate(pipeline, args, corpora, runs), "inputs": inputs_fingerprint(pipeline.config)}
+                results[pipeline.key] = {**results.get(pipeline.key, {}), **fresh}
+            report(in_order(results), args, corpora)
+    if not args.skip_cv:
+        for key in selected(args):
+            cv = cross_validation(CONFIGS[key], runs / f"{key}-cv", args.folds)
+            results[key] = {**results.get(key, {"inputs": inputs_fingerprint(CONFIGS[key])}), "cv_intent_macro_f1": cv}
+            report(in_order(results), args, corpora)
 
 
 if __name__ == "__main__":

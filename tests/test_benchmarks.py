@@ -1,6 +1,7 @@
 """The benchmarks run (with small numbers here), so the figures in the issue notes can be reproduced."""
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import subprocess
@@ -94,3 +95,18 @@ def test_train_time_times_a_whole_training(tmp_path):
         '- intent: goodbye\n  examples: |\n    - 再见\n    - 拜拜\n')
     seconds = train_time.seconds_to_train(tmp_path)
     assert seconds > 0 and (tmp_path / "models" / "timed.tar.gz").is_file()
+
+
+def test_nlu_eval_keeps_earlier_figures_only_while_their_inputs_are_unchanged(tmp_path):
+    nlu_eval = load_nlu_eval()
+    current = nlu_eval.inputs_fingerprint(nlu_eval.OURS)
+    assert current != nlu_eval.inputs_fingerprint(nlu_eval.BASELINE)
+    (tmp_path / "nlu_eval.json").write_text(json.dumps({"pipelines": {
+        "ours": {"inputs": current, "cv_intent_macro_f1": 0.9},
+        "baseline": {"inputs": "data of another day", "cv_intent_macro_f1": 0.8}}}))
+    args = argparse.Namespace(heldout=nlu_eval.HELDOUT, ood=nlu_eval.OOD, out=tmp_path)
+    assert nlu_eval.earlier_figures(args) == {"ours": {"inputs": current, "cv_intent_macro_f1": 0.9}}
+    args.heldout = tmp_path / "other_heldout.yml"
+    assert nlu_eval.earlier_figures(args) == {}
+    args.heldout, args.out = nlu_eval.HELDOUT, tmp_path / "nothing here"
+    assert nlu_eval.earlier_figures(args) == {}
