@@ -62,7 +62,7 @@ import nlu_metrics as metrics  # noqa: E402
 import nlu_plots  # noqa: E402
 from govbot.domain_gate import WEIGHTS_FILE, Gate  # noqa: E402
 from govbot.intents import GOVERNMENT_INTENTS  # noqa: E402
-from govbot.train import MODEL_NAME, fingerprint, train  # noqa: E402
+from govbot.train import MODEL_NAME, fingerprint, rasa_train_command, train  # noqa: E402
 from govbot.settings import MODELS_DIR  # noqa: E402
 
 RASA = str(Path(sys.executable).parent / "rasa")
@@ -118,8 +118,7 @@ def baseline_model(work: Path) -> Path:
     config["policies"] = yaml.safe_load(OURS.read_text())["policies"]
     config_file = work / "baseline_config.yml"
     config_file.write_text(yaml.safe_dump(config, allow_unicode=True))
-    rasa("train", "--config", str(config_file), "--domain", "bot/domain", "--data", "nlu_data", "bot/data",
-         "--out", str(work), "--fixed-model-name", "baseline")
+    rasa(*rasa_train_command(work, "baseline", config=str(config_file))[1:])
     return work / "baseline.tar.gz"
 
 

@@ -23,7 +23,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,7 +57,7 @@ def seconds_to_train(folder: Path) -> float:
     return time.monotonic() - start
 
 
-def timed(label: str, fill) -> float:
+def timed(label: str, fill: Callable[[Path], None]) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         fill(Path(tmp))
         seconds = seconds_to_train(Path(tmp))
@@ -65,7 +65,7 @@ def timed(label: str, fill) -> float:
     return seconds
 
 
-def main(argv: Optional[list] = None) -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", metavar="REV", help="also time the pipeline and data of this git revision")
     args = parser.parse_args(argv)

@@ -30,9 +30,9 @@ def _input_files(root: Path) -> List[Path]:
     return files
 
 
-def rasa_train_command(out: Path, name: str, extra_args: Iterable[str] = ()) -> List[str]:
+def rasa_train_command(out: Path, name: str, extra_args: Iterable[str] = (), config: str = "config.yml") -> List[str]:
     """``rasa train`` on the inputs (relative to the working directory) into ``out/name.tar.gz``."""
-    return [str(Path(sys.executable).parent / "rasa"), "train", "--config", "config.yml",
+    return [str(Path(sys.executable).parent / "rasa"), "train", "--config", config,
             "--domain", "bot/domain", "--data", "nlu_data", "bot/data",
             "--out", str(out), "--fixed-model-name", name, *extra_args]
 
