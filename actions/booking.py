@@ -20,22 +20,58 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking_facts import (
-    ANY_HALL, any_hour, declines_name, doesnt_mind_hall, hall_named, may_name_item, names_service, off_topic,
-    settle_candidates, speaks_of_hall, tells_variant, variant_named, wants_other_hall,
+    ANY_HALL,
+    any_hour,
+    declines_name,
+    doesnt_mind_hall,
+    hall_named,
+    may_name_item,
+    names_service,
+    off_topic,
+    settle_candidates,
+    speaks_of_hall,
+    tells_variant,
+    variant_named,
+    wants_other_hall,
 )
 from actions.booking_questions import (  # noqa: F401 - the form's questions, registered from here too
-    AskApptConfirmed, AskApptDate, AskApptHall, AskApptHour, AskApptItem, AskApptName, AskApptPhone,
+    AskApptConfirmed,
+    AskApptDate,
+    AskApptHall,
+    AskApptHour,
+    AskApptItem,
+    AskApptName,
+    AskApptPhone,
 )
 from actions.booking_state import (  # noqa: F401 - re-exported for the cancel part and tests
-    CONTACT_DECLINED, CONTACT_OFFERED, FORM_SLOTS, HELPER_SLOTS, contact_fields, shown_phone, stored,
+    CONTACT_DECLINED,
+    CONTACT_OFFERED,
+    FORM_SLOTS,
+    HELPER_SLOTS,
+    contact_fields,
+    shown_phone,
+    stored,
     stored_contact,
 )
 from actions.booking_times import (
-    SLOT_CHOICE, alternatives_message, earliest, free_slots, nearest, reason_text, wish_label,
+    SLOT_CHOICE,
+    alternatives_message,
+    earliest,
+    free_slots,
+    nearest,
+    reason_text,
+    wish_label,
 )
 from actions.common import (
-    CLEAR_CHOICE, day_label, entity, intent_of, offer_choices, pending_choice, say, slots_reset,
-    sorry_portal_down, text_of,
+    CLEAR_CHOICE,
+    day_label,
+    entity,
+    intent_of,
+    pending_choice,
+    say,
+    slots_reset,
+    sorry_portal_down,
+    text_of,
 )
 from actions.dates import NUMBERS, When, parse_when, when_said
 from actions.failsafe import SafeAction, SafeFormValidationAction
@@ -43,7 +79,12 @@ from actions.guides import bring_line, find_item, pick_among, variant_of
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
 from actions.repair import wants_out
 from actions.values import (
-    choice, confirms_booking, confirms_cancel, landline, numbered, person_name, phone_number, plain_yes,
+    choice,
+    confirms_booking,
+    landline,
+    person_name,
+    phone_number,
+    plain_yes,
 )
 from govbot.clock import china_now
 
@@ -472,5 +513,9 @@ def _confirmation(booking: Dict[str, Any]) -> str:
 
 # Listing and cancelling bookings live in actions/cancel.py; re-exported for older imports.
 from actions.cancel import (  # noqa: E402,F401
-    ActionCancelBooking, ActionListBookings, AskCancelBookingNo, AskCancelConfirmed, ValidateCancelForm,
+    ActionCancelBooking,
+    ActionListBookings,
+    AskCancelBookingNo,
+    AskCancelConfirmed,
+    ValidateCancelForm,
 )

@@ -92,7 +92,7 @@ def tells_variant(text: str) -> bool:
 def same_family(name: str, other: str) -> bool:
     """Two variants of one document: 社会保障卡申领 and 社会保障卡补换, not 往来港澳通行证 and 普通护照."""
     shared = 0
-    for a, b in zip(name, other):
+    for a, b in zip(name, other, strict=False):
         if a != b:
             break
         shared += 1

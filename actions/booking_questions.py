@@ -14,7 +14,13 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_state import (
-    CONTACT_DECLINED, CONTACT_OFFERED, FORM_SLOTS, HUMAN_OFFER, apologised_this_turn, said_this_turn, shown_phone,
+    CONTACT_DECLINED,
+    CONTACT_OFFERED,
+    FORM_SLOTS,
+    HUMAN_OFFER,
+    apologised_this_turn,
+    said_this_turn,
+    shown_phone,
     stored_contact,
 )
 from actions.booking_times import OFFERED, earliest, free_slots, slot_label

@@ -20,13 +20,29 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import CLEAR_CHOICE, day_label, intent_of, offer_choices, pending_choice, say, slots_reset
-from actions.common import sorry_portal_down, text_of
+from actions.common import (
+    CLEAR_CHOICE,
+    day_label,
+    intent_of,
+    offer_choices,
+    pending_choice,
+    say,
+    slots_reset,
+    sorry_portal_down,
+    text_of,
+)
 from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.portal_client import PortalRejected, PortalUnavailable, portal
 from actions.repair import (
-    GIVE_UP, HUMAN_HINT, asked_twice, leaves_form, said_too_many_tries, second_ask_hint, times_asked_in_a_row,
-    wants_human, wants_out,
+    GIVE_UP,
+    HUMAN_HINT,
+    asked_twice,
+    leaves_form,
+    said_too_many_tries,
+    second_ask_hint,
+    times_asked_in_a_row,
+    wants_human,
+    wants_out,
 )
 from actions.values import booking_number, booking_number_problem, choice, confirms_cancel, numbered, phone_number
 

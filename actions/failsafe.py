@@ -67,9 +67,9 @@ class FailSafe:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        run = getattr(cls, "run")
+        run = cls.run
         if not getattr(run, GUARDED, False):
-            setattr(cls, "run", guarded(run))
+            cls.run = guarded(run)
 
 
 def with_resume(run: Callable[..., Any]) -> Callable[..., Any]:
@@ -97,7 +97,7 @@ class SafeAction(FailSafe, Action, ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         if "run" in cls.__dict__:
-            setattr(cls, "run", with_resume(cls.__dict__["run"]))
+            cls.run = with_resume(cls.__dict__["run"])
         super().__init_subclass__(**kwargs)
 
     @abstractmethod
@@ -136,7 +136,7 @@ class SafeFormValidationAction(FailSafe, FormValidationAction, ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         if "run" in cls.__dict__:
-            setattr(cls, "run", with_repair(cls.__dict__["run"]))
+            cls.run = with_repair(cls.__dict__["run"])
         super().__init_subclass__(**kwargs)
 
     @abstractmethod

@@ -14,8 +14,8 @@ from actions.guides import answer_item, asked_aspects, confident_item
 from actions.portal_client import PortalError
 from actions.repair import last_bot_turn, wants_human, wants_repeat
 from actions.task_words import switch_to_named_task
-from actions.visit import planned_booking
 from actions.values import application_id
+from actions.visit import planned_booking
 
 TOPICS = [("查询办事指南（要带什么、在哪办）", "ask_guide"), ("预约到大厅办理", "book_appointment"),
           ("查询办件进度", "check_status"), ("转人工服务", "human_handoff")]

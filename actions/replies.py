@@ -9,11 +9,16 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import (
-    CLEAR_CHOICE, intent_of, last_bot_action, pending_choice, sorry_portal_down, text_of,
-)
 from actions.booking import said_name
 from actions.booking_facts import names_service, speaks_of_hall
+from actions.common import (
+    CLEAR_CHOICE,
+    intent_of,
+    last_bot_action,
+    pending_choice,
+    sorry_portal_down,
+    text_of,
+)
 from actions.dates import only_a_time, parse_when
 from actions.failsafe import SafeAction
 from actions.guides import ActionAnswerGuide, answer_item, is_guide_follow_up

@@ -23,7 +23,12 @@ from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
 from actions.repair import GIVE_UP, HUMAN_HINT, asked_twice, leaves_form, said_too_many_tries, second_ask_hint
 from actions.values import (
-    application_id, application_id_problem, digits_of, last_four_digits, phone_number, verification_problem,
+    application_id,
+    application_id_problem,
+    digits_of,
+    last_four_digits,
+    phone_number,
+    verification_problem,
 )
 
 STATUS_SLOTS = ["application_id", "status_last4", "status_verified"]

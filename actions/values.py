@@ -57,7 +57,7 @@ def id_number(text: str) -> Optional[str]:
     """An 18-character resident ID number whose check digit is right (GB 11643-1999)."""
     for match in _ID_NUMBER.finditer(normalise(text)):
         candidate = match.group(1).upper()
-        total = sum(int(d) * w for d, w in zip(candidate[:17], _ID_WEIGHTS))
+        total = sum(int(d) * w for d, w in zip(candidate[:17], _ID_WEIGHTS, strict=True))
         if _ID_CHECK[total % 11] == candidate[17]:
             return candidate
     return None

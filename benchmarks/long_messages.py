@@ -115,7 +115,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"{args.senders} x {args.kb} KB at once, {SETTING}={bound}")
     print(f"'你好' of another citizen: {figures.hello_seconds:.2f} s (HTTP {figures.hello_status})")
     for n, (seconds, status, reply) in enumerate(zip(figures.long_seconds, figures.long_statuses,
-                                                     figures.long_replies), start=1):
+                                                     figures.long_replies, strict=True), start=1):
         print(f"long message {n}: {seconds:.2f} s (HTTP {status}) {reply[:60]!r}")
     print(json.dumps(asdict(figures), ensure_ascii=False)[:2000])
     return 0

@@ -60,10 +60,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))  # also when the tests load this fi
 
 import nlu_metrics as metrics  # noqa: E402
 import nlu_plots  # noqa: E402
+
 from govbot.domain_gate import WEIGHTS_FILE, Gate  # noqa: E402
 from govbot.intents import GOVERNMENT_INTENTS  # noqa: E402
-from govbot.train import MODEL_NAME, fingerprint, rasa_train_command, train  # noqa: E402
 from govbot.settings import MODELS_DIR  # noqa: E402
+from govbot.train import MODEL_NAME, fingerprint, rasa_train_command, train  # noqa: E402
 
 RASA = str(Path(sys.executable).parent / "rasa")
 # Ours is scored as it is served: `govbot-rasa` parses with the homophone correction and the intent

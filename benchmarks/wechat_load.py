@@ -44,8 +44,15 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 import yaml  # noqa: E402
 
-from connectors.wechat.fake_api import (DEMO_AES_KEY, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN,  # noqa: E402
-                                        FakeState, FakeWeChat, FakeWeChatServer)
+from connectors.wechat.fake_api import (  # noqa: E402
+    DEMO_AES_KEY,
+    DEMO_APP_ID,
+    DEMO_APP_SECRET,
+    DEMO_TOKEN,
+    FakeState,
+    FakeWeChat,
+    FakeWeChatServer,
+)
 from connectors.wechat.simulator import WeChatPeer  # noqa: E402
 from govbot.keys import generate_secrets, with_keys_of  # noqa: E402
 from govbot.settings import Settings  # noqa: E402

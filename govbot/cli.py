@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-
 # The WeChat commands live with the WeChat protocol in ``connectors/`` and parse their own flags.
 DELEGATED = {
     "chat": ("connectors.wechat.simulator", "local WeChat simulator against a running server (--aes: safe mode)"),

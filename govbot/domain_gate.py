@@ -64,7 +64,7 @@ class Gate:
         model = LogisticRegression(C=strength, class_weight="balanced", max_iter=2000, random_state=2026)
         model.fit(features, labels)
         vocabulary = vectorizer.get_feature_names_out()
-        weights = {gram: float(w) for gram, w in zip(vocabulary, model.coef_[0]) if abs(w) > 1e-6}
+        weights = {gram: float(w) for gram, w in zip(vocabulary, model.coef_[0], strict=True) if abs(w) > 1e-6}
         return cls(weights, float(model.intercept_[0]))
 
     def government(self, text: str) -> float:

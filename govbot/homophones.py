@@ -103,7 +103,7 @@ def base_tokenizer() -> Any:
 
 def _one_typo(piece: str, word: str) -> bool:
     """``piece`` is ``word`` with one character of the same sound mistyped (in either script)."""
-    differ = [(a, b) for a, b in zip(to_simplified(piece), word) if a != b]
+    differ = [(a, b) for a, b in zip(to_simplified(piece), word, strict=False) if a != b]
     return len(differ) == 1 and differ[0][0] not in _FUNCTION_CHARS
 
 

@@ -6,8 +6,8 @@ bot's operations for citizens (the only ones that accept an openid), and staff o
 from __future__ import annotations
 
 import json
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Type, TypeVar
 
 from aiohttp import web
@@ -15,13 +15,19 @@ from pydantic import BaseModel, ValidationError
 
 from portal import openapi
 from portal.auth import ADMIN, BOT, BOT_OR_ADMIN, PUBLIC, Role, caller_key, caller_of
-from portal.catalog import bring_list
 from portal.booking_lookup import BookingLookupRequest
+from portal.catalog import bring_list
 from portal.errors import PortalError
 from portal.keys import APPLICATIONS, APPOINTMENTS, BOOKING_LOOKUP, CATALOG, FEEDBACK, INDEX, ROUTE_ROLES
 from portal.schemas import (
-    APPLICATION_ID_PATTERN, AttendanceMark, BookingRequest, CancelRequest, ComplaintRequest, EvaluationRequest,
-    StatusChange, StatusQuery,
+    APPLICATION_ID_PATTERN,
+    AttendanceMark,
+    BookingRequest,
+    CancelRequest,
+    ComplaintRequest,
+    EvaluationRequest,
+    StatusChange,
+    StatusQuery,
 )
 
 Model = TypeVar("Model", bound=BaseModel)

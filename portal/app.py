@@ -10,8 +10,8 @@ from aiohttp import web
 
 from govbot.clock import in_china
 from portal import api
-from portal.appointments import Appointments
 from portal.applications import Applications
+from portal.appointments import Appointments
 from portal.auth import auth_middleware
 from portal.booking_lookup import BookingLookup
 from portal.catalog import Catalog, catalog_is_empty, read_catalog, store_catalog

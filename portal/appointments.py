@@ -19,13 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from govbot.clock import CHINA_TZ
 from portal import booking_limits, tables
 from portal.catalog import Catalog, bring_list
 from portal.contacts import ContactHandles
 from portal.errors import PortalError
 from portal.masking import mask_name, mask_phone
 from portal.schemas import AttendanceMark, BookingRequest, CancelRequest
-from govbot.clock import CHINA_TZ
 from portal.settings import BookingLimits
 from portal.webhook import Notifier
 from portal.workdays import bookable_days, closed_reason, holiday_name

@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal import tables
-from portal.workdays import working_days_after
 from portal.errors import PortalError
 from portal.schemas import ComplaintRequest, EvaluationRequest
+from portal.workdays import working_days_after
 
 BAD_SCORE = 2  # 不满意 and 非常不满意 go to the rectification queue
 ANSWER_WORKDAYS = 5  # a complaint is answered within 5 China working days (答复期限)

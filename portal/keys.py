@@ -1,8 +1,8 @@
 """Typed application keys shared by the app factory and the handlers."""
 from aiohttp import web
 
-from portal.appointments import Appointments
 from portal.applications import Applications
+from portal.appointments import Appointments
 from portal.booking_lookup import BookingLookup
 from portal.catalog import Catalog
 from portal.feedback import Feedback

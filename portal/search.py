@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Iterable, List, Sequence
 
 import bm25s
@@ -69,9 +70,9 @@ class Segmenter:
         words = [w for w in self._jieba.lcut_for_search(text) if len(w) >= 2 and w not in _STOPWORDS]
         features = [f"w:{w}" for w in words]
         for run in _CJK_RUN.findall(text):
-            features.extend(f"c:{a}{b}" for a, b in zip(run, run[1:]))
+            features.extend(f"c:{a}{b}" for a, b in pairwise(run))
             syllables = lazy_pinyin(run)
-            features.extend(f"p:{a}_{b}" for a, b in zip(syllables, syllables[1:]))
+            features.extend(f"p:{a}_{b}" for a, b in pairwise(syllables))
         return features
 
 

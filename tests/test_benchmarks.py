@@ -42,7 +42,7 @@ def test_nlu_eval_scores_the_held_out_messages_also_in_traditional_characters(tm
     original = load_data(str(nlu_eval.HELDOUT)).intent_examples
     converted = load_data(str(nlu_eval.in_traditional_characters(nlu_eval.HELDOUT, tmp_path / "t.yml"))).intent_examples
     assert [m.get("intent") for m in converted] == [m.get("intent") for m in original]
-    pairs = {m.get("text"): c.get("text") for m, c in zip(original, converted)}
+    pairs = {m.get("text"): c.get("text") for m, c in zip(original, converted, strict=True)}
     assert any("預約" in c for c in pairs.values()) and not any("预约" in c for c in pairs.values())
     assert sum(o != c for o, c in pairs.items()) > len(pairs) / 2
 

@@ -14,9 +14,9 @@ from typing import Iterator, List, Tuple
 import pytest
 
 from govbot.settings import MODELS_DIR
-from portal.catalog import Catalog
 from govbot.stack import Stack, running_stack
 from govbot.train import train
+from portal.catalog import Catalog
 from tests.citizens import RestCitizen, WeChatCitizen
 from tests.conversations.play import CASES, CLOCKS, Conversation, failures, load, play, report, today_of
 

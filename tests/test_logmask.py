@@ -86,7 +86,6 @@ def test_debug_logs_of_a_whole_booking_through_the_real_stack_hold_no_personal_d
 
     from govbot.settings import MODELS_DIR
     from govbot.stack import running_stack
-
     from govbot.train import train
 
     assert train() == 0, "training failed"  # only when the model is out of date

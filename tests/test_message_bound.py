@@ -6,6 +6,7 @@ import asyncio
 import importlib.util
 import sys
 import uuid
+
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
@@ -93,7 +94,6 @@ async def wechat_says(stack, text: str) -> list:
 @pytest.mark.timeout(1800)
 def test_three_concurrent_60_kb_messages_do_not_delay_another_citizen(tmp_path):
     from govbot.stack import running_stack
-
     from govbot.train import train
 
     assert train() == 0, "training failed"  # only when the model is out of date

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import List, Set
 
 import pytest
-
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.training_data import TrainingData
 

@@ -6,11 +6,20 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-
 from rasa.shared.nlu.training_data.loading import load_data
 
-from govbot.ood_corpus import (Filters, Message, RawCorpora, _quotas, build, clean, is_contract_talk,
-                               is_government, read_smp2017, select)
+from govbot.ood_corpus import (
+    Filters,
+    Message,
+    RawCorpora,
+    _quotas,
+    build,
+    clean,
+    is_contract_talk,
+    is_government,
+    read_smp2017,
+    select,
+)
 from portal.catalog import Catalog
 
 SMP2019 = [{"text": t, "domain": d, "intent": "QUERY", "slots": {}} for d, t in [

@@ -15,8 +15,15 @@ import requests
 import yaml
 from rasa.utils.endpoints import read_endpoint_config
 
-from govbot.keys import (KEY_NAMES, KEYS_OF_PROCESS, ensure_secrets, export_secrets, generate_secrets,
-                         load_secrets, with_keys_of)
+from govbot.keys import (
+    KEY_NAMES,
+    KEYS_OF_PROCESS,
+    ensure_secrets,
+    export_secrets,
+    generate_secrets,
+    load_secrets,
+    with_keys_of,
+)
 from govbot.rasa_server import with_api_token
 from govbot.settings import ROOT, Settings
 from govbot.up import rasa_endpoints

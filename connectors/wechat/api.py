@@ -28,8 +28,15 @@ from typing import Any, Callable, Dict, Optional
 
 import aiohttp
 
-from connectors.wechat.errors import (TOKEN_ERRORS, OutcomeUnknown, TokenInvalidError, WeChatAPIError,
-                                      WeChatUnavailable, WeChatUnreachable, error_for)
+from connectors.wechat.errors import (
+    TOKEN_ERRORS,
+    OutcomeUnknown,
+    TokenInvalidError,
+    WeChatAPIError,
+    WeChatUnavailable,
+    WeChatUnreachable,
+    error_for,
+)
 from connectors.wechat.masking import mask_openid
 from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.storage import Storage

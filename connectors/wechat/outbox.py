@@ -42,8 +42,14 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from connectors.wechat.api import WeChatClient
-from connectors.wechat.errors import (OutcomeUnknown, ReplyQuotaError, ReplyWindowError, UserRefusedError,
-                                      WeChatAPIError, WeChatUnavailable)
+from connectors.wechat.errors import (
+    OutcomeUnknown,
+    ReplyQuotaError,
+    ReplyWindowError,
+    UserRefusedError,
+    WeChatAPIError,
+    WeChatUnavailable,
+)
 from connectors.wechat.inbound import EVENT_WINDOW, MESSAGE_WINDOW
 from connectors.wechat.masking import mask_openid
 from connectors.wechat.storage import Backlog, Storage

@@ -5,8 +5,14 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking import (
-    CONTACT_DECLINED, ActionCancelBooking, ActionListBookings, ActionSubmitBooking, AskApptConfirmed, AskApptDate,
-    AskApptName, ValidateAppointmentForm,
+    CONTACT_DECLINED,
+    ActionCancelBooking,
+    ActionListBookings,
+    ActionSubmitBooking,
+    AskApptConfirmed,
+    AskApptDate,
+    AskApptName,
+    ValidateAppointmentForm,
 )
 from actions.guides import bring_line
 from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking import REAL_NAME, LANDLINE, ValidateAppointmentForm, said_name
+from actions.booking import LANDLINE, REAL_NAME, ValidateAppointmentForm, said_name
 from actions.booking_facts import any_hour, declines_name, off_topic
 from actions.dates import parse_when
 from actions.repair import wants_out

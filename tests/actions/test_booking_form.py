@@ -167,6 +167,7 @@ async def dead_portal():
 @pytest.mark.parametrize("ask", ["AskApptHall", "AskApptDate", "AskApptHour", "AskApptConfirmed", "AskApptItem"])
 async def test_every_question_apologises_when_the_portal_is_down(dead_portal, ask):
     from rasa_sdk.executor import CollectingDispatcher
+
     from actions import booking_questions
     from tests.actions.conftest import make_tracker
     slots = {"appt_item": "GA-0003", "appt_hall": "SMZX", "appt_date": "2026-11-26", "appt_hour": 9.0,
@@ -180,6 +181,7 @@ async def test_every_question_apologises_when_the_portal_is_down(dead_portal, as
 
 async def test_submit_apologises_and_keeps_the_booking_when_the_portal_is_down(dead_portal):
     from rasa_sdk.executor import CollectingDispatcher
+
     from tests.actions.conftest import make_tracker
     slots = {"appt_item": "GA-0003", "appt_hall": "SMZX", "appt_date": "2026-11-26", "appt_hour": 9.0,
              "appt_name": "王小明", "appt_phone": "13812345678", "appt_confirmed": True}

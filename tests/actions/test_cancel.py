@@ -9,7 +9,13 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cancel import (
-    BOUND, ENDED, ActionCancelBooking, AskCancelBookingNo, AskCancelConfirmed, AskCancelPhone, ValidateCancelForm,
+    BOUND,
+    ENDED,
+    ActionCancelBooking,
+    AskCancelBookingNo,
+    AskCancelConfirmed,
+    AskCancelPhone,
+    ValidateCancelForm,
 )
 from actions.portal_client import PortalClient, use_portal
 from actions.repair import HUMAN_HINT

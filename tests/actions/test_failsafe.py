@@ -14,8 +14,8 @@ from rasa_sdk.utils import all_subclasses
 from actions.booking import CONTACT_OFFERED, ValidateAppointmentForm
 from actions.common import SORRY_PORTAL_DOWN
 from actions.failsafe import GUARDED, FailSafe, SafeAction
-from tests.actions.test_offers import FORMS, free_slot
 from tests.actions.conftest import make_tracker, slot_events
+from tests.actions.test_offers import FORMS, free_slot
 
 PHONE, ID_NUMBER, NAME = "13812345678", "11010519491231002X", "王小明"
 

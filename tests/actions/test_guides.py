@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import pytest
-
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guides import ActionAnswerGuide, asked_aspects, bring_line
-from actions.portal_client import PortalClient, use_portal
 from actions.handoff import ActionClarify, ActionOutOfScope
+from actions.portal_client import PortalClient, use_portal
 from actions.replies import ActionHandleReply
 from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
 

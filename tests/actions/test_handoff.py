@@ -13,7 +13,16 @@ from rasa.core.channels import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
-    ActionExecuted, ActiveLoop as RasaActiveLoop, BotUttered, SlotSet as RasaSlotSet, UserUttered, deserialise_events,
+    ActionExecuted,
+    BotUttered,
+    UserUttered,
+    deserialise_events,
+)
+from rasa.shared.core.events import (
+    ActiveLoop as RasaActiveLoop,
+)
+from rasa.shared.core.events import (
+    SlotSet as RasaSlotSet,
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa_sdk import Tracker

@@ -11,7 +11,13 @@ from actions.booking import ValidateAppointmentForm
 from actions.form_repair import off_path
 from actions.forms import ActionFormInterruption, ActionStopForm
 from actions.interruption import (
-    RESUMED, other_task, pause_events, paused_form, read_rest_as_answer, resume_events, resume_reads_message,
+    RESUMED,
+    other_task,
+    pause_events,
+    paused_form,
+    read_rest_as_answer,
+    resume_events,
+    resume_reads_message,
     resuming,
 )
 from tests.actions.conftest import make_tracker, texts

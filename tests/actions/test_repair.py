@@ -8,7 +8,13 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from actions.repair import (
-    is_repair_turn, last_bot_turn, plain, times_asked_in_a_row, wants_human, wants_out, wants_repeat,
+    is_repair_turn,
+    last_bot_turn,
+    plain,
+    times_asked_in_a_row,
+    wants_human,
+    wants_out,
+    wants_repeat,
 )
 from tests.actions.conftest import make_tracker
 

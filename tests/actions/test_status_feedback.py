@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.feedback import ActionRateService, ActionRegisterComplaint, rating_level

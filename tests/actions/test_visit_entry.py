@@ -14,14 +14,14 @@ from actions import booking as booking_module
 from actions.booking_facts import same_family, tells_variant, variant_named
 from actions.guides import ActionAnswerGuide
 from actions.handoff import ActionClarify
+from actions.portal_client import PortalClient, use_portal
 from actions.replies import ActionHandleReply
 from actions.task_words import wants_booking
 from actions.visit import answers_offer, plans_visit
 from govbot.clock import CHINA_TZ
-from tests.actions.booking_driver import Booking
-from actions.portal_client import PortalClient, use_portal
 from portal.app import init_app
 from portal.settings import PortalSettings
+from tests.actions.booking_driver import Booking
 from tests.actions.conftest import BOT_KEY, DOMAIN, make_tracker, slot_events, texts
 
 NOW = datetime(2026, 12, 8, 10, 0, tzinfo=CHINA_TZ)  # a Tuesday

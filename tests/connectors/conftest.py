@@ -18,8 +18,14 @@ from sanic import Sanic
 
 from connectors.wechat.channel import WeChatInput
 from connectors.wechat.devserver import EchoAgent, build_app
-from connectors.wechat.fake_api import (DEMO_ACCOUNT, DEMO_AES_KEY, DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN,
-                                        FakeWeChatServer)
+from connectors.wechat.fake_api import (
+    DEMO_ACCOUNT,
+    DEMO_AES_KEY,
+    DEMO_APP_ID,
+    DEMO_APP_SECRET,
+    DEMO_TOKEN,
+    FakeWeChatServer,
+)
 from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.simulator import WeChatPeer
 

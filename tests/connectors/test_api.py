@@ -7,8 +7,14 @@ import aiohttp
 import pytest
 
 from connectors.wechat.api import WeChatClient
-from connectors.wechat.errors import (CredentialError, InvalidRequestError, ReplyWindowError, TokenInvalidError,
-                                      WeChatAPIError, WeChatUnavailable)
+from connectors.wechat.errors import (
+    CredentialError,
+    InvalidRequestError,
+    ReplyWindowError,
+    TokenInvalidError,
+    WeChatAPIError,
+    WeChatUnavailable,
+)
 from connectors.wechat.fake_api import DEMO_APP_ID, DEMO_APP_SECRET
 from connectors.wechat.redis_storage import RedisStorage
 from connectors.wechat.storage import MemoryStorage

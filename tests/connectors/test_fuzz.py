@@ -264,7 +264,7 @@ async def test_ten_thousand_signed_pushes_get_no_server_error_and_no_hang(server
     results = await asyncio.gather(*(_post(harness.peer.session, harness.webhook, query, body)
                                      for _, _, harness, query, body in sends))
     failures = []
-    for (push, safe, _, query, body), status in zip(sends, results):
+    for (push, safe, _, query, body), status in zip(sends, results, strict=True):
         tally.pushes += 1
         tally.statuses[status] += 1
         if status == "hang":

@@ -5,7 +5,6 @@ import asyncio
 import time
 
 import aiohttp
-
 import pytest
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain

@@ -192,7 +192,7 @@ class Outcome:
     def longest_repeat(self) -> int:
         """The most times one question was asked in a row."""
         longest = run = 0
-        for before, now in zip([""] + self.questions, self.questions):
+        for before, now in zip([""] + self.questions, self.questions, strict=True):
             run = run + 1 if now and now == before else (1 if now else 0)
             longest = max(longest, run)
         return longest
@@ -296,7 +296,7 @@ def failures(conversation: Conversation, outcome: Outcome, today: date) -> List[
 def _turn_failures(conversation: Conversation, outcome: Outcome) -> List[str]:
     found = []
     paused = outcome.paused + [False] * (len(outcome.replies) - len(outcome.paused))
-    for number, (turn, reply) in enumerate(zip(conversation.turns, outcome.replies), start=1):
+    for number, (turn, reply) in enumerate(zip(conversation.turns, outcome.replies, strict=False), start=1):
         if not reply.strip() and not paused[number - 1]:
             found.append(f"turn {number} ({turn.say!r}): no reply at all")
         missing = [text for text in turn.reply_has if text not in reply]
@@ -346,7 +346,7 @@ def _describe(rows: List[Dict[str, Any]]) -> str:
 def report(conversation: Conversation, outcome: Outcome, problems: List[str]) -> str:
     """The transcript and what went wrong, for a failing test or the benchmark's list."""
     lines = [f"{conversation.source} · {conversation.name} [{conversation.case}]"]
-    for turn, reply in zip(conversation.turns, outcome.replies):
+    for turn, reply in zip(conversation.turns, outcome.replies, strict=False):
         lines += [f"  市民：{turn.say}", *(f"  助手：{line}" for line in reply.splitlines())]
     return "\n".join(lines + [f"  ✗ {problem}" for problem in problems])
 
