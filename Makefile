@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 AUDIT_VENV := .venv-audit
 AUDIT_STAMP := $(AUDIT_VENV)/.installed-stamp
 
-.PHONY: setup run test test-conversations test-fast train validate bench security
+.PHONY: setup run test test-conversations test-fast train validate bench security lint
 
 setup: $(STAMP)
 
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt scripts/find-python
 		rm -rf $(VENV) && $$python -m venv $(VENV); \
 	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.3.1"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,lint]"
 	@touch $(STAMP)
 
 train: setup
@@ -34,6 +34,11 @@ test-conversations: setup
 
 test-fast: setup
 	$(BIN)/pytest -m "not slow"
+
+# ruff (pyflakes, pycodestyle, import order, bugbear) on everything; mypy on the product packages.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Rasa's own validation, then ours (govbot/data_check.py): entity spans on jieba tokens, no text
 # under two intents, generated catalog files current, every response used.

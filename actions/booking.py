@@ -131,7 +131,7 @@ def said_name(text: str, asked: bool) -> Optional[str]:
     found += [person_name(p) for p in re.split(r"[\s,，。;；、!！:：]+", cleaned) if p]
     names = [n for n in found if n and len(n) <= 4 and _plausible_name(n, asked)]
     full = [n for n in names if not _TITLE.search(n)]
-    return (full or names or [None])[0]
+    return next(iter(full or names), None)
 
 
 def _plausible_name(word: str, asked: bool) -> bool:
@@ -418,6 +418,8 @@ async def settle_time(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -
     with its reason and the nearest free slots as a numbered list."""
     item, hall, day, hour, wish = (slots.get(s) for s in ("appt_item", "appt_hall", "appt_date", "appt_hour",
                                                           "appt_when"))
+    if item is None:
+        return {}
     halls = [h["code"] for h in (await portal().guide(item))["halls"]]
     result: Dict[str, Any] = {}
     if hall is None and len(halls) == 1:

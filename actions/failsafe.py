@@ -65,6 +65,8 @@ def _turn_of(tracker: Tracker) -> Optional[Tuple[str, str]]:
 class FailSafe:
     """Mixin of every action class: its ``run`` never raises."""
 
+    run: Callable[..., Any]  # every action class defines it (rasa_sdk's Action)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         run = cls.run
@@ -136,7 +138,7 @@ class SafeFormValidationAction(FailSafe, FormValidationAction, ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         if "run" in cls.__dict__:
-            cls.run = with_repair(cls.__dict__["run"])
+            cls.run = with_repair(cls.__dict__["run"])  # type: ignore[method-assign]  # each subclass's own run
         super().__init_subclass__(**kwargs)
 
     @abstractmethod
@@ -152,7 +154,7 @@ class SafeFormValidationAction(FailSafe, FormValidationAction, ABC):
                   domain: Dict[str, Any]) -> List[EventType]:
         return await FormValidationAction.run(self, dispatcher, tracker, domain)
 
-    run = guarded(with_repair(run))  # type: ignore[assignment]
+    run = guarded(with_repair(run))
 
 
 def fallback_events(action: Any, tracker: Tracker) -> List[EventType]:

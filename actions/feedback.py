@@ -146,7 +146,7 @@ def skips_contact(text: str) -> bool:
 
 def _only_contact(text: str) -> bool:
     phone = phone_number(text)
-    return bool(phone) and len(digits_of(text).replace(phone, "")) < MIN_COMPLAINT_CHARS
+    return phone is not None and len(digits_of(text).replace(phone, "")) < MIN_COMPLAINT_CHARS
 
 
 def _length_note(text: str) -> str:

@@ -296,9 +296,9 @@ class ActionAnswerGuide(SafeAction):
         try:
             if listed:  # 要钱不 right after "which one?": the best match of that list
                 return await answer_listed(dispatcher, listed, asked_aspects(text))
-            if bare and not named:
+            if bare and not named and context:
                 return await answer_item(dispatcher, context, asked_aspects(text))
-            found = await find_item(named if bare else text)
+            found = await find_item(named if bare and named else text)
             codes = [found.code] if found.code else [c["code"] for c in found.candidates]
             if context and (context in codes or not codes):  # the words fit the item in context
                 return await answer_item(dispatcher, context, asked_aspects(text))

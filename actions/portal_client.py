@@ -45,6 +45,7 @@ class PortalClient:
     def __init__(self, base_url: str, api_key: Optional[str] = None, timeout: float = CALL_TIMEOUT_SECONDS):
         self._base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._total_seconds = timeout
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: Optional[aiohttp.ClientSession] = None
 
@@ -140,7 +141,7 @@ class PortalClient:
         left = seconds_left()
         if left is not None and left <= 0:
             raise PortalUnavailable("the turn's time budget is spent")
-        timeout = self._timeout if left is None else aiohttp.ClientTimeout(total=min(self._timeout.total, left))
+        timeout = self._timeout if left is None else aiohttp.ClientTimeout(total=min(self._total_seconds, left))
         try:
             async with session.request(method, self._base_url + path, headers={**self._headers, **(headers or {})},
                                        timeout=timeout, **kwargs) as response:

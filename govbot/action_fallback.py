@@ -51,4 +51,4 @@ def install() -> None:
     """Idempotent: the Rasa server's entry point calls it once before Rasa starts."""
     rasa_actions.DEFAULT_REQUEST_TIMEOUT = ACTION_CALL_TIMEOUT
     if not getattr(RemoteAction.run, "apologises", False):
-        RemoteAction.run = apologise_on_failure(RemoteAction.run)  # type: ignore[assignment]
+        RemoteAction.run = apologise_on_failure(RemoteAction.run)

@@ -10,6 +10,7 @@ is answered 500 without rasa_sdk's echo of the request body, which is the citize
 """
 from __future__ import annotations
 
+import argparse
 import hmac
 import ipaddress
 import logging
@@ -95,7 +96,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     app.run(args.host, args.port, ssl=ssl_context, workers=utils.number_of_sanic_workers())
 
 
-def _configure_logging(args) -> None:
+def _configure_logging(args: argparse.Namespace) -> None:
     """As ``rasa_sdk.__main__`` does."""
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(args.loglevel)

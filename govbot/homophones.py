@@ -139,4 +139,4 @@ def install(homophones: Optional[Homophones] = None) -> None:
         return parsed
 
     setattr(parse_corrected, INSTALLED, True)
-    MessageProcessor.parse_message = parse_corrected  # type: ignore[method-assign]
+    MessageProcessor.parse_message = parse_corrected

@@ -94,4 +94,4 @@ class GuardedHttp(Http):
 
 def guard_sanic() -> None:
     """Makes every Sanic server this process starts afterwards refuse malformed framing. Idempotent."""
-    http_protocol.Http = GuardedHttp  # HttpProtocol (and its websocket subclass) build one per connection
+    http_protocol.Http = GuardedHttp  # type: ignore[misc]  # HttpProtocol (and its websocket subclass) build one per connection

@@ -70,4 +70,4 @@ def install() -> None:
         return guard(parsed, in_form=bool(tracker is not None and tracker.active_loop_name))
 
     setattr(guarded_parse_message, INSTALLED, True)
-    MessageProcessor.parse_message = guarded_parse_message  # type: ignore[method-assign]
+    MessageProcessor.parse_message = guarded_parse_message

@@ -82,4 +82,4 @@ def install(limit: Optional[int] = None) -> None:
         return await parse_message(self, message, tracker, *args, **kwargs)
 
     setattr(bounded_parse_message, INSTALLED, True)
-    MessageProcessor.parse_message = bounded_parse_message  # type: ignore[method-assign]
+    MessageProcessor.parse_message = bounded_parse_message

@@ -42,7 +42,7 @@ def validate_action_result(_action: RemoteAction, result: Dict[Text, Any]) -> bo
 
 
 def use_cached_validator() -> None:
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
+    RemoteAction._validate_action_result = validate_action_result
 
 
 def with_api_token(argv: List[str], env: Mapping[str, str] = os.environ) -> List[str]:

@@ -105,7 +105,7 @@ class Supervisor:
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self._say(f"{signal.Signals(signum).name} received: stopping every process")
-        self.stop(SIGNAL_EXIT_CODES.get(signum, 1))
+        self.stop(SIGNAL_EXIT_CODES.get(signal.Signals(signum), 1))
 
     def _start(self, name: str) -> None:
         child = self._children[name]

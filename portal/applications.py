@@ -57,7 +57,7 @@ class Applications:
             raise NOT_FOUND  # a lookup by openid alone guesses nothing: never counted
         correct = row is not None and _phone_matches(row["phone"], who)
         left = await self._attempts.guess(self._buckets(application_id, caller), correct)
-        if not correct:
+        if row is None or not correct:
             raise PortalError(404, NOT_FOUND.code, NOT_FOUND.message, {"attempts_left": left})
         if who.openid and not row["openid"]:
             await self._bind_openid(application_id, who.openid)

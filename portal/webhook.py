@@ -32,17 +32,17 @@ class Notifier:
     def send(self, event: Dict[str, Any]) -> None:
         if not self._url:
             return
-        task = asyncio.get_running_loop().create_task(self._deliver(event))
+        task = asyncio.get_running_loop().create_task(self._deliver(self._url, event))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _deliver(self, event: Dict[str, Any]) -> None:
+    async def _deliver(self, url: str, event: Dict[str, Any]) -> None:
         body = json.dumps(event, ensure_ascii=False).encode()
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=TIMEOUT)
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with self._session.post(self._url, data=body, headers=self._headers(body)) as response:
+                async with self._session.post(url, data=body, headers=self._headers(body)) as response:
                     if response.status < 500:
                         return
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:

@@ -13,6 +13,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 from govbot.settings import ROOT
 
 
+@pytest.mark.slow  # starts the assistant's servers
 def test_wechat_load_benchmark_measures_both_channels(tmp_path):
     out = tmp_path / "figures.json"
     result = subprocess.run([sys.executable, "benchmarks/wechat_load.py", "--users", "4", "--rounds", "1",

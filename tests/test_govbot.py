@@ -126,6 +126,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow  # starts processes
 def test_supervisor_restarts_an_exited_process_with_back_off_and_sigterm_stops_all(tmp_path):
     child = tmp_path / "child.py"
     child.write_text(CHILD)

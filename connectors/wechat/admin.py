@@ -18,14 +18,14 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Optional, Sequence, TextIO
+from typing import Optional, Sequence, TextIO, Tuple
 
 from connectors.wechat.api import WeChatClient
 from connectors.wechat.cli import configure_wechat
 from connectors.wechat.errors import WeChatAPIError
 from connectors.wechat.menu import MENU_FILE, Menu, MenuError
 from connectors.wechat.settings import WeChatSettings, WeChatSettingsError
-from connectors.wechat.storage import open_storage
+from connectors.wechat.storage import Storage, open_storage
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ async def menu_push(settings: WeChatSettings, out: TextIO, path: Path = MENU_FIL
     return 0
 
 
-def _client(settings: WeChatSettings):
+def _client(settings: WeChatSettings) -> Tuple[WeChatClient, Storage]:
     storage = open_storage(settings.redis_url, settings.key_prefix)
     return WeChatClient.from_settings(settings, storage), storage
 

@@ -242,8 +242,8 @@ class WeChatClient:
             raise OutcomeUnknown("answer is not a JSON object", path)
         errcode = result.get("errcode", 0)
         if errcode:
-            error = error_for(int(errcode), str(result.get("errmsg", "")), path)
+            refusal = error_for(int(errcode), str(result.get("errmsg", "")), path)
             if int(errcode) not in TOKEN_ERRORS:
-                logger.warning("%s", error)
-            raise error
+                logger.warning("%s", refusal)
+            raise refusal
         return result

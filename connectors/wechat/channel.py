@@ -171,7 +171,7 @@ class WeChatInput(InputChannel):
                 return response.text(str(error), status=400)
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
+        async def receive(request: Request) -> Optional[HTTPResponse]:
             return await self._receive(request)
 
         @webhook.route("/portal", methods=["POST"], stream=True)

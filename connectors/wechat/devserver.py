@@ -28,6 +28,7 @@ from functools import partial
 from typing import Any, List, Optional, Sequence, Tuple
 
 from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class EchoAgent:
             await out.send_response(sender, {"text": f"你说：{text}"})
 
 
-def build_app(channels: Sequence[Any], agent: Any = None):
+def build_app(channels: Sequence[Any], agent: Any = None) -> Sanic:
     """Rasa's own Sanic app with ``channels``; ``agent`` (if given) handles the messages."""
     import rasa.core.run
 

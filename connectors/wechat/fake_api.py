@@ -32,7 +32,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from aiohttp import web
 
@@ -226,18 +226,27 @@ class FakeWeChat:
             ("GET", "/_fake/calls", self._calls),
             ("DELETE", "/_fake/calls", self._reset),
             ("GET", "/_fake/messages", self._messages),
-            ("GET", "/_fake/templates", lambda _: _json({"templates": self.state.templates})),
-            ("GET", "/_fake/menu", lambda _: _json({"menu": self.state.menu})),
+            ("GET", "/_fake/templates", self._templates),
+            ("GET", "/_fake/menu", self._menu),
             ("POST", "/_fake/interactions", self._interactions),
             ("POST", "/_fake/expire_tokens", self._expire),
             ("POST", "/_fake/fail", self._fail),
             ("POST", "/_fake/config", self._config),
             ("POST", "/_fake/outage", self._outage),
-            ("GET", "/_fake/health", lambda _: web.json_response({"status": "ok"})),
+            ("GET", "/_fake/health", self._health),
         ]
         for method, path, handler in routes:
             app.router.add_route(method, path, handler)
         return app
+
+    async def _templates(self, _: web.Request) -> web.Response:
+        return _json({"templates": self.state.templates})
+
+    async def _menu(self, _: web.Request) -> web.Response:
+        return _json({"menu": self.state.menu})
+
+    async def _health(self, _: web.Request) -> web.Response:
+        return _json({"status": "ok"})
 
     def _selfmenu(self) -> Dict[str, Any]:
         menu = self.state.menu
@@ -269,7 +278,7 @@ class FakeWeChat:
         if transport is not None:
             transport.close()
 
-    def _api(self, run: Callable[[Dict[str, Any]], Dict[str, Any]], body: bool = True):
+    def _api(self, run: Callable[[Dict[str, Any]], Dict[str, Any]], body: bool = True) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handler(request: web.Request) -> web.Response:
             data: Any = None
             if body:

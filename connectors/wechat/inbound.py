@@ -123,7 +123,7 @@ def _require_text(fields: Dict[str, Any], message_class: type) -> None:
             raise MalformedMessageError(f"<{name}> must be text")
 
 
-def _for_assistant(text: str, if_empty: str, max_chars: int) -> Dict[str, str]:
+def _for_assistant(text: str, if_empty: str, max_chars: int) -> Dict[str, Any]:
     """What a citizen's text becomes: the assistant's input, or the connector's own answer when
     it is empty or too long to be a request (refused here, before any NLU work)."""
     if not text:

@@ -19,7 +19,7 @@ import hmac
 import json
 import logging
 import time
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, AsyncIterator, Callable, Dict, Optional, Tuple
 
 from aiohttp import web
 
@@ -133,17 +133,22 @@ async def aiohttp_handler(request: web.Request) -> web.Response:
 EVENTS = web.AppKey("portal_events", PortalEvents)
 
 
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
 def init_app(events: PortalEvents, client: Optional[WeChatClient] = None) -> web.Application:
     """A standalone receiver (``govbot wechat notify``) for deployments that keep it apart."""
     app = web.Application(client_max_size=MAX_BODY)
     app[EVENTS] = events
     announce(events.enabled)
     app.router.add_post("/portal/events", aiohttp_handler)
-    app.router.add_get("/healthz", lambda _: web.json_response({"status": "ok"}))
+    app.router.add_get("/healthz", healthz)
 
-    async def close_client(_: web.Application) -> None:
+    async def client_lifetime(_: web.Application) -> AsyncIterator[None]:
+        yield
         if client is not None:
             await client.close()
 
-    app.on_cleanup.append(close_client)
+    app.cleanup_ctx.append(client_lifetime)
     return app

@@ -7,7 +7,7 @@ definitions in ``storage.Storage``, which the in-process implementation uses.
 from __future__ import annotations
 
 import json
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Awaitable, List, Optional, Sequence, Tuple
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -174,7 +174,7 @@ class RedisStorage(Storage):
     def _key(self, key: str) -> str:
         return self._prefix + key
 
-    async def _run(self, awaitable):
+    async def _run(self, awaitable: Awaitable[Any]) -> Any:
         try:
             return await awaitable
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
@@ -182,7 +182,7 @@ class RedisStorage(Storage):
         except RedisError as error:
             raise StorageUnavailable(f"Redis error: {error}") from error
 
-    async def _script(self, name: str, keys: List[str], args: List[object]):
+    async def _script(self, name: str, keys: List[str], args: List[object]) -> Any:
         return await self._run(self._scripts[name](keys=[self._key(k) for k in keys], args=args))
 
     async def set(self, key: str, value: str, ttl: float, nx: bool = False) -> bool:

@@ -13,7 +13,7 @@ import abc
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 
 class StorageUnavailable(Exception):
@@ -213,7 +213,7 @@ class Settled:
 class MemoryStorage(Storage):
     """In-process storage: correct for one server process (asyncio gives atomicity)."""
 
-    def __init__(self, clock=time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._values: Dict[str, Tuple[object, float]] = {}
         self._sequence = 0

@@ -93,7 +93,7 @@ class Turns:
         self._events: Dict[str, List["asyncio.Future[None]"]] = {}
         self._tasks: Set[asyncio.Task] = set()
         self._waiting: Set[str] = set()  # keys whose claiming delivery is still waiting here
-        self._to_delivery: Dict[str, Tuple[str, Optional[str]]] = {}  # turn -> its delivery: (mode, text)
+        self._to_delivery: Dict[str, Tuple[str, object]] = {}  # text: Optional[str] or SENT  # turn -> its delivery: (mode, text)
         self._to_turn: Dict[str, str] = {}  # delivery -> its turn: the mode it settled
         self._responders: Dict[str, Respond] = {}  # key -> how to answer its waiting delivery directly
 
@@ -136,7 +136,7 @@ class Turns:
     # ------------------------------------------------------------ delivery side
 
     async def _passive(self, key: str, openid: str, deadline: float, poll: float,
-                       wake: "Optional[asyncio.Future[None]]" = None) -> Optional[str]:
+                       wake: "Optional[asyncio.Future[None]]" = None) -> object:
         """``wake`` given: this process runs the turn, which tells this delivery its answer; the
         store is read only when that did not come in time (or to join a retry's turn)."""
         loop = asyncio.get_running_loop()

@@ -1,18 +1,29 @@
 """Actions run against the real reference portal, served on loopback."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.portal_client import PortalClient, use_portal
+from govbot.clock import use_clock
 from portal.app import init_app
 from portal.settings import PortalSettings
+from tests.conftest import Clock
 
 DOMAIN: Dict[str, Any] = {}
 BOT_KEY = "actions-test-bot-key"
+
+
+@pytest.fixture(autouse=True)
+def china_clock(clock: Clock) -> Iterator[Clock]:
+    """Actions and the portal on one fixed China clock (``tests.conftest.FIXED_NOW`` unless a test
+    sets ``clock.now``): no test depends on the day it runs."""
+    use_clock(clock)
+    yield clock
+    use_clock(None)
 
 
 @pytest.fixture

@@ -21,14 +21,13 @@ NIGHT = datetime(2026, 11, 25, 0, 30, tzinfo=CHINA_TZ)   # 00:30 China time is s
 
 
 @pytest.fixture(params=[DAY, NIGHT], ids=["10:00", "00:30"])
-async def at(request, aiohttp_server, sqlite_url, clock, monkeypatch):
+async def at(request, aiohttp_server, sqlite_url, clock):
     """A portal and the actions on the same fixed China clock; yields the app (for filling slots)."""
     clock.now = request.param
     app = init_app(PortalSettings(database_url=sqlite_url, api_key=BOT_KEY, admin_key="k-admin", now=clock))
     server = await aiohttp_server(app)
     client = PortalClient(str(server.make_url("")).rstrip("/"), BOT_KEY)
     use_portal(client)
-    monkeypatch.setattr(booking, "china_now", clock)
     yield app
     await client.close()
 
@@ -112,12 +111,11 @@ async def test_full_morning_is_said_in_the_first_reply(at):
     assert chat.asking != "appt_hall"
 
 
-async def test_holiday_is_named(aiohttp_server, sqlite_url, clock, monkeypatch):
+async def test_holiday_is_named(aiohttp_server, sqlite_url, clock):
     clock.now = datetime(2026, 9, 28, 0, 30, tzinfo=CHINA_TZ)
     app = init_app(PortalSettings(database_url=sqlite_url, api_key=BOT_KEY, admin_key="k-admin", now=clock))
     server = await aiohttp_server(app)
     use_portal(PortalClient(str(server.make_url("")).rstrip("/"), BOT_KEY))
-    monkeypatch.setattr(booking, "china_now", clock)
     reply = await Booking().say("10月2号上午去出入境办护照", "book_appointment")
     assert "国庆节" in reply and "最近可约" in reply
 

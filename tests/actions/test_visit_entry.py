@@ -206,14 +206,13 @@ def test_the_variant_named_settles_close_candidates():
 
 
 @pytest.fixture
-async def booking(aiohttp_server, sqlite_url, clock, monkeypatch):
+async def booking(aiohttp_server, sqlite_url, clock):
     """The booking form against a portal on the same fixed China clock (a Wednesday, 10:00)."""
     clock.now = datetime(2026, 11, 25, 10, 0, tzinfo=CHINA_TZ)
     app = init_app(PortalSettings(database_url=sqlite_url, api_key=BOT_KEY, admin_key="k-admin", now=clock))
     server = await aiohttp_server(app)
     portal = PortalClient(str(server.make_url("")).rstrip("/"), BOT_KEY)
     use_portal(portal)
-    monkeypatch.setattr(booking_module, "china_now", clock)
     yield Booking()
     await portal.close()
 

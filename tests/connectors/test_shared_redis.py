@@ -11,6 +11,8 @@ import pytest
 from connectors.wechat.devserver import EchoAgent
 from tests.connectors.conftest import REDIS_URL, free_port, new_openid
 
+pytestmark = pytest.mark.slow  # starts connector servers and a private Redis
+
 
 async def test_two_servers_on_one_redis_run_a_retried_message_once(start_server, redis_prefix):
     a = await start_server(redis_url=REDIS_URL, key_prefix=redis_prefix, agent=EchoAgent(think=1.0))
