@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.values import numbered, split_message
+from actions.values import numbered
 
 logger = logging.getLogger(__name__)
 WEEKDAYS = "一二三四五六日"
@@ -18,9 +18,10 @@ SORRY_PORTAL_DOWN = ("抱歉，政务服务系统暂时没有响应，请稍后�
 
 
 def say(dispatcher: CollectingDispatcher, text: str) -> None:
-    """Sends ``text``, split so that no message exceeds 600 characters."""
-    for part in split_message(text):
-        dispatcher.utter_message(text=part)
+    """Sends ``text`` whole: each channel splits it as its platform needs (the WeChat connector
+    at WeChat's 2,048 bytes, at line and sentence ends), so no message is spent on a split that
+    the platform does not ask for."""
+    dispatcher.utter_message(text=text)
 
 
 def sorry_portal_down(dispatcher: CollectingDispatcher) -> None:

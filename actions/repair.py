@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from opencc import OpenCC
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.portal_client import PortalRejected
 from actions.values import normalise
+from govbot.script import to_simplified
 
-_TO_SIMPLIFIED = OpenCC("t2s")
 _YOU = r"(你们|您们|你们的|您们的|你们那边的|贵单位的?)?"
 _PERSON = r"(人工|真人|活人|客服|工作人员|坐席|领导|负责人|主任|经理|管事的|值班的?|专人|柜台的?人)"
 # 转人工 / 找个真人 / 人工客服 / 我要跟工作人员说 / 叫你们领导来 / 找你们领导 / 有没有人工
@@ -43,7 +42,7 @@ _OUT = re.compile(r"(不|别|甭|先不|暂时不|还是不|暂不|就不|不想
 
 def plain(text: str) -> str:
     """The citizen's text as the detectors read it: simplified, half-width, no trailing particles."""
-    return normalise(_TO_SIMPLIFIED.convert(text or "")).rstrip("。.!！~～，,?？吧啊呀哈嘛啦呢")
+    return normalise(to_simplified(text or "")).rstrip("。.!！~～，,?？吧啊呀哈嘛啦呢")
 
 
 def wants_human(text: str) -> bool:

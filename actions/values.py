@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 _CN_DIGITS = {"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
               "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
@@ -236,20 +236,3 @@ def mask(text: str) -> str:
 
 def numbered(options: Sequence[str]) -> str:
     return "\n".join(f"{n}. {option}" for n, option in enumerate(options, start=1))
-
-
-def split_message(text: str, limit: int = 600) -> List[str]:
-    """Splits a long reply at line or sentence ends so no message exceeds ``limit`` characters."""
-    parts: List[str] = []
-    current = ""
-    for piece in re.split(r"(?<=[\n。；！？])", text):
-        while len(piece) > limit:
-            parts.append(piece[:limit])
-            piece = piece[limit:]
-        if len(current) + len(piece) > limit:
-            parts.append(current.rstrip())
-            current = ""
-        current += piece
-    if current.strip():
-        parts.append(current.rstrip())
-    return parts

@@ -1,6 +1,6 @@
 """WeChat webhook load benchmark: N concurrent citizens in multi-turn flows, webhook vs REST.
 
-One run starts a Rasa server (``connectors.wechat.devserver``: the ``wechat`` and ``rest``
+One run starts a Rasa server (``connectors.wechat.testing.devserver``: the ``wechat`` and ``rest``
 channels on Rasa's own app) and a fake WeChat API, then plays the same flows with N concurrent
 users through the REST channel and through the WeChat webhook exactly as WeChat delivers
 (signed, ``--aes`` encrypted, 5 s timeout, 3 tries; a reply that comes back as ``success`` is
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 import yaml  # noqa: E402
 
-from connectors.wechat.fake_api import (  # noqa: E402
+from connectors.wechat.testing.fake_api import (  # noqa: E402
     DEMO_AES_KEY,
     DEMO_APP_ID,
     DEMO_APP_SECRET,
@@ -53,7 +53,7 @@ from connectors.wechat.fake_api import (  # noqa: E402
     FakeWeChat,
     FakeWeChatServer,
 )
-from connectors.wechat.simulator import WeChatPeer  # noqa: E402
+from connectors.wechat.testing.simulator import WeChatPeer  # noqa: E402
 from govbot.keys import generate_secrets, with_keys_of  # noqa: E402
 from govbot.settings import Settings  # noqa: E402
 from govbot.up import rasa_endpoints  # noqa: E402
@@ -248,7 +248,7 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
             env["REDIS_URL"] = args.redis
         if args.aes:
             env["WECHAT_ENCODING_AES_KEY"] = DEMO_AES_KEY
-        command = [sys.executable, "-m", "connectors.wechat.devserver", "--port", str(port), "--key-prefix", prefix]
+        command = [sys.executable, "-m", "connectors.wechat.testing.devserver", "--port", str(port), "--key-prefix", prefix]
         helpers: List[subprocess.Popen] = []
         keys = generate_secrets()  # this run's own keys, as govbot.stack does
         env = with_keys_of("rasa", env, keys)

@@ -13,7 +13,7 @@ import yaml
 from honcho.environ import parse as parse_env
 from honcho.environ import parse_procfile
 
-from connectors.wechat.fake_api import demo_environment
+from connectors.wechat.testing.fake_api import demo_environment
 from govbot.keys import ACTION_SECRET_HEADER, KEY_NAMES, SECRETS_FILE, ensure_secrets, with_keys_of
 from govbot.settings import MODELS_DIR, ROOT, RUN_DIR, Settings
 from govbot.supervisor import Supervisor

@@ -6,9 +6,8 @@ bot's operations for citizens (the only ones that accept an openid), and staff o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Type, TypeVar
+from typing import Any, Dict, List, Optional, Type, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -19,6 +18,7 @@ from portal.booking_lookup import BookingLookupRequest
 from portal.catalog import bring_list
 from portal.errors import PortalError
 from portal.keys import APPLICATIONS, APPOINTMENTS, BOOKING_LOOKUP, CATALOG, FEEDBACK, INDEX, ROUTE_ROLES
+from portal.routes import Param, Route, coerce
 from portal.schemas import (
     APPLICATION_ID_PATTERN,
     AttendanceMark,
@@ -31,27 +31,7 @@ from portal.schemas import (
 )
 
 Model = TypeVar("Model", bound=BaseModel)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_LIMIT = 50
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    location: str  # "query" | "path" | "header"
-    schema: Dict[str, Any]
-    required: bool = True
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    handler: Handler
-    roles: FrozenSet[Role]  # who may call it; PUBLIC = anyone, no key
-    summary: str
-    params: List[Param] = field(default_factory=list)
-    body: Optional[Type[BaseModel]] = None
 
 
 # --- request parsing -------------------------------------------------------------
@@ -64,7 +44,7 @@ def param(request: web.Request, spec: Param) -> Any:
         if spec.required:
             raise PortalError(400, "missing_parameter", f"缺少参数 {spec.name}")
         return None
-    return openapi.coerce(spec.name, raw, spec.schema)
+    return coerce(spec.name, raw, spec.schema)
 
 
 async def body(request: web.Request, model: Type[Model]) -> Model:

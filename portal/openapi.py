@@ -1,16 +1,11 @@
-"""OpenAPI 3 document built from the route table and the pydantic models, and the checks
-that make a parameter obey its own schema (one source for docs and validation)."""
+"""OpenAPI 3 document built from the route table (``portal.routes``) and the pydantic models."""
 from __future__ import annotations
 
 import copy
-import re
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import Any, Dict, List
 
 from portal.auth import SECURITY_SCHEMES, security
-from portal.errors import PortalError
-
-if TYPE_CHECKING:
-    from portal.api import Route
+from portal.routes import Route
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -19,27 +14,7 @@ ERROR_SCHEMA = {
 }
 
 
-def coerce(name: str, raw: str, schema: Dict[str, Any]) -> Any:
-    if schema["type"] == "integer":
-        try:
-            value: Any = int(raw)
-        except ValueError:
-            raise PortalError(400, "invalid_parameter", f"参数 {name} 应为整数") from None
-        if not schema.get("minimum", value) <= value <= schema.get("maximum", value):
-            raise PortalError(400, "invalid_parameter",
-                              f"参数 {name} 应在 {schema['minimum']} 到 {schema['maximum']} 之间")
-        return value
-    value = raw.strip()
-    if "\x00" in value:
-        raise PortalError(400, "invalid_parameter", f"参数 {name} 含有非法字符")
-    if not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
-        raise PortalError(400, "invalid_parameter", f"参数 {name} 长度不符合要求")
-    if "pattern" in schema and not re.fullmatch(schema["pattern"], value):
-        raise PortalError(400, "invalid_parameter", f"参数 {name} 格式不正确")
-    return value
-
-
-def document(routes: List["Route"]) -> Dict[str, Any]:
+def document(routes: List[Route]) -> Dict[str, Any]:
     schemas: Dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: Dict[str, Any] = {}
     for route in routes:

@@ -10,8 +10,8 @@ from typing import List
 
 import requests
 
-from connectors.wechat.fake_api import DEMO_AES_KEY, DEMO_APP_ID, DEMO_TOKEN
-from connectors.wechat.simulator import WeChatPeer
+from connectors.wechat.testing.fake_api import DEMO_AES_KEY, DEMO_APP_ID, DEMO_TOKEN
+from connectors.wechat.testing.simulator import WeChatPeer
 from govbot.stack import Stack
 
 REPLY_SECONDS = 30

@@ -70,8 +70,8 @@ def load_benchmark():
 
 async def wechat_says(stack, text: str) -> list:
     """A signed WeChat push; the turn's texts: the passive reply, then customer-service messages."""
-    from connectors.wechat.fake_api import DEMO_APP_ID, DEMO_TOKEN
-    from connectors.wechat.simulator import WeChatPeer
+    from connectors.wechat.testing.fake_api import DEMO_APP_ID, DEMO_TOKEN
+    from connectors.wechat.testing.simulator import WeChatPeer
 
     openid = "o" + uuid.uuid4().hex[:27]
     peer = WeChatPeer(stack.webhook_url, DEMO_TOKEN, DEMO_APP_ID, None, fake_api_url=stack.wechat_api_url)

@@ -12,6 +12,9 @@ from the environment (``docs/CONTRACT.md`` §4). Modules, by concern:
 - ``turns``, ``outbox``, ``text``, ``output``: exactly-once turns, passive reply or
   customer-service push, quota, long-text splitting.
 - ``menu``, ``templates``, ``notify``, ``admin``: menu, template messages, portal webhook, CLI.
-- ``fake_api``, ``simulator``, ``devserver``: local WeChat stand-ins for chat, tests and load
-  (``govbot fake-wechat``, ``govbot chat``, the benchmark's server).
+
+Tooling, not product: ``testing/`` holds the local WeChat stand-ins (the fake WeChat API, the
+simulated citizen ``WeChatPeer``, the dev server with ``EchoAgent``) for the demo, the tests and
+the load benchmark. No product module imports it; only the commands that start the local demo do
+(``tests/test_import_graph.py`` checks both).
 """

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Type
 
-TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # 凭证无效 / 不合法的 access_token / access_token 超时
+from wechatpy.constants import WeChatErrorCode as Code
+
+TOKEN_ERRORS = frozenset({Code.INVALID_CREDENTIAL, Code.INVALID_ACCESS_TOKEN, Code.EXPIRED_ACCESS_TOKEN})  # 凭证无效 / 不合法的 access_token / access_token 超时
 
 
 class WeChatAPIError(Exception):
@@ -65,21 +67,27 @@ class OutcomeUnknown(WeChatUnavailable):
     """请求已发出，但没有可信的应答（超时、连接中断、HTTP 5xx、非 JSON）：微信可能已经执行了它。"""
 
 
+# wechatpy names most codes (``WeChatErrorCode``); the few it lacks are numbers with their meaning.
+IP_NOT_WHITELISTED = 40164
+FREQUENCY_LIMITS = (45033, 45035)  # 接口调用过于频繁 variants wechatpy does not name
+
 _BY_CODE: Dict[int, Type[WeChatAPIError]] = {
     **{code: TokenInvalidError for code in TOKEN_ERRORS},
-    41001: TokenInvalidError,
-    40013: CredentialError, 40125: CredentialError, 40164: CredentialError, 41002: CredentialError,
-    41004: CredentialError,
-    45015: ReplyWindowError,
-    45047: ReplyQuotaError,
-    45009: RateLimitError, 45011: RateLimitError, 45033: RateLimitError, 45035: RateLimitError,
-    43004: UserRefusedError, 43101: UserRefusedError,
-    -1: WeChatUnavailable,
+    Code.MISSING_ACCESS_TOKEN: TokenInvalidError,
+    **{code: CredentialError for code in (Code.INVALID_APP_ID, Code.INVALID_APP_SECRET, IP_NOT_WHITELISTED,
+                                          Code.MISSING_APP_ID, Code.MISSING_APP_SECRET)},
+    Code.OUT_OF_RESPONSE_TIME_LIMIT: ReplyWindowError,
+    Code.OUT_OF_RESPONSE_COUNT_LIMIT: ReplyQuotaError,
+    **{code: RateLimitError for code in (Code.OUT_OF_API_FREQ_LIMIT, Code.API_MINUTE_QUOTA_REACH_LIMIT,
+                                         *FREQUENCY_LIMITS)},
+    Code.REQUIRE_SUBSCRIBE: UserRefusedError,
+    Code.USER_REFUSE_TO_ACCEPT_THE_MESSAGE: UserRefusedError,
+    Code.SYSTEM_BUSY: WeChatUnavailable,
 }
 
 
 def error_for(errcode: int, errmsg: str, path: Optional[str] = None) -> WeChatAPIError:
     """The typed exception for a WeChat ``errcode``."""
-    if errcode == -1:
+    if errcode == Code.SYSTEM_BUSY:
         return WeChatUnavailable(errmsg or "system error", path or "")
     return _BY_CODE.get(errcode, InvalidRequestError)(errcode, errmsg, path or "")

@@ -134,11 +134,6 @@ class Outbox:
         count, seconds = WINDOWS[window]
         return f"quota:{window}:{openid}", str(count), float(seconds)
 
-    async def open_window(self, openid: str, window: Optional[str]) -> None:
-        spec = self.window(openid, window)
-        if spec is not None:
-            await self._storage.set(*spec)
-
     @staticmethod
     def pending_key(openid: str) -> str:
         return f"pending:{openid}"

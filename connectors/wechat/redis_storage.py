@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from connectors.wechat.storage import Backlog, Begun, Settled, Storage, StorageUnavailable, TurnKeys
+from connectors.wechat.storage import Backlog, Begun, MemoryStorage, Settled, Storage, StorageUnavailable, TurnKeys
 
 _DELETE_IF_EQUALS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -284,3 +284,8 @@ local held = redis.call('GET', KEYS[1])
 if held then return held end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return ARGV[1]"""
+
+
+def open_storage(redis_url: Optional[str], prefix: str) -> Storage:
+    """Redis when ``REDIS_URL`` is set, else in-process storage."""
+    return RedisStorage(redis_url, prefix) if redis_url else MemoryStorage()

@@ -312,12 +312,3 @@ class MemoryStorage(Storage):
 def _refill_time(tokens: float, per_second: float, burst: int) -> float:
     """How long a bucket's state matters: until it is full again (then it is the same as absent)."""
     return (burst - tokens) / per_second + 1.0
-
-
-def open_storage(redis_url: Optional[str], prefix: str) -> Storage:
-    """Redis when ``REDIS_URL`` is set, else in-process storage."""
-    if not redis_url:
-        return MemoryStorage()
-    from connectors.wechat.redis_storage import RedisStorage
-
-    return RedisStorage(redis_url, prefix)

@@ -93,7 +93,8 @@ class Turns:
         self._events: Dict[str, List["asyncio.Future[None]"]] = {}
         self._tasks: Set[asyncio.Task] = set()
         self._waiting: Set[str] = set()  # keys whose claiming delivery is still waiting here
-        self._to_delivery: Dict[str, Tuple[str, object]] = {}  # text: Optional[str] or SENT  # turn -> its delivery: (mode, text)
+        # turn -> its delivery: (mode, text), the text Optional[str] or SENT
+        self._to_delivery: Dict[str, Tuple[str, object]] = {}
         self._to_turn: Dict[str, str] = {}  # delivery -> its turn: the mode it settled
         self._responders: Dict[str, Respond] = {}  # key -> how to answer its waiting delivery directly
 

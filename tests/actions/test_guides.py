@@ -21,10 +21,13 @@ async def run_guide(tracker):
 
 
 async def test_answers_materials_for_the_item_named(client):
-    reply, slots = await run_guide(make_tracker("身份证丢了要带什么材料", "ask_guide", entities=[ITEM]))
-    assert "【居民身份证补领】" in reply and "需带材料" in reply and "原件" in reply
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("身份证丢了要带什么材料", "ask_guide", entities=[ITEM])
+    slots = slot_events(await ActionAnswerGuide().run(dispatcher, tracker, DOMAIN))
+    answer = [m["text"] for m in dispatcher.messages if "需带材料" in (m.get("text") or "")]
+    assert len(answer) == 1, dispatcher.messages  # one whole message: the channel splits it for its platform
+    assert "【居民身份证补领】" in answer[0] and "原件" in answer[0]
     assert slots["item_code"] == "GA-0003"
-    assert all(len(m) <= 600 for m in reply.split("\n\n"))
 
 
 async def test_follow_up_keeps_the_item_in_context(client):

@@ -10,7 +10,6 @@ from typing import Any, Dict, List, Optional
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import booking as booking_module
 from actions.booking_facts import same_family, tells_variant, variant_named
 from actions.guides import ActionAnswerGuide
 from actions.handoff import ActionClarify

@@ -17,8 +17,9 @@ import redis.asyncio as aioredis
 from sanic import Sanic
 
 from connectors.wechat.channel import WeChatInput
-from connectors.wechat.devserver import EchoAgent, build_app
-from connectors.wechat.fake_api import (
+from connectors.wechat.settings import WeChatSettings
+from connectors.wechat.testing.devserver import EchoAgent, build_app
+from connectors.wechat.testing.fake_api import (
     DEMO_ACCOUNT,
     DEMO_AES_KEY,
     DEMO_APP_ID,
@@ -26,8 +27,7 @@ from connectors.wechat.fake_api import (
     DEMO_TOKEN,
     FakeWeChatServer,
 )
-from connectors.wechat.settings import WeChatSettings
-from connectors.wechat.simulator import WeChatPeer
+from connectors.wechat.testing.simulator import WeChatPeer
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 Sanic.test_mode = True  # several Rasa apps in one test process

@@ -12,11 +12,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from connectors.wechat import admin
 from connectors.wechat.api import WeChatClient
-from connectors.wechat.fake_api import DEMO_APP_ID, DEMO_APP_SECRET
 from connectors.wechat.menu import Menu, MenuError
 from connectors.wechat.notify import PortalEvents, init_app, sign
 from connectors.wechat.storage import MemoryStorage
 from connectors.wechat.templates import Templates, clip
+from connectors.wechat.testing.fake_api import DEMO_APP_ID, DEMO_APP_SECRET
 from tests.connectors.conftest import make_settings, new_openid
 
 STATUS_EVENT = {

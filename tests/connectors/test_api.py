@@ -15,9 +15,9 @@ from connectors.wechat.errors import (
     WeChatAPIError,
     WeChatUnavailable,
 )
-from connectors.wechat.fake_api import DEMO_APP_ID, DEMO_APP_SECRET
 from connectors.wechat.redis_storage import RedisStorage
 from connectors.wechat.storage import MemoryStorage
+from connectors.wechat.testing.fake_api import DEMO_APP_ID, DEMO_APP_SECRET
 from tests.connectors.conftest import REDIS_URL, new_openid
 
 

@@ -151,7 +151,7 @@ async def test_encrypted_push_to_plaintext_server_is_refused(start_server):
     harness = await start_server()
     from wechatpy.crypto import WeChatCrypto as Crypto
 
-    from connectors.wechat.fake_api import DEMO_AES_KEY
+    from connectors.wechat.testing.fake_api import DEMO_AES_KEY
     harness.peer._crypto = Crypto(harness.peer.token, DEMO_AES_KEY, harness.peer.app_id)
     delivery = await harness.peer.push(harness.peer.text(new_openid(), "在吗"), tries=1)
     assert delivery.status == 400

@@ -15,14 +15,14 @@ import aiohttp
 import pytest
 
 from connectors.wechat.api import WeChatClient
-from connectors.wechat.devserver import EchoAgent
 from connectors.wechat.errors import OutcomeUnknown, WeChatUnreachable
-from connectors.wechat.fake_api import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN
 from connectors.wechat.inbound import MESSAGE_WINDOW
 from connectors.wechat.outbox import LATEST, Outbox, parts_of
 from connectors.wechat.redis_storage import RedisStorage
-from connectors.wechat.simulator import WeChatPeer
 from connectors.wechat.storage import Backlog, MemoryStorage, TurnKeys
+from connectors.wechat.testing.devserver import EchoAgent
+from connectors.wechat.testing.fake_api import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN
+from connectors.wechat.testing.simulator import WeChatPeer
 from connectors.wechat.turns import TOO_FAST
 from tests.connectors.conftest import REDIS_URL, new_openid
 
@@ -155,7 +155,7 @@ async def test_a_part_sent_before_is_skipped_when_its_turn_runs_again(fake, stor
     fake.fake.interact(openid, "message")
     client = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, fake.url, store)
     outbox = Outbox(store, client)
-    await outbox.open_window(openid, MESSAGE_WINDOW)
+    await store.set(*outbox.window(openid, MESSAGE_WINDOW))  # as the claim of the citizen's push does
     assert await outbox.push(openid, parts_of("7001", ["一", "二"])) == 2
     assert await outbox.push(openid, parts_of("7001", ["一", "二", "三"])) == 3  # re-run (takeover)
     assert await outbox.push(openid, parts_of("7002", ["一"])) == 1  # another turn's part is its own

@@ -10,11 +10,11 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 
-from connectors.wechat.fake_api import DEMO_ACCOUNT
 from connectors.wechat.inbound import TOO_LONG
 from connectors.wechat.replay import ReplayedRequestError, ReplayGuard
 from connectors.wechat.signing import signature_of
 from connectors.wechat.storage import MemoryStorage
+from connectors.wechat.testing.fake_api import DEMO_ACCOUNT
 from tests.connectors.conftest import REDIS_URL, new_openid
 
 MODES = [pytest.param(False, id="plaintext"), pytest.param(True, id="safe")]

@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wechatpy.utils import WeChatSigner
 
-from connectors.wechat.fake_api import DEMO_ACCOUNT
-from connectors.wechat.simulator import WeChatPeer
+from connectors.wechat.testing.fake_api import DEMO_ACCOUNT
+from connectors.wechat.testing.simulator import WeChatPeer
 
 pytestmark = pytest.mark.slow
 

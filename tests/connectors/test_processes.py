@@ -17,8 +17,8 @@ from typing import Dict, List
 import aiohttp
 import pytest
 
-from connectors.wechat.fake_api import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN
-from connectors.wechat.simulator import WeChatPeer
+from connectors.wechat.testing.fake_api import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN
+from connectors.wechat.testing.simulator import WeChatPeer
 from tests.connectors.conftest import REDIS_URL, free_port, new_openid
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ async def test_two_server_processes_sharing_redis_run_retries_once(fake, redis_p
     ports = [free_port(), free_port()]
     env = _env(fake.url, REDIS_URL=REDIS_URL)
     processes = [subprocess.Popen(
-        [sys.executable, "-m", "connectors.wechat.devserver", "--port", str(port), "--think", "1.0",
+        [sys.executable, "-m", "connectors.wechat.testing.devserver", "--port", str(port), "--think", "1.0",
          "--record", str(record), "--key-prefix", redis_prefix], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
     try:

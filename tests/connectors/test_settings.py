@@ -5,9 +5,9 @@ import pytest
 from rasa.core.run import create_http_input_channels
 
 from connectors.wechat.channel import WeChatInput
-from connectors.wechat.fake_api import DEMO_AES_KEY
 from connectors.wechat.masking import mask_openid, redact
 from connectors.wechat.settings import WeChatSettings, WeChatSettingsError
+from connectors.wechat.testing.fake_api import DEMO_AES_KEY
 
 ENV = {"WECHAT_APP_ID": "wx1", "WECHAT_APP_SECRET": "s", "WECHAT_TOKEN": "t"}
 
@@ -72,7 +72,7 @@ def test_personal_data_is_masked_for_logs():
 
 
 def test_demo_environment_only_without_a_real_account():
-    from connectors.wechat.fake_api import demo_environment
+    from connectors.wechat.testing.fake_api import demo_environment
 
     demo = demo_environment({}, fake_port=8011)
     settings = WeChatSettings.from_sources({}, demo)
@@ -82,7 +82,7 @@ def test_demo_environment_only_without_a_real_account():
 
 
 def test_the_account_id_and_content_limit_settings():
-    from connectors.wechat.fake_api import DEMO_ACCOUNT, demo_environment
+    from connectors.wechat.testing.fake_api import DEMO_ACCOUNT, demo_environment
 
     settings = WeChatSettings.from_sources({"max_content_chars": "500"}, {**ENV, "WECHAT_ACCOUNT_ID": "gh_abc123"})
     assert settings.account_id == "gh_abc123" and settings.max_content_chars == 500

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from connectors.wechat.devserver import EchoAgent
+from connectors.wechat.testing.devserver import EchoAgent
 from tests.connectors.conftest import REDIS_URL, free_port, new_openid
 
 pytestmark = pytest.mark.slow  # starts connector servers and a private Redis

@@ -5,7 +5,7 @@ import asyncio
 import io
 import sys
 
-from connectors.wechat.simulator import Chat
+from connectors.wechat.testing.simulator import Chat
 
 
 class SlowStdin(io.StringIO):
@@ -41,8 +41,8 @@ async def test_chat_in_safe_mode(start_server, monkeypatch):
 
 
 async def test_chat_says_when_the_server_is_down(monkeypatch, fake):
-    from connectors.wechat.fake_api import DEMO_APP_ID, DEMO_TOKEN
-    from connectors.wechat.simulator import WeChatPeer
+    from connectors.wechat.testing.fake_api import DEMO_APP_ID, DEMO_TOKEN
+    from connectors.wechat.testing.simulator import WeChatPeer
 
     peer = WeChatPeer("http://127.0.0.1:9/webhooks/wechat/webhook", DEMO_TOKEN, DEMO_APP_ID, fake_api_url=fake.url)
     monkeypatch.setattr(sys, "stdin", io.StringIO("你好\n"))
@@ -55,7 +55,7 @@ async def test_chat_says_when_the_server_is_down(monkeypatch, fake):
 def test_chat_follows_the_port_settings_of_govbot_up():
     import argparse
 
-    from connectors.wechat.simulator import endpoints
+    from connectors.wechat.testing.simulator import endpoints
 
     none = argparse.Namespace(url=None, fake_api=None)
     assert endpoints(none, {}) == ("http://127.0.0.1:5005/webhooks/wechat/webhook", "http://127.0.0.1:8011/")

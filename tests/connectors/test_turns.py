@@ -11,7 +11,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ConversationPaused
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from connectors.wechat.devserver import EchoAgent
+from connectors.wechat.testing.devserver import EchoAgent
 from connectors.wechat.text import byte_length
 from connectors.wechat.turns import HOLDING
 from tests.connectors.conftest import REDIS_URL, new_openid

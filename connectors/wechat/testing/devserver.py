@@ -91,7 +91,7 @@ def build_app(channels: Sequence[Any], agent: Any = None) -> Sanic:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m connectors.wechat.devserver --port P [--model M | --think S] [--record F]``."""
+    """``python -m connectors.wechat.testing.devserver --port P [--model M | --think S] [--record F]``."""
     from rasa.core.channels.rest import RestInput
     from rasa.core.run import load_agent_on_start
     from rasa.core.utils import AvailableEndpoints

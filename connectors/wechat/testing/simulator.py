@@ -30,7 +30,7 @@ from wechatpy.replies import deserialize_reply
 from wechatpy.utils import WeChatSigner
 
 from connectors.wechat.cli import FAKE_PORT, configure_chat
-from connectors.wechat.fake_api import DEMO_ACCOUNT, DEMO_AES_KEY, DEMO_APP_ID, DEMO_TOKEN
+from connectors.wechat.testing.fake_api import DEMO_ACCOUNT, DEMO_AES_KEY, DEMO_APP_ID, DEMO_TOKEN
 
 WECHAT_TIMEOUT = 5.0  # WeChat drops a request after 5 s ...
 WECHAT_TRIES = 3  # ... and tries 3 times in all

@@ -51,6 +51,9 @@ _BUTTON_TYPES = {"click", "view", "miniprogram", "scancode_push", "scancode_wait
                  "pic_photo_or_album", "pic_weixin", "location_select", "article_id", "article_view_limited"}
 
 
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
 class WeChatError(Exception):
     def __init__(self, errcode: int, errmsg: str):
         super().__init__(errmsg)
@@ -278,7 +281,7 @@ class FakeWeChat:
         if transport is not None:
             transport.close()
 
-    def _api(self, run: Callable[[Dict[str, Any]], Dict[str, Any]], body: bool = True) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def _api(self, run: Callable[[Dict[str, Any]], Dict[str, Any]], body: bool = True) -> Handler:
         async def handler(request: web.Request) -> web.Response:
             data: Any = None
             if body:
