@@ -12,7 +12,7 @@ from typing import Dict, Optional, Tuple
 from rasa_sdk import Tracker
 
 from actions.common import SORRY_PORTAL_DOWN
-from actions.values import mask
+from govbot.masking import mask_numbers
 
 FORM_SLOTS = ["appt_item", "appt_hall", "appt_date", "appt_hour", "appt_name", "appt_phone", "appt_confirmed"]
 HELPER_SLOTS = ("choice_kind", "choice_options", "appt_when")  # set by extraction, not asked by the form
@@ -37,7 +37,7 @@ def stored(appt_phone: Optional[str]) -> Optional[Tuple[str, str]]:
 
 def shown_phone(appt_phone: str) -> str:
     found = stored(appt_phone)
-    return found[0] if found else mask(appt_phone)
+    return found[0] if found else mask_numbers(appt_phone)
 
 
 def contact_fields(name: str, appt_phone: str) -> Dict[str, str]:

@@ -14,7 +14,8 @@ from actions.failsafe import SafeAction, SafeFormValidationAction
 from actions.interruption import complains
 from actions.portal_client import PortalError, portal
 from actions.repair import plain
-from actions.values import digits_of, mask, phone_number
+from actions.values import digits_of, phone_number
+from govbot.masking import mask_phone
 
 LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 # When NLU finds no rating entity: words checked in order (longest meaning first).
@@ -190,7 +191,7 @@ async def register_complaint(dispatcher: CollectingDispatcher, tracker: Tracker,
         if not at_handoff:
             sorry_portal_down(dispatcher)
         return [] if not at_handoff else done
-    how = f"工作人员会打 {mask(phone)} 联系您" if phone else "答复会发到这个对话里"
+    how = f"工作人员会打 {mask_phone(phone)} 联系您" if phone else "答复会发到这个对话里"
     then = "" if at_handoff else "需要现在和工作人员沟通，请回复“转人工”。"
     dispatcher.utter_message(text=f"您的投诉已登记，编号 {complaint['reference']}。我们会在{REPLY_WORKDAYS}个工作日内"
                                   f"核实处理并答复您{answer_day(complaint)}，{how}。{then}")

@@ -228,11 +228,5 @@ def person_name(text: str) -> Optional[str]:
     return cleaned if _NAME.fullmatch(cleaned) else None
 
 
-def mask(text: str) -> str:
-    """Hides phone and ID numbers in what the bot says back (read-back, offered contact); logs: govbot.logmask."""
-    text = _ID_NUMBER.sub(lambda m: m.group(1)[:4] + "**********" + m.group(1)[-4:], text)
-    return _PHONE.sub(lambda m: m.group(1)[:3] + "****" + m.group(1)[-4:], text)
-
-
 def numbered(options: Sequence[str]) -> str:
     return "\n".join(f"{n}. {option}" for n, option in enumerate(options, start=1))

@@ -8,13 +8,14 @@ honcho's ``Manager`` stops every process when one exits, and that rule sits in t
 from __future__ import annotations
 
 import datetime
+import os
 import queue
 import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, TextIO
 
 from honcho.colour import get_colours
 from honcho.compat import ProcessManager
@@ -44,6 +45,42 @@ class Backoff:
         return delay
 
 
+class Console:
+    """The supervisor's output, which never raises: under ``make run | tee log`` Ctrl-C ends ``tee``
+    first, and a write to the broken pipe must not stop the supervisor before it stops the servers
+    (their own process groups do not get the terminal's SIGINT). Output is dropped from then on."""
+
+    def __init__(self, stream: TextIO):
+        self._stream: Optional[TextIO] = stream
+
+    def write(self, text: str) -> int:
+        return self._guarded(lambda stream: stream.write(text)) or 0
+
+    def flush(self) -> None:
+        self._guarded(lambda stream: stream.flush())
+
+    def isatty(self) -> bool:
+        return bool(self._guarded(lambda stream: stream.isatty()))
+
+    def _guarded(self, use: Callable[[TextIO], Any]) -> Any:
+        if self._stream is None:
+            return None
+        try:
+            return use(self._stream)
+        except (BrokenPipeError, OSError, ValueError):  # ValueError: the stream was closed
+            self._drop_output()
+            return None
+
+    def _drop_output(self) -> None:
+        """No more writes here, and the stream's descriptor points at /dev/null so that the
+        interpreter's own flush at exit does not fail either."""
+        stream, self._stream = self._stream, None
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())  # type: ignore[union-attr]
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
 @dataclass
 class _Child:
     process: Process
@@ -60,6 +97,7 @@ class Supervisor:
                  clock: Callable[[], float] = time.monotonic):
         self._events: "queue.Queue[Message]" = queue.Queue()
         self._printer = printer or Printer(sys.stdout)
+        self._printer.output = Console(self._printer.output)
         self._printer.width = len(SYSTEM)
         self._colours = get_colours()
         self._signals = ProcessManager()

@@ -17,11 +17,11 @@ from typing import Any, Callable, Dict, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from govbot.masking import mask_name
 from portal import tables
 from portal.attempts import Attempts, Bucket
 from portal.catalog import Catalog
 from portal.errors import PortalError
-from portal.masking import mask_name
 from portal.schemas import ApplicationStatus, StatusChange, StatusQuery
 from portal.settings import StatusLimits
 from portal.webhook import Notifier

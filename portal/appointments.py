@@ -20,11 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from govbot.clock import CHINA_TZ
+from govbot.masking import mask_name, mask_phone
 from portal import booking_limits, tables
 from portal.catalog import Catalog, bring_list
 from portal.contacts import ContactHandles
 from portal.errors import PortalError
-from portal.masking import mask_name, mask_phone
 from portal.schemas import AttendanceMark, BookingRequest, CancelRequest
 from portal.settings import BookingLimits
 from portal.webhook import Notifier

@@ -155,3 +155,21 @@ def test_supervisor_restarts_an_exited_process_with_back_off_and_sigterm_stops_a
     assert "one was killed by SIGKILL; restarting in 0.5 s" in output and "restarting in 1 s" in output
     assert "two was killed" not in output and "two exited" not in output
     assert "SIGTERM received: stopping every process" in output and "two stopped" in output
+
+
+@pytest.mark.slow  # starts processes
+def test_ctrl_c_stops_every_process_even_when_the_console_pipe_is_gone(tmp_path):
+    """``make run | tee log`` then Ctrl-C: tee dies first, and the supervisor still stops the servers."""
+    child = tmp_path / "child.py"
+    child.write_text(CHILD)
+    supervisor = subprocess.Popen([sys.executable, "-c", SUPERVISED, str(child), str(tmp_path)], cwd=ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(lambda: _pids(tmp_path, "one") and _pids(tmp_path, "two"), 30)
+        supervisor.stdout.close()  # the reader (tee) is gone: the next write meets a broken pipe
+        supervisor.send_signal(signal.SIGINT)
+        assert supervisor.wait(timeout=15) == 130
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+    assert not any(_alive(pid) for name in ("one", "two") for pid in _pids(tmp_path, name))

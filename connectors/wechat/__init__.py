@@ -4,7 +4,7 @@ Enable it in ``credentials.yml`` as ``connectors.wechat.channel.WeChatInput:``; 
 from the environment (``docs/CONTRACT.md`` §4). Modules, by concern:
 
 - ``channel``: the Rasa input channel (webhook, health, portal events).
-- ``settings``, ``masking``: the channel's settings, checked at start-up; personal data masked in logs.
+- ``settings``: the channel's settings, checked at start-up (personal data in logs: ``govbot.logmask``).
 - ``signing``, ``envelope``, ``inbound``, ``replay``: signature, XML/AES envelope, message types
   (nested or repeated fields refused, ToUserName checked), the nonce cache against replays.
 - ``storage``, ``redis_storage``: the one storage interface; Redis, or in-process without ``REDIS_URL``.

@@ -37,9 +37,9 @@ from connectors.wechat.errors import (
     WeChatUnreachable,
     error_for,
 )
-from connectors.wechat.masking import mask_openid
 from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.storage import Storage
+from govbot.logmask import mask_openid
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,6 @@ from sanic.response import HTTPResponse
 from connectors.wechat.api import WeChatClient
 from connectors.wechat.envelope import Envelope, MalformedMessageError, render_text_reply
 from connectors.wechat.inbound import ForeignAccountError, classify
-from connectors.wechat.masking import mask_openid
 from connectors.wechat.menu import Menu
 from connectors.wechat.notify import SIGNATURE_HEADER, TIMESTAMP_HEADER, PortalEvents, announce
 from connectors.wechat.outbox import Outbox
@@ -42,6 +41,7 @@ from connectors.wechat.signing import SignatureError
 from connectors.wechat.storage import Storage, StorageUnavailable
 from connectors.wechat.templates import Templates
 from connectors.wechat.turns import SENT, Turns
+from govbot.logmask import mask_openid
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +81,7 @@ class WeChatInput(InputChannel):
         self._portal: Optional[PortalEvents] = None
         self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
         self._app: Any = None  # the Rasa server's Sanic app, whose ``ctx.agent`` runs the turns
-        logger.info("WeChat channel ready: %s mode, %s storage, API at %s",
-                    "safe" if settings.safe_mode else "plaintext",
+        logger.info("WeChat channel ready: %s mode, %s storage, API at %s", settings.mode,
                     "Redis" if settings.redis_url or storage else "in-process", settings.api_base_url)
         announce(bool(settings.portal_webhook_secret))
 
@@ -158,7 +157,7 @@ class WeChatInput(InputChannel):
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "mode": "safe" if self.settings.safe_mode else "plaintext",
+            return response.json({"status": "ok", "mode": self.settings.mode,
                                   "storage": type(self.storage).__name__})
 
         @webhook.route("/webhook", methods=["GET"])

@@ -25,9 +25,9 @@ from aiohttp import web
 
 from connectors.wechat.api import WeChatClient
 from connectors.wechat.errors import InvalidRequestError, UserRefusedError, WeChatAPIError, WeChatUnavailable
-from connectors.wechat.masking import mask_openid
 from connectors.wechat.signing import is_ascii_number
 from connectors.wechat.templates import Templates
+from govbot.logmask import mask_openid
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024

@@ -51,9 +51,9 @@ from connectors.wechat.errors import (
     WeChatUnavailable,
 )
 from connectors.wechat.inbound import EVENT_WINDOW, MESSAGE_WINDOW
-from connectors.wechat.masking import mask_openid
 from connectors.wechat.storage import Backlog, Storage
 from connectors.wechat.text import split_text
+from govbot.logmask import mask_openid
 
 logger = logging.getLogger(__name__)
 

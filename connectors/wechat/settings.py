@@ -81,7 +81,13 @@ class WeChatSettings:
 
     @property
     def safe_mode(self) -> bool:
+        """Encrypted pushes are understood (safe or compatible mode)."""
         return bool(self.encoding_aes_key)
+
+    @property
+    def mode(self) -> str:
+        """The message mode as WeChat's console names it: plaintext, compatible or safe."""
+        return self.encrypt_mode if self.encoding_aes_key else "plaintext"
 
     @classmethod
     def from_sources(cls, credentials: Optional[Mapping[str, Any]] = None, env: Mapping[str, str] = os.environ,

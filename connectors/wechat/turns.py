@@ -44,12 +44,12 @@ import async_timeout
 from rasa.core.channels.channel import UserMessage
 
 from connectors.wechat.inbound import Inbound
-from connectors.wechat.masking import mask_openid, redact
 from connectors.wechat.menu import Menu
 from connectors.wechat.outbox import Outbox, Part, backlog, parts_of, text_of
 from connectors.wechat.output import TurnCollector, parse_choice
 from connectors.wechat.storage import Begun, Settled, Storage, StorageUnavailable, TurnKeys
 from connectors.wechat.text import split_text
+from govbot.logmask import mask_openid, redact
 
 logger = logging.getLogger(__name__)
 

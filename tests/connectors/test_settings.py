@@ -5,9 +5,9 @@ import pytest
 from rasa.core.run import create_http_input_channels
 
 from connectors.wechat.channel import WeChatInput
-from connectors.wechat.masking import mask_openid, redact
 from connectors.wechat.settings import WeChatSettings, WeChatSettingsError
 from connectors.wechat.testing.fake_api import DEMO_AES_KEY
+from govbot.logmask import mask_openid, redact
 
 ENV = {"WECHAT_APP_ID": "wx1", "WECHAT_APP_SECRET": "s", "WECHAT_TOKEN": "t"}
 
@@ -43,6 +43,14 @@ def test_safe_mode_and_base_url_slash():
     settings = WeChatSettings.from_sources({}, {**ENV, "WECHAT_ENCODING_AES_KEY": DEMO_AES_KEY,
                                                "WECHAT_API_BASE_URL": "http://127.0.0.1:8011"})
     assert settings.safe_mode and settings.api_base_url == "http://127.0.0.1:8011/"
+
+
+@pytest.mark.parametrize("extra, mode", [({}, "plaintext"), ({"WECHAT_ENCODING_AES_KEY": DEMO_AES_KEY}, "safe"),
+                                          ({"WECHAT_ENCODING_AES_KEY": DEMO_AES_KEY,
+                                            "WECHAT_ENCRYPT_MODE": "compatible"}, "compatible")])
+def test_the_mode_is_named_as_wechat_names_it(extra, mode):
+    """The start-up line and the health answer say the mode the account really runs in."""
+    assert WeChatSettings.from_sources({}, {**ENV, **extra}).mode == mode
 
 
 def test_rasa_loads_the_channel_by_module_path(tmp_path, monkeypatch):
