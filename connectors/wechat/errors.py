@@ -11,7 +11,8 @@ from typing import Dict, Optional, Type
 
 from wechatpy.constants import WeChatErrorCode as Code
 
-TOKEN_ERRORS = frozenset({Code.INVALID_CREDENTIAL, Code.INVALID_ACCESS_TOKEN, Code.EXPIRED_ACCESS_TOKEN})  # 凭证无效 / 不合法的 access_token / access_token 超时
+# 凭证无效 / 不合法的 access_token / access_token 超时
+TOKEN_ERRORS = frozenset({Code.INVALID_CREDENTIAL, Code.INVALID_ACCESS_TOKEN, Code.EXPIRED_ACCESS_TOKEN})
 
 
 class WeChatAPIError(Exception):
