@@ -94,17 +94,18 @@ FACT_SLOTS = TIME_SLOTS | {"appt_name", "appt_phone"}
 KEPT_ON_ERROR = ("appt_name", "appt_phone")  # facts that need no portal check: kept when the portal fails
 # The commonest surnames (about 250, nearly every citizen's): a bare word that starts with one is a name
 # in any message; any other plausible word only when the name was asked.
-_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金"
-             "石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧常甘霍牛包车卫阮柏聂殷詹翟倪庞乔葛"
-             "鲁谷麦梅盛童芦卜柳樊凌岳伍费邬鲍焦施蓝祝邢汝苗饶柯滕裴池苟鞠邝冉宫蒲骆辛景舒巫洪娄纪")
+_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余"
+             "杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯"
+             "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧常甘霍牛包车卫阮柏聂殷詹翟倪庞乔葛鲁谷"
+             "麦梅盛童芦卜柳樊凌岳伍费邬鲍焦施蓝祝邢汝苗饶柯滕裴池苟鞠邝冉宫蒲骆辛景舒巫洪娄纪")
 _COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容", "令狐", "皇甫", "尉迟", "公孙", "夏侯", "长孙",
                       "宇文", "司徒", "端木", "独孤", "南宫", "西门", "澹台", "呼延")
 _NAME_SAID = re.compile(r"(?:我叫|我是|姓名(?:是)?|名字(?:是|叫)?|预约人(?:是)?|叫|是)[:：]?([\u4e00-\u9fa5·]{2,4})")
 _NOT_NAME_WORDS = re.compile(r"不|没|吗|呢|啥|什么|怎么|为什么|跳过|知道|时间|大厅|预约|上午|下午|谢谢|再见|拜拜|"
                              r"你好|您好|好的|好吧|人工|客服|机器")
 # Characters of talk, not of names: a word with one is no name (先说个事, 几点都行, 侬好伐).
-_TALK_CHARS = re.compile(r"[了吗呢吧啊呀哦嗯么什怎谁哪这那们说事个给让把被就都也还要想去在我你您他她它是该错对改换能会可再等"
-                         r"好行额伐侬啥咋的证照卡费贴所局厅区办约号点午]")
+_TALK_CHARS = re.compile(r"[了吗呢吧啊呀哦嗯么什怎谁哪这那们说事个给让把被就都也还要想去在我你您他她它是该错对改换能会"
+                         r"可再等好行额伐侬啥咋的证照卡费贴所局厅区办约号点午]")
 _TITLE = re.compile(r"(先生|女士|小姐|老师|师傅|阿姨|大爷|大妈|同志|老板)$")  # 邱先生: a full name beats it
 # Words after a name that are not part of it (冯晓燕手机…, 王明电话…): a boundary is put before them.
 _AFTER_NAME = re.compile(r"(手机|电话|号码|联系|身份证|今天|明天|后天|周[一二三四五六日天]|星期|上午|下午|晚上)")

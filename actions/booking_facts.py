@@ -28,8 +28,8 @@ _FIRST_UNLESS = (("CRJ-0001", "CRJ-0002", re.compile(r"丢|补|遗失|掉|被偷
                  ("MZ-0001", "GA-0007", re.compile(r"居住")))  # 俺俩去领证 is marrying, not a residence permit
 # Words that tell the variants of one document apart (补领 / 换领 / 首次申领, 补证 / 期满换证); 换 only
 # as "replace it", not "move the booking" (换到周四, 换成下午, 换个大厅).
-_VARIANT_CUE = re.compile(r"丢|补(?!充)|坏|损|遗失|被偷|被盗|掉了|找不到|到期|过期|期满|新办|首次|第一次|没办过|从没|没有过|"
-                          r"换(?!到|成|为|个|一个|一下|时间|大厅|地方|别)")
+_VARIANT_CUE = re.compile(r"丢|补(?!充)|坏|损|遗失|被偷|被盗|掉了|找不到|到期|过期|期满|新办|首次|第一次|没办过|从没|"
+                          r"没有过|换(?!到|成|为|个|一个|一下|时间|大厅|地方|别)")
 FAMILY_PREFIX = 3  # items whose names start alike (居民身份证补领 / 居民身份证换领) are one document's variants
 
 

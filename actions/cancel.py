@@ -222,9 +222,11 @@ class AskCancelBookingNo(SafeAction):
         if bookings:
             return offer_choices(dispatcher, "您要取消哪一个预约？", [booking_line(b) for b in bookings],
                                  "cancel_booking_no", [b["booking_no"] for b in bookings],
-                                 "请回复序号；在网上或电话约的，请发预约号（YY开头）。" + second_ask_hint(tracker, "cancel_booking_no"))
+                                 "请回复序号；在网上或电话约的，请发预约号（YY开头）。"
+                                 + second_ask_hint(tracker, "cancel_booking_no"))
         dispatcher.utter_message(text="您在微信里没有预约。如果是在网上或电话约的，请发预约号（YY开头，共18位，"
-                                      "在预约短信里），再发预约时留的手机号，我帮您查。" + second_ask_hint(tracker, "cancel_booking_no"))
+                                      "在预约短信里），再发预约时留的手机号，我帮您查。"
+                                      + second_ask_hint(tracker, "cancel_booking_no"))
         return []
 
 

@@ -131,9 +131,9 @@ class ValidateComplaintForm(SafeFormValidationAction):
 
 IN_CHAT = "wechat"
 # 不用了 / 不留了 / 跳过 / 就微信回复吧 / 微信联系就行 / 没有手机 / 不方便留
-_SKIP_CONTACT = re.compile(r"不用|不留|跳过|略过|^下一步$|不要|不需要|不想留|不方便|不必|没有手机|没手机|就这样|^没有$|^算了|"
-                           r"微信(回复|联系|答复|通知|上|里|就|说|回)|(在|就在|用)?(这里|这儿|这边|公众号)(回复|答复|说|联系)|"
-                           r"^(否|不|no|无)$")
+_SKIP_CONTACT = re.compile(r"不用|不留|跳过|略过|^下一步$|不要|不需要|不想留|不方便|不必|没有手机|没手机|就这样|"
+                           r"^没有$|^算了|微信(回复|联系|答复|通知|上|里|就|说|回)|"
+                           r"(在|就在|用)?(这里|这儿|这边|公众号)(回复|答复|说|联系)|^(否|不|no|无)$")
 
 
 _DROPS_COMPLAINT = re.compile(r"不(想)?(再)?(投诉|反映|说|登记|提)了|撤回|撤销")
@@ -174,7 +174,8 @@ class ActionRegisterComplaint(SafeAction):
         return await register_complaint(dispatcher, tracker)
 
 
-async def register_complaint(dispatcher: CollectingDispatcher, tracker: Tracker, at_handoff: bool = False) -> List[EventType]:
+async def register_complaint(dispatcher: CollectingDispatcher, tracker: Tracker,
+                             at_handoff: bool = False) -> List[EventType]:
     """Stores the complaint in ``complaint_text`` (if any) with the contact given so far.
 
     Also run by the handoff: a citizen who asks for a person after telling the complaint keeps it.

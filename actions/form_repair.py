@@ -57,8 +57,8 @@ def stop_events(domain: Dict, form: str, keep: Sequence[str] = ()) -> List[Event
 # is a way out or a request for a person, or one that names the handoff outright.
 NARRATIVE_SLOTS = ("complaint_text",)
 SHORT = 12
-_OUTRIGHT_HUMAN = re.compile(r"转人工|人工客服|人工服务|转接人工|真人客服|不(想|要)?(跟|和)?机器人|(叫|找|要)(个)?(真人|人工)|"
-                             r"(叫|让)(你们)?(工作人员|领导|负责人)(来|过来|出来)")
+_OUTRIGHT_HUMAN = re.compile(r"转人工|人工客服|人工服务|转接人工|真人客服|不(想|要)?(跟|和)?机器人|"
+                             r"(叫|找|要)(个)?(真人|人工)|(叫|让)(你们)?(工作人员|领导|负责人)(来|过来|出来)")
 
 
 def _story(requested: Optional[str], text: str) -> bool:

@@ -23,7 +23,8 @@ AMBIGUITY_RATIO = 0.8  # a runner-up this close to the best means "ask which one
 CONFIDENT_SCORE, CONFIDENT_LEAD = 10.0, 2.0  # an unclear message is about the best hit only this far ahead
 ASPECTS = {  # aspect -> words that ask for it, in the order answers are given
     "conditions": ("条件", "能不能办", "能办吗", "可以办吗", "符合", "资格", "谁可以", "够不够"),
-    "materials": ("材料", "带什么", "带啥", "要啥", "准备什么", "准备啥", "原件", "复印件", "资料", "证件", "带哪些", "东西"),
+    "materials": ("材料", "带什么", "带啥", "要啥", "准备什么", "准备啥", "原件", "复印件", "资料", "证件",
+                  "带哪些", "东西"),
     "steps": ("流程", "步骤", "怎么办", "咋办", "手续", "程序", "怎么弄", "怎么申请", "咋弄", "怎么搞"),
     "fee": ("钱", "费", "免费", "价格", "块"),
     "time_limit": ("多久", "几天", "多长时间", "时限", "多快", "要等", "什么时候能拿", "几个工作日"),
@@ -38,8 +39,8 @@ ASPECTS = {  # aspect -> words that ask for it, in the order answers are given
 # filler below) names no item: 需要啥子材料, 要钱不, 几点下班, 能代办吗, 多久能拿到.
 FOLLOW_UP_WORDS = ("材料", "钱", "收费", "费用", "多少钱", "时间", "几点", "下班", "上班", "地址", "在哪",
                    "代办", "多久", "几天", "网上办")
-_FILLER = set("我你您他她要需想啥子什么哪些多少怎咋吗嘛么呢不没啊呀吧哈那这请问能可以会带的得地办个些还是有了就都给和去到拿"
-              "一下哦噢嗯呗咧撒噻嘞儿里边")
+_FILLER = set("我你您他她要需想啥子什么哪些多少怎咋吗嘛么呢不没啊呀吧哈那这请问能可以会带的得地办个些还是有了就都给和"
+              "去到拿一下哦噢嗯呗咧撒噻嘞儿里边")
 # A question, not a statement: 要钱不, 收不收费, 几点, 在哪, 吗/么/呢, ?
 _QUESTION = re.compile(r"[吗么嘛呢?？啥几哪咋怎]|什么|多少|多久|多长|不[了啦呀啊]?$|(.)不\1")
 

@@ -111,7 +111,8 @@ def likely_out_of_scope(tracker: Tracker) -> bool:
 
 async def task_in_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
     """What the words plainly ask for when the NLU found no task: a person, a repeat, a task named
-    (投诉… / 约的号想取消), an application's progress (its number), a planned visit (明天下午去东城办居住证), or one item's guide; else None."""
+    (投诉… / 约的号想取消), an application's progress (its number), a planned visit (明天下午去东城办居住证),
+    or one item's guide; else None."""
     text = text_of(tracker)
     if wants_human(text):
         return [FollowupAction("action_handoff")]

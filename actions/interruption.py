@@ -85,8 +85,8 @@ def other_task(form: str, requested: Optional[str], text: str, intent: str) -> O
     return None
 
 
-_GUIDE_QUESTION = re.compile(r"怎么|如何|要带|带什么|什么材料|哪些材料|多少钱|收费吗|在哪|哪里|流程|条件|需要什么|能不能|"
-                             r"可以.{0,8}吗|要多久|几天")
+_GUIDE_QUESTION = re.compile(r"怎么|如何|要带|带什么|什么材料|哪些材料|多少钱|收费吗|在哪|哪里|流程|条件|需要什么|"
+                             r"能不能|可以.{0,8}吗|要多久|几天")
 
 
 def asks_guide(text: str) -> bool:

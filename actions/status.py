@@ -123,7 +123,8 @@ class ValidateStatusForm(SafeFormValidationAction):
         if asked_twice(tracker, "status_last4"):
             dispatcher.utter_message(text=GIVE_UP)
             return {"status_last4": ENDED}  # its validation stops the form
-        dispatcher.utter_message(text=verification_problem(text) or "请发申请时所留手机号的后四位（4位数字），整个手机号也可以。")
+        dispatcher.utter_message(text=verification_problem(text)
+                                 or "请发申请时所留手机号的后四位（4位数字），整个手机号也可以。")
         return {}
 
     async def validate_application_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -51,7 +51,8 @@ def speaks_of_existing_booking(text: str) -> bool:
     return bool(_EXISTING.search(plain(text)))
 
 
-_ASKS_ABOUT = re.compile(r"吗|么|嘛|没有?$|还在|还有效|哪天|几号|几点|什么时[候间]|是啥|是什么|是不是|是.{1,8}的$|[?？]")
+_ASKS_ABOUT = re.compile(r"吗|么|嘛|没有?$|还在|还有效|哪天|几号|几点|什么时[候间]|是啥|是什么|是不是|"
+                         r"是.{1,8}的$|[?？]")
 
 
 def asks_about_bookings(text: str) -> bool:

@@ -45,7 +45,7 @@ def synthetic_catalog(guides: List[Guide], size: int) -> List[Guide]:
     counties = ("".join(pair) + suffix for pair in itertools.permutations(COUNTY_CHARS, 2)
                 for suffix in ("县", "区", "市"))
     out: List[Guide] = []
-    for number, county in enumerate(counties):
+    for _number, county in enumerate(counties):
         for guide in guides:
             if len(out) == size:
                 return out

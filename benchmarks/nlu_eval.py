@@ -295,14 +295,15 @@ def table_rows(results: Dict[str, Dict[str, Any]], folds: int) -> List[metrics.R
             row("traditional-script intent macro-F1", lambda f: f["traditional_intent_macro_f1"]),
             row("numbers slice intent accuracy", lambda f: f.get("numbers_accuracy"), TARGETS["numbers_accuracy"])]
     for corpus in sorted({name for f in results.values() for name in f["ood"]}):
-        rows.append(row(f"out-of-domain rate: {corpus}", lambda f: f["ood"].get(corpus, {}).get("rate"),
-                        TARGETS["ood_rate"]))
+        rows.append(row(f"out-of-domain rate: {corpus}",
+                        lambda f, corpus=corpus: f["ood"].get(corpus, {}).get("rate"), TARGETS["ood_rate"]))
     for extractor in sorted({name for f in results.values() for name in f["entities"]["by_extractor"]}):
         rows.append(row(f"entity micro-F1 ({extractor})",
-                        lambda f: f["entities"]["by_extractor"].get(extractor, {}).get("micro avg", {}).get("f1")))
+                        lambda f, extractor=extractor: (
+                            f["entities"]["by_extractor"].get(extractor, {}).get("micro avg", {}).get("f1"))))
     for entity in sorted({name for f in results.values() for name in f["entities"]["best"]}):
         rows.append(row(f"entity F1: {entity} (best extractor)",
-                        lambda f: f["entities"]["best"].get(entity, {}).get("f1")))
+                        lambda f, entity=entity: f["entities"]["best"].get(entity, {}).get("f1")))
     rows += [row("fallback threshold (config)", lambda f: f["fallback_threshold"]),
              row(f"recommended fallback threshold (recall loss <= {MAX_RECALL_LOSS:.0%})",
                  lambda f: f["recommended_fallback_threshold"]),

@@ -248,7 +248,8 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
             env["REDIS_URL"] = args.redis
         if args.aes:
             env["WECHAT_ENCODING_AES_KEY"] = DEMO_AES_KEY
-        command = [sys.executable, "-m", "connectors.wechat.testing.devserver", "--port", str(port), "--key-prefix", prefix]
+        command = [sys.executable, "-m", "connectors.wechat.testing.devserver", "--port", str(port),
+                   "--key-prefix", prefix]
         helpers: List[subprocess.Popen] = []
         keys = generate_secrets()  # this run's own keys, as govbot.stack does
         env = with_keys_of("rasa", env, keys)
@@ -370,7 +371,8 @@ def report(results: Dict[str, Dict[str, float]], args: argparse.Namespace) -> bo
     met = ratio <= 1.10 and wechat["later_than_5s"] == 0
     lines.append(f"webhook p50 / REST p50 = {ratio:.2f} (target <= 1.10); replies later than 5 s through the "
                  f"webhook: {wechat['later_than_5s']} (target 0) -> {'targets met' if met else 'TARGETS MISSED'}")
-    lines.append(f"turns without any reply: rest {rest['empty'] + rest['lost']}, webhook {wechat['empty'] + wechat['lost']} "
+    lines.append(f"turns without any reply: rest {rest['empty'] + rest['lost']}, "
+                 f"webhook {wechat['empty'] + wechat['lost']} "
                  "(the assistant said nothing; a webhook turn that is also slow answers \"success\" at 4 s and "
                  "pushes nothing, so it shows as lost)")
     sys.stdout.write("\n".join(lines) + "\n")

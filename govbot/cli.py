@@ -11,7 +11,8 @@ from typing import List, Optional
 
 # The WeChat commands live with the WeChat protocol in ``connectors/`` and parse their own flags.
 DELEGATED = {
-    "chat": ("connectors.wechat.testing.simulator", "local WeChat simulator against a running server (--aes: safe mode)"),
+    "chat": ("connectors.wechat.testing.simulator",
+             "local WeChat simulator against a running server (--aes: safe mode)"),
     "fake-wechat": ("connectors.wechat.testing.fake_api", "the fake WeChat API server alone (--port P)"),
     "wechat": ("connectors.wechat.admin", "official-account administration: menu push|show, notify"),
 }

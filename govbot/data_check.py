@@ -164,7 +164,8 @@ def _named_in_code(code_dir: Path) -> Set[str]:
     names = set()
     for path in sorted(code_dir.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"utter_\w+", node.value):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and re.fullmatch(r"utter_\w+", node.value)):
                 names.add(node.value)
     return names
 

@@ -23,7 +23,8 @@ ACTION_SECRET_HEADER = "X-Action-Secret"  # nosec B105  # a header name. How the
 KEYS_OF_PROCESS: Mapping[str, Sequence[str]] = {
     "portal": ("PORTAL_API_KEY", "PORTAL_ADMIN_KEY", "PORTAL_WEBHOOK_SECRET"),  # checks both keys, signs notifications
     "actions": ("ACTION_SERVER_SECRET", "PORTAL_API_KEY"),  # checks Rasa's calls, calls the portal as the bot
-    "rasa": ("RASA_AUTH_TOKEN", "ACTION_SERVER_SECRET", "PORTAL_WEBHOOK_SECRET"),  # API token, calls actions, checks notifications
+    # API token, calls actions, checks notifications
+    "rasa": ("RASA_AUTH_TOKEN", "ACTION_SERVER_SECRET", "PORTAL_WEBHOOK_SECRET"),
     "wechat-api": (),
 }
 

@@ -148,7 +148,8 @@ class Supervisor:
     def _start(self, name: str) -> None:
         child = self._children[name]
         child.running, child.pid, child.restart_at, child.started_at = True, None, None, self._clock()
-        threading.Thread(target=child.process.run, args=(self._events, False), name=f"relay-{name}", daemon=True).start()
+        threading.Thread(target=child.process.run, args=(self._events, False), name=f"relay-{name}",
+                         daemon=True).start()
 
     def _handle(self, message: Message) -> None:
         child = self._children[message.name]

@@ -23,7 +23,7 @@ from portal.attempts import Attempts, Bucket
 from portal.catalog import Catalog
 from portal.errors import PortalError
 from portal.schemas import ApplicationStatus, StatusChange, StatusQuery
-from portal.settings import StatusLimits
+from portal.settings import DEFAULT_STATUS_LIMITS, StatusLimits
 from portal.webhook import Notifier
 
 NEXT_STEP = {
@@ -39,7 +39,7 @@ NOT_FOUND = PortalError(404, "application_not_found", "没有查到与该受理�
 
 class Applications:
     def __init__(self, engine: AsyncEngine, catalog: Catalog, notifier: Notifier,
-                 now: Callable[[], datetime], limits: StatusLimits = StatusLimits()):
+                 now: Callable[[], datetime], limits: StatusLimits = DEFAULT_STATUS_LIMITS):
         self._engine = engine
         self._catalog = catalog
         self._notifier = notifier

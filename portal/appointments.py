@@ -26,7 +26,7 @@ from portal.catalog import Catalog, bring_list
 from portal.contacts import ContactHandles
 from portal.errors import PortalError
 from portal.schemas import AttendanceMark, BookingRequest, CancelRequest
-from portal.settings import BookingLimits
+from portal.settings import DEFAULT_BOOKING_LIMITS, BookingLimits
 from portal.webhook import Notifier
 from portal.workdays import bookable_days, closed_reason, holiday_name
 
@@ -66,7 +66,7 @@ class Slot:
 
 class Appointments:
     def __init__(self, engine: AsyncEngine, catalog: Catalog, notifier: Notifier, now: Callable[[], datetime],
-                 limits: BookingLimits = BookingLimits(), contact_handle_seconds: float = 7200.0):
+                 limits: BookingLimits = DEFAULT_BOOKING_LIMITS, contact_handle_seconds: float = 7200.0):
         self._engine = engine
         self._catalog = catalog
         self._notifier = notifier

@@ -21,7 +21,7 @@ from portal.appointments import Appointments
 from portal.attempts import Attempts, Bucket
 from portal.errors import PortalError
 from portal.schemas import PHONE_PATTERN, CancelRequest, Strict
-from portal.settings import StatusLimits
+from portal.settings import DEFAULT_STATUS_LIMITS, StatusLimits
 
 NOT_FOUND_CODE = "booking_not_found"
 NOT_FOUND_MESSAGE = "没有找到与该预约号和手机号相符的预约，请核对后再试"
@@ -35,7 +35,7 @@ class BookingLookupRequest(Strict):
 
 class BookingLookup:
     def __init__(self, engine: AsyncEngine, appointments: Appointments, now: Callable[[], datetime],
-                 limits: StatusLimits = StatusLimits()):
+                 limits: StatusLimits = DEFAULT_STATUS_LIMITS):
         self._engine = engine
         self._appointments = appointments
         self._limits = limits

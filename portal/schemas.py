@@ -46,7 +46,8 @@ class Material(Strict):
     def _window_facts_agree(cls, values: dict) -> dict:
         """The note and the flag say the same: a 现场采集 or 窗口打印 material is made at the window."""
         note = values.get("note") or ""
-        made_there = values["form"] == "现场采集" or (values["form"] != "电子版" and any(w in note for w in WINDOW_MADE))
+        made_there = (values["form"] == "现场采集"
+                      or (values["form"] != "电子版" and any(w in note for w in WINDOW_MADE)))
         if made_there and not values["provided_at_window"]:
             raise ValueError(f"{values['name']}: made at the window (form or note) but provided_at_window is false")
         if values["provided_at_window"] and values["form"] == "电子版":

@@ -68,6 +68,10 @@ class StatusLimits:
     per_application: Limit = Limit(10, 3600)
 
 
+DEFAULT_BOOKING_LIMITS = BookingLimits()
+DEFAULT_STATUS_LIMITS = StatusLimits()
+
+
 @dataclass(frozen=True)
 class PortalSettings:
     database_url: str

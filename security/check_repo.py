@@ -63,7 +63,8 @@ def findings(names: Iterable[str]) -> List[Tuple[str, str]]:
             continue
         for number, line in enumerate(_text(name).splitlines(), 1):
             where = f"{name}:{number}"
-            found += [(where, f"looks like a {kind}") for kind, pattern in TOKEN_PATTERNS.items() if pattern.search(line)]
+            found += [(where, f"looks like a {kind}") for kind, pattern in TOKEN_PATTERNS.items()
+                      if pattern.search(line)]
             if not name.startswith("tests/") and URL_PASSWORD.search(line):
                 found.append((where, "a URL with a password in it"))
             setting = SECRET_SETTING.match(line) if _matches(name, EXAMPLE_FILES) else None

@@ -51,7 +51,8 @@ def test_nlu_eval_scores_the_held_out_messages_also_in_traditional_characters(tm
 def test_nlu_eval_adds_one_sentinel_message_so_rasa_scores_an_out_of_domain_corpus(tmp_path):
     nlu_eval = load_nlu_eval()
     corpus = tmp_path / "weather.yml"
-    corpus.write_text('version: "3.1"\nnlu:\n- intent: out_of_scope\n  examples: |\n    - 今天天气怎么样\n    - 明天下雨吗\n')
+    corpus.write_text('version: "3.1"\nnlu:\n- intent: out_of_scope\n  examples: |\n'
+                      '    - 今天天气怎么样\n    - 明天下雨吗\n')
     examples = load_data(str(nlu_eval.with_sentinel(corpus, tmp_path / "scored" / "weather.yml"))).intent_examples
     assert [(m.get("intent"), m.get("text")) for m in examples] == [
         ("out_of_scope", "今天天气怎么样"), ("out_of_scope", "明天下雨吗"), (nlu_eval.SENTINEL, "你好")]

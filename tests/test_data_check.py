@@ -81,7 +81,8 @@ def test_jieba_with_the_generated_dictionary_cuts_the_verb_off_the_item(tmp_path
     project = small_project(tmp_path, {"guides.yml": "- intent: ask_guide\n  examples: |\n"
                                                      "    - 我要办[护照](service_item)\n"
                                                      "    - 办[社保卡](service_item)去哪\n"})
-    (tmp_path / "jieba" / "userdict.txt").write_text(Project().path("jieba").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "jieba" / "userdict.txt").write_text(Project().path("jieba").read_text(encoding="utf-8"),
+                                                     encoding="utf-8")
     assert data_check.misaligned_annotations(project) == []
 
 
@@ -128,7 +129,8 @@ def test_a_response_said_by_a_rule_an_action_or_a_form_is_used_and_the_rest_is_r
 
 
 def test_the_command_fails_with_the_list(tmp_path: Path, catalog: Catalog, capsys):
-    nlu = {"a.yml": "- intent: greet\n  examples: |\n    - 你好\n", "b.yml": "- intent: thank\n  examples: |\n    - 你好\n"}
+    nlu = {"a.yml": "- intent: greet\n  examples: |\n    - 你好\n",
+           "b.yml": "- intent: thank\n  examples: |\n    - 你好\n"}
     project = small_project(tmp_path, nlu)
     assert data_check.main(project, catalog) == 1
     out = capsys.readouterr().out

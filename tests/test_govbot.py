@@ -76,7 +76,8 @@ def test_every_server_of_the_procfile_listens_where_its_setting_says():
     processes = _processes(Settings())
     assert "--host $PORTAL_HOST" in processes["portal"] and "--host $WECHAT_FAKE_HOST" in processes["wechat-api"]
     assert processes["actions"].startswith("govbot-actions ") and "--host $ACTION_HOST" in processes["actions"]
-    assert processes["rasa"].startswith("govbot-rasa run --enable-api ") and "--interface $RASA_HOST" in processes["rasa"]
+    assert (processes["rasa"].startswith("govbot-rasa run --enable-api ")
+            and "--interface $RASA_HOST" in processes["rasa"])
     assert all("TOKEN" not in command and "SECRET" not in command for command in processes.values())  # not for ps
 
 
@@ -109,7 +110,8 @@ sys.exit(supervisor.loop())
 
 
 def _pids(directory, name):
-    return sorted((int(p.suffix[1:]) for p in directory.glob(f"{name}.*")), key=lambda pid: (directory / f"{name}.{pid}").stat().st_mtime_ns)
+    return sorted((int(p.suffix[1:]) for p in directory.glob(f"{name}.*")),
+                  key=lambda pid: (directory / f"{name}.{pid}").stat().st_mtime_ns)
 
 
 def _wait_for(condition, seconds):
@@ -140,7 +142,7 @@ def test_supervisor_restarts_an_exited_process_with_back_off_and_sigterm_stops_a
         for restarts in (2, 3):
             killed_at = time.monotonic()
             os.kill(_pids(tmp_path, "one")[-1], signal.SIGKILL)
-            _wait_for(lambda: len(_pids(tmp_path, "one")) == restarts, 15)
+            _wait_for(lambda restarts=restarts: len(_pids(tmp_path, "one")) == restarts, 15)
             gaps.append(time.monotonic() - killed_at)
         assert 0.5 <= gaps[0] < 5 and 1.0 <= gaps[1] < 6  # 0.5 s, then doubled
         assert _pids(tmp_path, "two") == two and _alive(two[0])  # untouched

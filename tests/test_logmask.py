@@ -17,11 +17,13 @@ PHONE, ID_NUMBER = "13812345678", "11010519491231002X"
     (f"手机{PHONE}，身份证{ID_NUMBER}", [PHONE, ID_NUMBER], ["138****5678", "110105********002X"]),
     ("姓名：王小明 请核对", ["王小明"], ["姓名：王**"]),
     ("我叫李秀英", ["李秀英"], ["我叫李**"]),
-    ("Current slot values: \n\tappt_name: 王建国\n\tappt_phone: 13912345678", ["王建国", "13912345678"], ["appt_name: ***"]),
+    ("Current slot values: \n\tappt_name: 王建国\n\tappt_phone: 13912345678", ["王建国", "13912345678"],
+     ["appt_name: ***"]),
     ("SlotSet(key: appt_name, value: 赵六)", ["赵六"], ["key: appt_name, value: ***"]),
     ('{"name": "action_listen", "phone_last4": "5678"}', ["5678"], ['"name": "action_listen"']),
     ("POST /webhooks/rest/webhook?token=s3cr3t&x=1", ["s3cr3t"], ["token=***"]),
-    ("Failed: 500, Internal Server Error, body='{\"request_body\": {\"tracker\": {}}}'", ["request_body"], ["withheld"]),
+    ("Failed: 500, Internal Server Error, body='{\"request_body\": {\"tracker\": {}}}'", ["request_body"],
+     ["withheld"]),
     ("Received user message with 'latest_message': {'text': 'hi'}", ["'text'"], ["withheld"]),
 ])
 def test_mask_text(text, hidden, shown):

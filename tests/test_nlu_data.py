@@ -90,6 +90,8 @@ def test_numbers_slice_asks_with_numbers_and_shares_none_with_training():
         assert has_value, message.get("text")
     asking = [m for m in messages if m.get("intent") in purposes]
     assert len(asking) >= 60
-    assert all(_numbers([m.get("text")]) for m in asking), [m.get("text") for m in asking if not _numbers([m.get("text")])]
-    shared = _numbers([m.get("text") for m in messages]) & _numbers([m.get("text") for m in training_data().intent_examples])
+    assert all(_numbers([m.get("text")]) for m in asking), (
+        [m.get("text") for m in asking if not _numbers([m.get("text")])])
+    shared = (_numbers([m.get("text") for m in messages])
+              & _numbers([m.get("text") for m in training_data().intent_examples]))
     assert not {n for n in shared if len(n) > 4}, shared  # four digits may meet by chance, whole numbers not

@@ -121,7 +121,8 @@ def test_govbot_rasa_takes_the_api_token_from_the_environment_and_refuses_an_ope
 def test_the_rasa_api_needs_the_token(live_stack, path):
     assert requests.get(f"{live_stack.rasa_url}{path}", timeout=10).status_code == 401
     assert requests.get(f"{live_stack.rasa_url}{path}?token=wrong", timeout=10).status_code == 401
-    assert requests.get(live_stack.rasa_api(path), timeout=10, headers={"Accept": "application/json"}).status_code == 200
+    assert requests.get(live_stack.rasa_api(path), timeout=10,
+                        headers={"Accept": "application/json"}).status_code == 200
 
 
 @pytest.mark.slow
@@ -199,7 +200,7 @@ def test_every_process_of_the_stack_listens_on_loopback_only(live_stack):
     assert all(listening.values()), listening
     assert {address for sockets in listening.values() for address, _ in sockets} == {"127.0.0.1"}, listening
     other = _non_loopback_address()
-    for name, sockets in listening.items():
+    for _name, sockets in listening.items():
         for _, port in sockets if other else ():
             with pytest.raises(ConnectionRefusedError):
                 socket.create_connection((other, port), timeout=2).close()

@@ -85,7 +85,8 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         settings = WeChatSettings.from_sources({}, os.environ, required=("app_id", "app_secret"))
         if args.wechat_command == "notify":
             return _serve_notify(settings, args.host, args.port)
-        run_menu = menu_push(settings, out, args.file) if args.action == "push" else menu_show(settings, out, path=args.file)
+        run_menu = (menu_push(settings, out, args.file) if args.action == "push"
+                    else menu_show(settings, out, path=args.file))
         return asyncio.run(run_menu)
     except (WeChatSettingsError, MenuError) as error:
         sys.stderr.write(f"{error}\n")

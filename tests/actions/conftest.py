@@ -1,6 +1,7 @@
 """Actions run against the real reference portal, served on loopback."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
@@ -8,13 +9,15 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.portal_client import PortalClient, use_portal
-from govbot.clock import use_clock
+from govbot.clock import CHINA_TZ, use_clock
 from portal.app import init_app
 from portal.settings import PortalSettings
 from tests.conftest import Clock
 
 DOMAIN: Dict[str, Any] = {}
 BOT_KEY = "actions-test-bot-key"
+DAY = datetime(2026, 11, 25, 10, 0, tzinfo=CHINA_TZ)     # Wed: bookable Thu 26, Fri 27, Mon 30, Tue 1, Wed 2
+NIGHT = datetime(2026, 11, 25, 0, 30, tzinfo=CHINA_TZ)   # 00:30 China time is still 24 Nov in UTC
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +42,18 @@ async def client(portal_url):
     use_portal(portal)
     yield portal
     await portal.close()
+
+
+@pytest.fixture(params=[DAY, NIGHT], ids=["10:00", "00:30"])
+async def at(request, aiohttp_server, sqlite_url, clock):
+    """A portal and the actions on the same fixed China clock; yields the app (for filling slots)."""
+    clock.now = request.param
+    app = init_app(PortalSettings(database_url=sqlite_url, api_key=BOT_KEY, admin_key="k-admin", now=clock))
+    server = await aiohttp_server(app)
+    client = PortalClient(str(server.make_url("")).rstrip("/"), BOT_KEY)
+    use_portal(client)
+    yield app
+    await client.close()
 
 
 def make_tracker(text: str, intent: str = "inform", slots: Optional[Dict[str, Any]] = None,

@@ -107,7 +107,8 @@ async def test_date_question_lists_free_days(client):
 
 async def test_opening_message_names_the_item_even_when_nlu_missed_it(client):
     slots, reply = await validate("我想预约明天上午去办护照", intent="book_appointment")
-    assert slots.get("choice_options") == ["CRJ-0001", "CRJ-0002"] or (slots.get("appt_item") or "").startswith("CRJ"), (slots, reply)
+    assert (slots.get("choice_options") == ["CRJ-0001", "CRJ-0002"]
+            or (slots.get("appt_item") or "").startswith("CRJ")), (slots, reply)
 
 
 async def ask_name(slots=None):
@@ -198,8 +199,8 @@ async def test_a_booking_limit_is_relayed_politely(client):
     assert "too_many" not in replies and "。。" not in replies
 
 
-GIVE_UPS = ["那就不约了吧", "不约了", "算了", "先不办了", "不用了", "算了不约了", "我不想约了", "改天再约吧", "下次再说吧",
-            "还是不约了", "不预约了", "先这样吧不约了", "不弄了", "我不打算去办了", "那就算了"]
+GIVE_UPS = ["那就不约了吧", "不约了", "算了", "先不办了", "不用了", "算了不约了", "我不想约了", "改天再约吧",
+            "下次再说吧", "还是不约了", "不预约了", "先这样吧不约了", "不弄了", "我不打算去办了", "那就算了"]
 
 
 @pytest.mark.parametrize("text", GIVE_UPS)
@@ -213,7 +214,8 @@ async def test_giving_up_at_any_question_ends_the_form_without_a_booking(client,
     assert slot_events(events)["appt_item"] is None and "utter_booking_stopped" in texts(dispatcher)
 
 
-@pytest.mark.parametrize("text", ["不要上午，要下午", "不是这个大厅", "我不知道选哪个", "不着急，后天也行", "不要东城的"])
+@pytest.mark.parametrize("text", ["不要上午，要下午", "不是这个大厅", "我不知道选哪个", "不着急，后天也行",
+                                  "不要东城的"])
 async def test_a_no_about_a_detail_is_not_giving_up(client, text):
     tracker = make_tracker(text, "deny", active_loop="appointment_form",
                            slots={"appt_item": "GA-0003", "requested_slot": "appt_date"})

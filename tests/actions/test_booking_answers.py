@@ -16,7 +16,6 @@ from actions.repair import wants_out
 from actions.values import confirms_booking, landline, phone_number, plain_yes
 from tests.actions.booking_driver import FORM_DOMAIN, Booking
 from tests.actions.conftest import make_tracker, slot_events
-from tests.actions.test_booking_form import at  # noqa: F401 - the portal and actions on a fixed clock
 
 NOW = datetime(2026, 12, 8, 10, 0)  # Tue
 
@@ -28,7 +27,8 @@ NOW = datetime(2026, 12, 8, 10, 0)  # Tue
     ("史国强 13988887766", True, "史国强"), ("好吧 阮晴 13877776666", True, "阮晴"), ("段誉 13588889999", True, "段誉"),
     ("卫东 13344445555 周五上午 东城", False, "卫东"), ("沈佩芬", False, "沈佩芬"), ("欧阳娜娜", True, "欧阳娜娜"),
     ("诸葛亮", False, "诸葛亮"), ("张有才", True, "张有才"), ("我叫陶敏 电话13916160101", False, "陶敏"),
-    ("好吧 我叫钱多多", True, "钱多多"), ("名字打错了 是陆小霞", False, "陆小霞"), ("哦那我叫秦朗 13600005353", True, "秦朗"),
+    ("好吧 我叫钱多多", True, "钱多多"), ("名字打错了 是陆小霞", False, "陆小霞"),
+    ("哦那我叫秦朗 13600005353", True, "秦朗"),
     ("我姓曹，叫曹德福，电话是一三五零零零零一二一二，我儿子帮我打的字", False, "曹德福"),
     ("中 我叫牛建军 手机号一五九三三三三六六六六", False, "牛建军"), ("姓名黎明辉", False, "黎明辉"),
     ("行吧 我叫甘露 13400006060", False, "甘露"), ("王明明天下午", True, "王明"), ("预约人：包晓东", False, "包晓东"),
@@ -55,8 +55,9 @@ def test_landlines(text, fixed):
     assert (landline(text) is not None) is fixed
 
 
-@pytest.mark.parametrize("text", ["好好好，就这样，谢谢你啊同志", "对额 确认", "对额", "嗯 确认吧", "好的 谢谢", "行行行",
-                                  "对对对 就这样", "好的，麻烦您了师傅", "嗯嗯，谢谢你们", "可以了", "是的是的"])
+@pytest.mark.parametrize("text", ["好好好，就这样，谢谢你啊同志", "对额 确认", "对额", "嗯 确认吧", "好的 谢谢",
+                                  "行行行", "对对对 就这样", "好的，麻烦您了师傅", "嗯嗯，谢谢你们", "可以了",
+                                  "是的是的"])
 def test_plain_yes_as_older_and_dialect_speakers_say_it(text):
     assert confirms_booking(text, "thank") is True and plain_yes(text)
 
@@ -78,8 +79,9 @@ def test_days_and_parts_of_day_in_dialect_and_changes_of_mind(text, day, hours):
 
 
 @pytest.mark.parametrize("text, out", [("算了东城太远 还是去市民中心吧", False), ("算了 改周五吧", False),
-                                       ("算了，换个大厅", False), ("那算了 还是约后天上午", False), ("算了 不约了", True),
-                                       ("还是算了", True), ("不约了 改天再说", True), ("算了吧，我还是自己去大厅吧", True),
+                                       ("算了，换个大厅", False), ("那算了 还是约后天上午", False),
+                                       ("算了 不约了", True), ("还是算了", True), ("不约了 改天再说", True),
+                                       ("算了吧，我还是自己去大厅吧", True),
                                        ("那就算了 我自己去 霍建华 13511110000", False),
                                        ("上门办不了就算了，我叫宁静 电话15900002222", False)])
 def test_a_change_of_mind_after_suanle_is_no_way_out(text, out):
@@ -95,7 +97,8 @@ def test_small_talk(text):
 def test_any_hour_and_a_refused_name():
     assert all(any_hour(t) for t in ["几点都行 你看着办", "时间都可以", "随便几点", "什么时候都行"])
     assert not any_hour("几点") and not any_hour("下午三点")
-    assert all(declines_name(t) for t in ["名字就不说了吧 跳过", "不想说名字", "匿名可以吗", "名字不告诉你", "姓名保密"])
+    assert all(declines_name(t) for t in ["名字就不说了吧 跳过", "不想说名字", "匿名可以吗", "名字不告诉你",
+                                          "姓名保密"])
     assert not declines_name("不约了") and not declines_name("我叫王明")
 
 
@@ -107,7 +110,8 @@ async def _at_name_question(chat: Booking) -> None:
 
 
 @pytest.mark.parametrize("intent", ["inform", "deny", "goodbye"])
-@pytest.mark.parametrize("text, name", [("陆晓霞", "陆晓霞"), ("莫言", "莫言"), ("车晓", "车晓"), ("段誉 13588889999", "段誉")])
+@pytest.mark.parametrize("text, name", [("陆晓霞", "陆晓霞"), ("莫言", "莫言"), ("车晓", "车晓"),
+                                        ("段誉 13588889999", "段誉")])
 async def test_a_bare_name_at_the_name_question_is_taken_whatever_the_intent(at, text, name, intent):
     chat = Booking()
     await _at_name_question(chat)

@@ -16,21 +16,6 @@ from portal.settings import PortalSettings
 from tests.actions.booking_driver import Booking
 from tests.actions.conftest import BOT_KEY
 
-DAY = datetime(2026, 11, 25, 10, 0, tzinfo=CHINA_TZ)     # Wed: bookable Thu 26, Fri 27, Mon 30, Tue 1, Wed 2
-NIGHT = datetime(2026, 11, 25, 0, 30, tzinfo=CHINA_TZ)   # 00:30 China time is still 24 Nov in UTC
-
-
-@pytest.fixture(params=[DAY, NIGHT], ids=["10:00", "00:30"])
-async def at(request, aiohttp_server, sqlite_url, clock):
-    """A portal and the actions on the same fixed China clock; yields the app (for filling slots)."""
-    clock.now = request.param
-    app = init_app(PortalSettings(database_url=sqlite_url, api_key=BOT_KEY, admin_key="k-admin", now=clock))
-    server = await aiohttp_server(app)
-    client = PortalClient(str(server.make_url("")).rstrip("/"), BOT_KEY)
-    use_portal(client)
-    yield app
-    await client.close()
-
 
 async def test_first_message_then_phone_then_name_books_with_one_question(at):
     chat = Booking()

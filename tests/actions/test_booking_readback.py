@@ -78,8 +78,10 @@ def test_other_hall_and_item_corrections():
     assert may_name_item("预约补办身份证", item_known=False)
 
 
-@pytest.mark.parametrize("text, asked, name", [("王小明", True, "王小明"), ("我叫李秀英，电话13812345678", False, "李秀英"),
-                                               ("王小明 13812345678", False, "王小明"), ("名字错了，是王小红", False, "王小红"),
+@pytest.mark.parametrize("text, asked, name", [("王小明", True, "王小明"),
+                                               ("我叫李秀英，电话13812345678", False, "李秀英"),
+                                               ("王小明 13812345678", False, "王小明"),
+                                               ("名字错了，是王小红", False, "王小红"),
                                                ("好了吗", False, None), ("我是要办居住证", False, None)])
 def test_names_in_any_message(text, asked, name):
     assert said_name(text, asked) == name

@@ -45,7 +45,8 @@ async def test_no_phone_means_the_answer_comes_in_this_chat_and_the_complaint_go
 @pytest.mark.parametrize("text", ["不想说了，不投诉了", "算了不投诉了"])
 async def test_giving_up_the_complaint_at_the_contact_question_still_stops_it(text):
     held, _, events = await validate(text, "complaint_contact", complaint_text=COMPLAINT)
-    assert held["complaint_text"] is None and [e["name"] for e in events if e["event"] == "followup"] == ["action_listen"]
+    assert (held["complaint_text"] is None
+            and [e["name"] for e in events if e["event"] == "followup"] == ["action_listen"])
 
 
 @pytest.mark.parametrize("text, said", [("1391234567", "您发的是10位"), ("139123456789", "您发的是12位")])

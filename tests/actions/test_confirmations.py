@@ -39,8 +39,10 @@ def intents() -> Dict[str, str]:
     return asyncio.run(parse_all())
 
 
-CASES = ([(confirms_cancel, text, True) for text in CANCEL_YES] + [(confirms_cancel, text, False) for text in CANCEL_NO]
-         + [(confirms_booking, text, True) for text in BOOK_YES] + [(confirms_booking, text, False) for text in BOOK_NO])
+CASES = ([(confirms_cancel, text, True) for text in CANCEL_YES]
+         + [(confirms_cancel, text, False) for text in CANCEL_NO]
+         + [(confirms_booking, text, True) for text in BOOK_YES]
+         + [(confirms_booking, text, False) for text in BOOK_NO])
 
 
 @pytest.mark.slow

@@ -200,7 +200,8 @@ async def test_summary_names_only_what_everyone_brings(client):
 
 def test_bring_line_lists_the_bring_list_and_its_conditions():
     booking = {"bring": [{"name": "居民户口簿", "form": "原件", "copies": 0},
-                         {"name": "监护人居民身份证", "form": "原件", "copies": 0, "applies_to": "未满十六周岁的申请人"}]}
+                         {"name": "监护人居民身份证", "form": "原件", "copies": 0,
+                          "applies_to": "未满十六周岁的申请人"}]}
     assert bring_line(booking) == "请带好：居民户口簿原件；未满十六周岁的申请人另需：监护人居民身份证原件"
     only_some = {"bring": booking["bring"][1:]}
     assert bring_line(only_some) == "请带好：未满十六周岁的申请人需：监护人居民身份证原件"
@@ -218,7 +219,8 @@ PASSPORTS = {"choice_kind": "item", "choice_options": ["CRJ-0001", "CRJ-0002"]}
 
 
 @pytest.mark.parametrize("text,said", [("要钱不", "120"), ("收费不", "120"), ("多少钱", "120"), ("几点下班", "17:00"),
-                                       ("需要啥子材料", "需带材料"), ("在哪办", "办理地点"), ("多久能拿到", "办理时限")])
+                                       ("需要啥子材料", "需带材料"), ("在哪办", "办理地点"),
+                                       ("多久能拿到", "办理时限")])
 async def test_a_follow_up_to_a_list_of_items_is_answered_for_the_first(client, text, said):
     reply, slots = await run_guide(make_tracker(text, "ask_guide", slots=PASSPORTS))
     assert "普通护照签发" in reply and said in reply, reply

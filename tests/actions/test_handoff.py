@@ -94,8 +94,10 @@ async def test_no_way_of_asking_for_a_person_is_filed_as_a_complaint(text):
     assert slots(events).get("complaint_text") is None and named(events, "followup") == ["action_handoff"]
 
 
-@pytest.mark.parametrize("text", ["窗口工作人员态度很差，让我来回跑了三趟", "窗口说不办了就不办了，态度太差了，我要投诉",
-                                  "我说找你们领导，窗口的人说找领导也没用", "排了两个小时队，最后说今天不办了让我改天再来"])
+@pytest.mark.parametrize("text", ["窗口工作人员态度很差，让我来回跑了三趟",
+                                  "窗口说不办了就不办了，态度太差了，我要投诉",
+                                  "我说找你们领导，窗口的人说找领导也没用",
+                                  "排了两个小时队，最后说今天不办了让我改天再来"])
 async def test_a_real_complaint_is_still_taken_as_the_complaint(text):
     events = await ValidateComplaintForm().run(CollectingDispatcher(), in_form("complaint_form", text, "complain"),
                                                domain())
@@ -139,7 +141,8 @@ async def test_a_repeat_says_again_what_came_before_the_question_and_keeps_the_f
     before = [user("你好"), {"event": "action", "name": "action_form_interruption"},
               {"event": "bot", "text": "您好！我们接着刚才的事办。"}, *ask(requested, "问题？", action=form)]
     dispatcher = CollectingDispatcher()
-    events = await FORMS[form][0]().run(dispatcher, in_form(form, "再说一遍", events=[*before, user("再说一遍")]), domain())
+    events = await FORMS[form][0]().run(dispatcher, in_form(form, "再说一遍", events=[*before, user("再说一遍")]),
+                                        domain())
     assert texts(dispatcher) == "您好！我们接着刚才的事办。"  # the form asks its question itself, once
     assert events == [{"event": "slot", "timestamp": None, "name": requested, "value": None}]
 
@@ -214,7 +217,8 @@ def complaint_tracker(text: str) -> DialogueStateTracker:
     domain_ = rasa_domain()
     return DialogueStateTracker.from_events("o_citizen", [
         ActionExecuted("action_listen"), UserUttered("我要投诉", {"name": "complain", "confidence": 0.99}),
-        ActionExecuted("complaint_form"), RasaActiveLoop("complaint_form"), RasaSlotSet("requested_slot", "complaint_text"),
+        ActionExecuted("complaint_form"), RasaActiveLoop("complaint_form"),
+        RasaSlotSet("requested_slot", "complaint_text"),
         BotUttered("请说说具体情况"), ActionExecuted("action_listen"),
         UserUttered(text, {"name": "complain", "confidence": 0.95})], slots=domain_.slots)
 

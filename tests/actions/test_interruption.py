@@ -54,7 +54,8 @@ def booking_paused_for_status() -> List[Dict[str, Any]]:
     ("appointment_form", "appt_name", "先查下SQ20261110000456办得咋样了", "check_status", "status_form"),
     ("appointment_form", "appt_name", "先说个事 上次去市民中心排了三个小时队 我要投诉", "inform", "complaint_form"),
     ("status_form", "status_last4", "等下 先帮我约明天下午去市民中心补身份证", "book_appointment", "appointment_form"),
-    ("cancel_form", "cancel_confirmed", "先别急 我那个食品许可SQ20261112000654咋样了 尾号2222", "check_status", "status_form"),
+    ("cancel_form", "cancel_confirmed", "先别急 我那个食品许可SQ20261112000654咋样了 尾号2222", "check_status",
+     "status_form"),
     ("complaint_form", "complaint_text", "等等 先查下SQ20261121000987 尾号4444", "check_status", "status_form"),
 ])
 def test_a_message_that_starts_another_task(form, requested, text, intent, task):
@@ -181,7 +182,8 @@ def test_the_message_that_opens_a_form_does_not_pause_it():
     assert pause_for_other_task("status_form", tracker) is None
 
 
-@pytest.mark.parametrize("text, intent", [("对了我之前约的那个还在吗", "deny"), ("我约的是哪天来着", "cancel_appointment"),
+@pytest.mark.parametrize("text, intent", [("对了我之前约的那个还在吗", "deny"),
+                                          ("我约的是哪天来着", "cancel_appointment"),
                                           ("之前约好的那个几点来着", "goodbye"), ("我上回约的还有效吗", "deny")])
 async def test_a_question_about_earlier_bookings_inside_a_form_is_answered_and_the_form_goes_on(client, text, intent):
     """Read by the NLU as leaving the form (the stop rule), it lists the bookings and the form asks again."""

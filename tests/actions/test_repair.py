@@ -104,8 +104,8 @@ def test_another_question_in_between_ends_the_run():
 
 
 def test_a_turn_outside_any_form_ends_the_run():
-    events = tracker_of([user("约")], ask("appt_hall", "哪个？"), [user("你好"), {"event": "action", "name": "utter_greet"},
-                                                                  {"event": "bot", "text": "您好"}])
+    events = tracker_of([user("约")], ask("appt_hall", "哪个？"),
+                        [user("你好"), {"event": "action", "name": "utter_greet"}, {"event": "bot", "text": "您好"}])
     assert times_asked_in_a_row(events, "appt_hall") == 0
 
 
@@ -145,7 +145,7 @@ def test_the_last_bot_turn_comes_in_groups_with_the_question_last():
 
 def test_a_message_the_form_did_not_understand_counts_its_re_ask():
     unclear = [user("嗯嗯嗯", "nlu_fallback"), {"event": "action", "name": "appointment_form"},
-               {"event": "action", "name": "action_form_interruption"}, {"event": "bot", "text": "抱歉，没太明白您的回答。"},
-               *ask("appt_hall", "哪个大厅？")]
+               {"event": "action", "name": "action_form_interruption"},
+               {"event": "bot", "text": "抱歉，没太明白您的回答。"}, *ask("appt_hall", "哪个大厅？")]
     events = tracker_of([user("约")], ask("appt_hall", "哪个大厅？"), unclear)
     assert times_asked_in_a_row(events, "appt_hall") == 2

@@ -129,7 +129,8 @@ async def test_a_verified_form_shows_the_status_and_right_answers_use_up_nothing
         assert "审核中" in texts(shown) and "分钟后再试" not in texts(shown)
 
 
-@pytest.mark.parametrize("text, said", [("查进度 SQ2026111800012", "少了一位"), ("帮忙查一下SQ202611050007891办到哪了", "多了一位"),
+@pytest.mark.parametrize("text, said", [("查进度 SQ2026111800012", "少了一位"),
+                                        ("帮忙查一下SQ202611050007891办到哪了", "多了一位"),
                                         ("查一下 sq2026111800012 到哪一步了", "少了一位"),
                                         ("我的受理号SQ2026111800012345 查下", "是16位"),
                                         ("进度查询 SQ二〇二六一一一八〇〇〇一二", "少了一位")])

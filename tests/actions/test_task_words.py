@@ -12,10 +12,11 @@ from actions.replies import ActionHandleReply
 from actions.task_words import task_named
 from tests.actions.conftest import DOMAIN, make_tracker
 
-COMPLAINTS = ["投诉车管所", "我要投诉", "投诉一下东城大厅的窗口", "我要投诉公积金中心", "我想举报黄牛", "举报窗口乱收费",
-              "我要反映个问题", "我想反映一下办事太慢", "怎么投诉", "投訴車管所"]
-CANCELS = ["我在网上约了个号 想取消", "取消预约 编号YY2026120962113564 手机13811112222", "明天那个护照的预约我去不了 取消了吧",
-           "我电话里约的号要取消 YY2026120962113564", "电脑上约的车管所的号 我要取消", "约好的号不要了", "帮我把预约取消掉",
+COMPLAINTS = ["投诉车管所", "我要投诉", "投诉一下东城大厅的窗口", "我要投诉公积金中心", "我想举报黄牛",
+              "举报窗口乱收费", "我要反映个问题", "我想反映一下办事太慢", "怎么投诉", "投訴車管所"]
+CANCELS = ["我在网上约了个号 想取消", "取消预约 编号YY2026120962113564 手机13811112222",
+           "明天那个护照的预约我去不了 取消了吧", "我电话里约的号要取消 YY2026120962113564",
+           "电脑上约的车管所的号 我要取消", "约好的号不要了", "帮我把预约取消掉",
            "取消我的预约", "退掉明天的号", "撤销预约", "我约的号去不了了 帮我取消", "预约号YY2026120962113564 取消"]
 NEITHER = ["投诉电话是多少", "投诉热线", "先不取消了", "别取消 我还要去", "帮我重新约周五上午", "我想预约明天办护照",
            "取消", "预约号YY2026120962113564", "办护照要带什么", "公积金怎么提取", "要钱不", "不要取消预约"]
@@ -73,5 +74,6 @@ def test_inside_a_booking_cancel_words_are_not_a_switch(requested, text):
 
 
 def test_stopping_the_booking_is_a_way_out_not_a_switch():
-    tracker = make_tracker("不想约了 取消预约", "deny", slots={"requested_slot": "appt_date"}, active_loop="appointment_form")
+    tracker = make_tracker("不想约了 取消预约", "deny", slots={"requested_slot": "appt_date"},
+                           active_loop="appointment_form")
     assert _followups(off_path("appointment_form", CollectingDispatcher(), tracker, FORM)) == ["action_listen"]

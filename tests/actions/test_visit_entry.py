@@ -29,7 +29,8 @@ OFFER = {"choice_kind": "offer_booking", "choice_options": ["CRJ-0003"], "item_c
 PLANS = ["这周五下午三点去出入境办港澳通行证", "想周五下午去公积金中心办公积金贷款 能约吗",
          "驾照弄丢了 周四下午去车管所补 帮我约中不中", "户口本丢了 后天上午去补 哪个大厅都行",
          "身份证过期了，周四下午去换，最近的大厅就行", "下周一上午去车管所办驾照", "周五下午去车管所换驾照",
-         "周四下午东城办户口迁入", "周五上午出入境办台湾通行证", "后天下午车管所驾照到期换正 手机一五八零零零零五五六六",
+         "周四下午东城办户口迁入", "周五上午出入境办台湾通行证",
+         "后天下午车管所驾照到期换正 手机一五八零零零零五五六六",
          "我明天下午想去东城那边办个居住证嘛，要得不，电话一三六零零零零七八七八",
          "后天上午俺俩想去市民中心领证 咋整啊 帮俺约一个", "阿拉明朝下半天想去出入境办港澳通行证，侬帮我约一记",
          "明早去市民中心办社保卡", "下礼拜三上午去东城补个身份证", "周四上午车管所年检", "明天上午10点去办护照",
@@ -195,7 +196,8 @@ def test_moving_the_booking_is_not_a_variant(text):
 
 def test_variants_are_items_whose_names_start_alike():
     assert same_family("社会保障卡申领", "社会保障卡补换") and same_family("机动车驾驶证补证", "机动车驾驶证期满换证")
-    assert not same_family("往来港澳通行证及签注签发", "普通护照签发") and not same_family("居民身份证换领", "居民户口簿补领")
+    assert (not same_family("往来港澳通行证及签注签发", "普通护照签发")
+            and not same_family("居民身份证换领", "居民户口簿补领"))
 
 
 def test_the_variant_named_settles_close_candidates():

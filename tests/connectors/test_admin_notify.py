@@ -23,7 +23,8 @@ STATUS_EVENT = {
     "event": "application.status_changed", "application_id": "SQ20261118000123",
     "item_code": "ID-CARD-REISSUE", "item_name": "居民身份证补领（含户籍地与异地办理的全部情形说明）",
     "applicant": "张*", "status": "补正", "submitted_at": "2026-11-18T09:30:00+08:00",
-    "current": {"status": "补正", "at": "2026-11-25T10:00:00+08:00", "department": "市公安局户政窗口", "note": "照片不合格"},
+    "current": {"status": "补正", "at": "2026-11-25T10:00:00+08:00", "department": "市公安局户政窗口",
+                "note": "照片不合格"},
     "next_step": "请按要求补齐材料，补正后重新进入审核", "timeline": [],
 }
 

@@ -46,7 +46,8 @@ MSG_FIELDS = {
     "miniprogrampage": ["AppId", "Title", "PagePath"],
 }
 EVENTS = ["subscribe", "unsubscribe", "SCAN", "CLICK", "VIEW", "LOCATION", "scancode_push", "pic_weixin",
-          "location_select", "MASSSENDJOBFINISH", "TEMPLATESENDJOBFINISH", "user_get_card", "", "nonsense", "ＣＬＩＣＫ"]
+          "location_select", "MASSSENDJOBFINISH", "TEMPLATESENDJOBFINISH", "user_get_card", "", "nonsense",
+          "ＣＬＩＣＫ"]
 ODD_TYPES = ["", "TEXT", "Event", "unknown", "ｔｅｘｔ", "text\n", " text", "event ", "<b>", "text]]>"]
 FIELD_NAMES = sorted({"ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Event", "EventKey", "Encrypt",
                       "ScanCodeInfo", "SendPicsInfo", "Ticket", "Latitude", "MsgID", "Status",
@@ -73,7 +74,8 @@ plain_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"
 control = st.sampled_from(["\x00", "\x01", "\x0b", "\x1f", "\ufffe", "\uffff", "\x7f", "\u2028"])
 numbers = st.one_of(
     st.integers(-10 ** 40, 10 ** 40).map(str),
-    st.sampled_from(["²", "１７６４０００００", "9" * 5000, "-0", "1e10", " 1764000000", "0x10", "NaN", "١٢٣", "0" * 30]))
+    st.sampled_from(["²", "１７６４０００００", "9" * 5000, "-0", "1e10", " 1764000000", "0x10", "NaN", "١٢٣",
+                     "0" * 30]))
 tricks = st.sampled_from([
     "]]>", "<![CDATA[", "]]]]><![CDATA[>", "&amp;", "&lt;xml&gt;", "&#0;", "&#x1F600;", "&bogus;", "<a>", "</xml>",
     "<?xml version='1.0'?>", "<!-- x -->", "<!DOCTYPE x>", "\r\n", "\t", "%00", "\\u0000", "'\"", "${jndi:x}",
@@ -264,7 +266,7 @@ async def test_ten_thousand_signed_pushes_get_no_server_error_and_no_hang(server
     results = await asyncio.gather(*(_post(harness.peer.session, harness.webhook, query, body)
                                      for _, _, harness, query, body in sends))
     failures = []
-    for (push, safe, _, query, body), status in zip(sends, results, strict=True):
+    for (push, safe, _, _query, body), status in zip(sends, results, strict=True):
         tally.pushes += 1
         tally.statuses[status] += 1
         if status == "hang":

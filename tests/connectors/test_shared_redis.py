@@ -62,7 +62,8 @@ def private_redis():
             self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
-                if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() == b"PONG":
+                if subprocess.run(["redis-cli", "-p", str(port), "ping"],
+                                  capture_output=True).stdout.strip() == b"PONG":
                     return
                 time.sleep(0.05)
             raise RuntimeError("redis-server did not start")

@@ -458,7 +458,8 @@ def demo_environment(env: Mapping[str, str], fake_port: int = DEFAULT_PORT) -> D
 def run(args: argparse.Namespace) -> int:
     """``govbot fake-wechat --port P``: the fake WeChat API server alone."""
     app_id = args.app_id or os.environ.get("WECHAT_APP_ID") or DEMO_APP_ID
-    state = FakeState(app_id=app_id, app_secret=args.app_secret or os.environ.get("WECHAT_APP_SECRET") or DEMO_APP_SECRET,
+    state = FakeState(app_id=app_id,
+                      app_secret=args.app_secret or os.environ.get("WECHAT_APP_SECRET") or DEMO_APP_SECRET,
                       token_ttl=args.token_ttl, enforce_quota=not args.no_quota)
     logger.info("fake WeChat API on http://%s:%d/ (app id %s)", args.host, args.port, app_id)
     web.run_app(FakeWeChat(state).app(), host=args.host, port=args.port, access_log=None, print=None)

@@ -138,7 +138,8 @@ class WeChatPeer:
             return query, xml.encode("utf-8")
         sealed = xmltodict.parse(self._crypto.encrypt_message(xml, nonce, timestamp))["xml"]
         query.update({"encrypt_type": "aes", "msg_signature": sealed["MsgSignature"]})
-        body = f"<xml><ToUserName>{_cdata(self.account)}</ToUserName><Encrypt>{_cdata(sealed['Encrypt'])}</Encrypt></xml>"
+        body = (f"<xml><ToUserName>{_cdata(self.account)}</ToUserName>"
+                f"<Encrypt>{_cdata(sealed['Encrypt'])}</Encrypt></xml>")
         return query, body.encode("utf-8")
 
     # ------------------------------------------------------------ delivering
