@@ -1,1 +1,1 @@
-"""Rasa custom actions, one module per feature; every portal call goes through ``PortalClient``."""
+"""Rasa custom actions, one module per feature; every portal call goes through ``GovApi``."""

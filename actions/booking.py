@@ -75,8 +75,8 @@ from actions.common import (
 )
 from actions.dates import NUMBERS, When, parse_when, when_said
 from actions.failsafe import SafeAction, SafeFormValidationAction
+from actions.gov_api import GovApiError, GovApiRefused, GovApiUnavailable, gov_api
 from actions.guides import bring_line, find_item, pick_among, variant_of
-from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
 from actions.repair import wants_out
 from actions.values import (
     choice,
@@ -208,7 +208,7 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         asked = tracker.get_slot("requested_slot") == "appt_hall"
         if not (speaks_of_hall(text) or (asked and item and choice(text, len(_ALL_HALLS)) is not None)):
             return {}
-        halls = (await portal().guide(item))["halls"] if item else [{"code": c, "name": c} for c in _ALL_HALLS]
+        halls = (await gov_api().guide(item))["halls"] if item else [{"code": c, "name": c} for c in _ALL_HALLS]
         index = choice(text, len(halls)) if asked and item else None  # "1" to the list of the item's halls
         named = halls[index]["code"] if index is not None else hall_named(text, halls)
         if named and named != tracker.get_slot("appt_hall"):
@@ -305,7 +305,7 @@ class ValidateAppointmentForm(SafeFormValidationAction):
                                  domain: DomainDict) -> Dict[Text, Any]:
         if value is None:
             return {"appt_item": None}
-        guide = await portal().guide(value)
+        guide = await gov_api().guide(value)
         channel = guide["online"].get("channel") or "江州政务服务网"
         if not guide["bookable"]:
             dispatcher.utter_message(text=f"{guide['name']}可全程网上办理，无需到大厅，也就不用预约。办理渠道：{channel}。")
@@ -361,7 +361,7 @@ class ValidateAppointmentForm(SafeFormValidationAction):
         before = dict(tracker.slots)
         try:  # the unguarded run: a portal failure is answered here, keeping what the message gave
             events = await FormValidationAction.run(self, dispatcher, tracker, domain)
-        except PortalError:
+        except GovApiError:
             dispatcher.messages.clear()
             sorry_portal_down(dispatcher)
             return await self._kept_on_error(dispatcher, tracker, domain, before)
@@ -421,7 +421,7 @@ async def settle_time(dispatcher: CollectingDispatcher, slots: Dict[str, Any]) -
                                                           "appt_when"))
     if item is None:
         return {}
-    halls = [h["code"] for h in (await portal().guide(item))["halls"]]
+    halls = [h["code"] for h in (await gov_api().guide(item))["halls"]]
     result: Dict[str, Any] = {}
     if hall is None and len(halls) == 1:
         hall = ANY_HALL  # one hall serves the item: nothing to ask
@@ -446,7 +446,7 @@ async def _not_free(dispatcher: CollectingDispatcher, item: str, day: str, wante
                     slots_free: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Says why the day (or its part) cannot be booked and offers the nearest free slots."""
     on_day = any(s["date"] == day for s in slots_free)
-    reason = "已约满" if on_day else reason_text(await portal().booking_day(day, item))
+    reason = "已约满" if on_day else reason_text(await gov_api().booking_day(day, item))
     head = f"{wish_label(day, wanted) if on_day else day_label(day)}{reason}"
     text, options = alternatives_message(head, nearest(slots_free, day, wanted))
     dispatcher.utter_message(text=text)
@@ -472,16 +472,16 @@ class ActionSubmitBooking(SafeAction):
             "openid": tracker.sender_id,
         }
         try:
-            booking = await portal().book(request, _idempotency_key(request))
-        except PortalRejected as error:
+            booking = await gov_api().book(request, _idempotency_key(request))
+        except GovApiRefused as error:
             return self._refused(dispatcher, error)
-        except PortalUnavailable:  # everything is kept: "确认" again submits the same booking once
+        except GovApiUnavailable:  # everything is kept: "确认" again submits the same booking once
             sorry_portal_down(dispatcher)
             return [SlotSet("appt_confirmed", None), FollowupAction("appointment_form")]
         say(dispatcher, _confirmation(booking))
         return done
 
-    def _refused(self, dispatcher: CollectingDispatcher, error: PortalRejected) -> List[EventType]:
+    def _refused(self, dispatcher: CollectingDispatcher, error: GovApiRefused) -> List[EventType]:
         if error.code == "slot_full":
             text, options = alternatives_message("抱歉，这个时段刚刚约满了", [
                 {**a, "hall_code": a.get("hall_code")} for a in error.details.get("alternatives", [])])

@@ -26,7 +26,7 @@ from actions.booking_state import (
 from actions.booking_times import OFFERED, earliest, free_slots, slot_label
 from actions.common import CLEAR_CHOICE, day_label, offer_choices, pending_choice, say, slots_reset, sorry_portal_down
 from actions.failsafe import SafeAction
-from actions.portal_client import PortalError, portal
+from actions.gov_api import GovApiError, gov_api
 from actions.repair import times_asked_in_a_row
 
 # Offered the second time the item is asked without candidates: the items most booked.
@@ -86,8 +86,8 @@ class AskApptItem(SafeAction):
             dispatcher.utter_message(response="utter_ask_appt_item")
             return []
         try:
-            names = [(await portal().guide(code))["name"] for code in codes]
-        except PortalError:
+            names = [(await gov_api().guide(code))["name"] for code in codes]
+        except GovApiError:
             return _sorry_once(dispatcher, tracker)
         return offer_choices(dispatcher, "您要预约的是哪一项？", names, "appt_item", codes,
                              _outro(times, "请回复序号，也可以直接说事项名称。"))
@@ -101,9 +101,9 @@ class AskApptHall(SafeAction):
         item, day, wish = (tracker.get_slot(s) for s in ("appt_item", "appt_date", "appt_when"))
         times = times_asked_in_a_row(tracker, "appt_hall")
         try:
-            guide = await portal().guide(item)
+            guide = await gov_api().guide(item)
             slots = await free_slots(item, None)
-        except PortalError:
+        except GovApiError:
             return _sorry_once(dispatcher, tracker)
         first = earliest(slots, day, wish) or earliest(slots, None, None)
         if times >= LAST_TIME and first:
@@ -132,7 +132,7 @@ class AskApptDate(SafeAction):
             return []
         try:
             slots = await free_slots(tracker.get_slot("appt_item"), tracker.get_slot("appt_hall"))
-        except PortalError:
+        except GovApiError:
             return _sorry_once(dispatcher, tracker)
         days = sorted({s["date"] for s in slots})
         if not days:
@@ -156,7 +156,7 @@ class AskApptHour(SafeAction):
         try:
             slots = [s for s in await free_slots(tracker.get_slot("appt_item"), tracker.get_slot("appt_hall"))
                      if s["date"] == day]
-        except PortalError:
+        except GovApiError:
             return _sorry_once(dispatcher, tracker)
         hours = sorted({s["hour"] for s in slots})
         if not hours:
@@ -196,8 +196,8 @@ class AskApptName(SafeAction):
         if pending_choice(tracker)[0] == CONTACT_DECLINED:
             return None
         try:
-            return await portal().last_contact(tracker.sender_id)
-        except PortalError:
+            return await gov_api().last_contact(tracker.sender_id)
+        except GovApiError:
             return None  # the question can always be asked plainly
 
 
@@ -225,8 +225,8 @@ class AskApptConfirmed(SafeAction):
         if times >= LAST_TIME:
             return stop_asking(dispatcher, "没能确认预约信息，本次预约没有提交。")
         try:
-            guide = await portal().guide(tracker.get_slot("appt_item"))
-        except PortalError:
+            guide = await gov_api().guide(tracker.get_slot("appt_item"))
+        except GovApiError:
             return _sorry_once(dispatcher, tracker)
         hall = next(h for h in guide["halls"] if h["code"] == tracker.get_slot("appt_hall"))
         hour = int(tracker.get_slot("appt_hour"))

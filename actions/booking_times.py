@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from actions.booking_facts import ANY_HALL
 from actions.common import day_label
-from actions.portal_client import portal
+from actions.gov_api import gov_api
 
 Slot = Dict[str, Any]
 ALTERNATIVES = 3
@@ -28,7 +28,7 @@ _REASONS = {"weekend": "是周末，大厅不办公", "outside_window": "超出�
 async def free_slots(item: str, hall: Optional[str]) -> List[Slot]:
     """Free slots of the item, in ``hall`` or (None / any hall) in every hall that serves it."""
     hall = None if hall in (None, ANY_HALL) else hall
-    return [s for s in await portal().slots(item, hall) if s["available"] > 0]
+    return [s for s in await gov_api().slots(item, hall) if s["available"] > 0]
 
 
 def in_wish(slot: Slot, wish: Optional[Sequence[Any]]) -> bool:

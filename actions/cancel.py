@@ -32,7 +32,7 @@ from actions.common import (
     text_of,
 )
 from actions.failsafe import SafeAction, SafeFormValidationAction
-from actions.portal_client import PortalRejected, PortalUnavailable, portal
+from actions.gov_api import GovApiRefused, GovApiUnavailable, gov_api
 from actions.repair import (
     GIVE_UP,
     HUMAN_HINT,
@@ -53,14 +53,14 @@ ENDED = "ended"  # cancel_phone when the form stopped early; the citizen has bee
 
 async def bound_bookings(openid: str) -> List[Dict[str, Any]]:
     """The openid's bookings that can still be cancelled."""
-    return [b for b in await portal().bookings(openid) if b["status"] == "booked"]
+    return [b for b in await gov_api().bookings(openid) if b["status"] == "booked"]
 
 
 async def bound_bookings_or_sorry(dispatcher: CollectingDispatcher, openid: str) -> Optional[List[Dict[str, Any]]]:
     """The openid's bookings, or None after apologising that the portal is down."""
     try:
         return await bound_bookings(openid)
-    except PortalUnavailable:
+    except GovApiUnavailable:
         sorry_portal_down(dispatcher)
         return None
 
@@ -165,7 +165,7 @@ class ValidateCancelForm(SafeFormValidationAction):
             return {"cancel_booking_no": value}
         try:
             own = {b["booking_no"] for b in await bound_bookings(tracker.sender_id)}
-        except PortalUnavailable:
+        except GovApiUnavailable:
             return {"cancel_booking_no": value}  # the phone check below will tell
         if value in own:
             return {"cancel_booking_no": value, "cancel_phone": BOUND}
@@ -180,8 +180,8 @@ class ValidateCancelForm(SafeFormValidationAction):
         if value in (None, BOUND, ENDED) or not number:
             return {"cancel_phone": value}
         try:
-            await portal().lookup_booking(number, tracker.sender_id, value)
-        except PortalRejected as error:
+            await gov_api().lookup_booking(number, tracker.sender_id, value)
+        except GovApiRefused as error:
             if said_too_many_tries(error, dispatcher):
                 return ended()
             left = error.details.get("attempts_left")
@@ -189,7 +189,7 @@ class ValidateCancelForm(SafeFormValidationAction):
             if left:
                 message += f"还可以再试{left}次。"
             return _wrong_phone(dispatcher, tracker, message)
-        except PortalUnavailable:
+        except GovApiUnavailable:
             sorry_portal_down(dispatcher)
             return {"cancel_phone": None}
         return {"cancel_phone": value}
@@ -247,7 +247,7 @@ class AskCancelConfirmed(SafeAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         try:
             booking = await _the_booking(tracker)
-        except PortalUnavailable:
+        except GovApiUnavailable:
             sorry_portal_down(dispatcher)
             return []
         line = booking_line(booking) if booking else f"预约号{tracker.get_slot('cancel_booking_no')}"
@@ -261,10 +261,10 @@ async def _the_booking(tracker: Tracker) -> Optional[Dict[str, Any]]:
     number, phone = tracker.get_slot("cancel_booking_no"), tracker.get_slot("cancel_phone")
     if phone and phone not in (BOUND, ENDED):
         try:
-            return await portal().lookup_booking(number, tracker.sender_id, phone)
-        except PortalRejected:
+            return await gov_api().lookup_booking(number, tracker.sender_id, phone)
+        except GovApiRefused:
             return None
-    return next((b for b in await portal().bookings(tracker.sender_id) if b["booking_no"] == number), None)
+    return next((b for b in await gov_api().bookings(tracker.sender_id) if b["booking_no"] == number), None)
 
 
 class ActionCancelBooking(SafeAction):
@@ -280,11 +280,11 @@ class ActionCancelBooking(SafeAction):
                 dispatcher.utter_message(text="好的，预约保留不变。")
             return reset
         try:
-            cancelled = await portal().cancel_booking(number, tracker.sender_id, None if phone == BOUND else phone)
-        except PortalRejected as error:
+            cancelled = await gov_api().cancel_booking(number, tracker.sender_id, None if phone == BOUND else phone)
+        except GovApiRefused as error:
             dispatcher.utter_message(text=f"取消没有成功：{error.message}。{HUMAN_HINT}")
             return reset
-        except PortalUnavailable:
+        except GovApiUnavailable:
             sorry_portal_down(dispatcher)
             return reset
         dispatcher.utter_message(text=f"已为您取消预约（预约号{number}）。需要时可以重新预约。")

@@ -11,8 +11,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import day_label, entity, intent_of, sorry_portal_down, text_of
 from actions.failsafe import SafeAction, SafeFormValidationAction
+from actions.gov_api import GovApiError, gov_api
 from actions.interruption import complains
-from actions.portal_client import PortalError, portal
 from actions.repair import plain
 from actions.values import digits_of, phone_number
 from govbot.masking import mask_phone
@@ -67,8 +67,8 @@ class ActionRateService(SafeAction):
             dispatcher.utter_message(text="请问您对本次服务的评价是：非常满意、满意、基本满意、不满意还是非常不满意？")
             return []
         try:
-            await portal().rate(level, tracker.sender_id, tracker.get_slot("item_code"), text_of(tracker)[:1000])
-        except PortalError:
+            await gov_api().rate(level, tracker.sender_id, tracker.get_slot("item_code"), text_of(tracker)[:1000])
+        except GovApiError:
             sorry_portal_down(dispatcher)
             return []
         if level in ("不满意", "非常不满意"):
@@ -187,8 +187,8 @@ async def register_complaint(dispatcher: CollectingDispatcher, tracker: Tracker,
     contact = tracker.get_slot("complaint_contact")
     phone = contact if contact and contact != IN_CHAT else None
     try:
-        complaint = await portal().complain(text[:2000], tracker.sender_id, tracker.get_slot("item_code"), phone)
-    except PortalError:
+        complaint = await gov_api().complain(text[:2000], tracker.sender_id, tracker.get_slot("item_code"), phone)
+    except GovApiError:
         if not at_handoff:
             sorry_portal_down(dispatcher)
         return [] if not at_handoff else done

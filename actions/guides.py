@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.booking_facts import same_family, settle_candidates, tells_variant
 from actions.common import CLEAR_CHOICE, entity, offer_choices, say, sorry_portal_down, text_of
 from actions.failsafe import SafeAction
-from actions.portal_client import PortalError, PortalRejected, portal
+from actions.gov_api import GovApiError, GovApiRefused, gov_api
 from actions.task_words import switch_to_named_task
 from actions.visit import planned_booking
 from govbot.script import to_simplified
@@ -57,7 +57,7 @@ class ItemSearch:
 
 async def find_item(text: str) -> ItemSearch:
     """The one item ``text`` means, or the close candidates when it could be several."""
-    hits = await portal().search_guides(to_simplified(text), limit=3)
+    hits = await gov_api().search_guides(to_simplified(text), limit=3)
     if not hits:
         return ItemSearch()
     close = [h for h in hits[1:] if h["score"] >= AMBIGUITY_RATIO * hits[0]["score"]]
@@ -71,8 +71,8 @@ async def variant_of(text: str, known: str) -> Optional[str]:
     or None: the best matches that the known item does not beat, of the same document."""
     if not tells_variant(text):
         return None
-    name = (await portal().guide(known))["name"]
-    hits = await portal().search_guides(to_simplified(text), limit=6)
+    name = (await gov_api().guide(known))["name"]
+    hits = await gov_api().search_guides(to_simplified(text), limit=6)
     best = hits[0]["score"] if hits else 0
     for hit in hits:
         if hit["code"] == known or hit["score"] < AMBIGUITY_RATIO * best:
@@ -85,7 +85,7 @@ async def variant_of(text: str, known: str) -> Optional[str]:
 async def pick_among(text: str, codes: List[str]) -> Optional[str]:
     """The offered item the words fit (丢了 要补办 to 补领 / 换领 / 首次申领), if one of the best
     matches is offered; another item named (我要办护照) is not one of them."""
-    hits = await portal().search_guides(to_simplified(text), limit=10)
+    hits = await gov_api().search_guides(to_simplified(text), limit=10)
     close = [h for h in hits if h["score"] >= AMBIGUITY_RATIO * hits[0]["score"]] if hits else []
     return next((h["code"] for h in close if h["code"] in codes), None)
 
@@ -242,7 +242,7 @@ _RENDER = {"materials": _materials, "steps": _steps, "fee": _fee, "time_limit": 
 
 async def answer_item(dispatcher: CollectingDispatcher, code: str, aspects: List[str]) -> List[EventType]:
     """Answers about ``code``, keeps it in context and offers booking where a visit is needed."""
-    guide = await portal().guide(code)
+    guide = await gov_api().guide(code)
     say(dispatcher, describe(guide, aspects))
     events: List[EventType] = [SlotSet("item_code", code), SlotSet("item_name", guide["name"]), *CLEAR_CHOICE]
     if guide["bookable"] and guide["visits"] >= 1:
@@ -268,7 +268,7 @@ async def confident_item(text: str) -> Optional[str]:
     story), or None: only when the search finds one item far ahead of any other."""
     if names_no_item(text):
         return None
-    hits = await portal().search_guides(to_simplified(text), limit=2)
+    hits = await gov_api().search_guides(to_simplified(text), limit=2)
     if not hits or hits[0]["score"] < CONFIDENT_SCORE:
         return None
     if len(hits) > 1 and hits[1]["score"] * CONFIDENT_LEAD > hits[0]["score"]:
@@ -311,9 +311,9 @@ class ActionAnswerGuide(SafeAction):
                                      [c["name"] for c in found.candidates], "item", codes)
             if found.code:
                 return await answer_item(dispatcher, found.code, asked_aspects(text))
-        except PortalRejected as error:  # e.g. an item withdrawn since it was found
+        except GovApiRefused as error:  # e.g. an item withdrawn since it was found
             logger.warning("guide lookup refused: %s", error.code)
-        except PortalError:
+        except GovApiError:
             sorry_portal_down(dispatcher)
             return []
         dispatcher.utter_message(response="utter_item_not_found")
@@ -324,7 +324,7 @@ async def _variant_among(found: ItemSearch, context: Optional[str], text: str) -
     """Among close candidates, the variant of the item in context the words ask for."""
     if not (context and found.candidates and tells_variant(text)):
         return None
-    name = (await portal().guide(context))["name"]
+    name = (await gov_api().guide(context))["name"]
     return next((c["code"] for c in found.candidates if same_family(name, c["name"])), None)
 
 
@@ -338,7 +338,7 @@ async def _answer_before_visit(dispatcher: CollectingDispatcher, text: str) -> L
         found = await find_item(text)
         code = found.code or settle_candidates(text, [c["code"] for c in found.candidates])
         if code:
-            say(dispatcher, describe(await portal().guide(code), aspects))
-    except PortalError:  # the form will say the portal is down if it still is
+            say(dispatcher, describe(await gov_api().guide(code), aspects))
+    except GovApiError:  # the form will say the portal is down if it still is
         logger.info("guide before a planned visit not available")
     return []

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import CLEAR_CHOICE, intent_of, last_bot_action, offer_choices, text_of
 from actions.failsafe import SafeAction
 from actions.feedback import register_complaint
+from actions.gov_api import GovApiError
 from actions.guides import answer_item, asked_aspects, confident_item
-from actions.portal_client import PortalError
 from actions.repair import last_bot_turn, wants_human, wants_repeat
 from actions.task_words import switch_to_named_task
 from actions.values import application_id
@@ -135,7 +135,7 @@ async def _answer_plain_item(dispatcher: CollectingDispatcher, text: str) -> Opt
     try:
         code = await confident_item(text)
         return await answer_item(dispatcher, code, asked_aspects(text)) if code else None
-    except PortalError:
+    except GovApiError:
         return None
 
 

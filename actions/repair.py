@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.portal_client import PortalRejected
+from actions.gov_api import GovApiRefused
 from actions.values import normalise
 from govbot.script import to_simplified
 
@@ -189,7 +189,7 @@ def second_ask_hint(tracker: Tracker, slot: str) -> str:
     return "\n" + HUMAN_HINT if times_asked_in_a_row(tracker, slot) >= 1 else ""
 
 
-def said_too_many_tries(error: PortalRejected, dispatcher: CollectingDispatcher) -> bool:
+def said_too_many_tries(error: GovApiRefused, dispatcher: CollectingDispatcher) -> bool:
     """The portal refused for too many wrong guesses (HTTP 429): says so with the offer of a human,
     and the caller stops its form. False for any other refusal, which the caller explains."""
     if error.status != 429:

@@ -21,9 +21,9 @@ from actions.common import (
 )
 from actions.dates import only_a_time, parse_when
 from actions.failsafe import SafeAction
+from actions.gov_api import GovApiError
 from actions.guides import ActionAnswerGuide, answer_item, is_guide_follow_up
 from actions.handoff import TOPICS, say_out_of_scope, start_topic
-from actions.portal_client import PortalError
 from actions.repair import plain, wants_human, wants_repeat
 from actions.task_words import switch_to_named_task, wants_booking
 from actions.values import application_id, choice, confirms_booking, phone_number
@@ -108,7 +108,7 @@ class ActionHandleReply(SafeAction):
     async def _answer_item(self, dispatcher: CollectingDispatcher, code: str) -> List[EventType]:
         try:
             return await answer_item(dispatcher, code, [])
-        except PortalError:
+        except GovApiError:
             sorry_portal_down(dispatcher)
             return CLEAR_CHOICE
 

@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import SORRY_PORTAL_DOWN, say, slots_reset, sorry_portal_down, text_of
 from actions.failsafe import SafeAction, SafeFormValidationAction
-from actions.portal_client import PortalError, PortalRejected, PortalUnavailable, portal
+from actions.gov_api import GovApiError, GovApiRefused, GovApiUnavailable, gov_api
 from actions.repair import GIVE_UP, HUMAN_HINT, asked_twice, leaves_form, said_too_many_tries, second_ask_hint
 from actions.values import (
     application_id,
@@ -39,7 +39,7 @@ ENDED = "ended"  # the value an extraction gives when the form is to stop (asked
 _TAIL_SAID = re.compile(r"(尾号|后四位|后4位|末四位|末4位)")
 
 
-def mismatch(error: PortalRejected) -> str:
+def mismatch(error: GovApiRefused) -> str:
     """A wrong verification, said plainly, with the tries left (the same for any number)."""
     left = error.details.get("attempts_left")
     message = "与申请时留的手机号不符（或受理号有误），请核对后再发。"
@@ -133,12 +133,12 @@ class ValidateStatusForm(SafeFormValidationAction):
         if value in (None, ENDED):
             return {"application_id": None, **(stopped() if value == ENDED else {})}
         try:
-            await portal().application_status(value, tracker.sender_id)
-        except PortalRejected as error:
+            await gov_api().application_status(value, tracker.sender_id)
+        except GovApiRefused as error:
             if said_too_many_tries(error, dispatcher):
                 return {"application_id": value, **stopped()}
             return {"application_id": value, "status_verified": None}  # not bound: verification next
-        except PortalUnavailable:
+        except GovApiUnavailable:
             sorry_portal_down(dispatcher)  # the number is kept: "再查一下" later continues with it
             return {"application_id": value, **stopped(None)}
         return {"application_id": value, "status_verified": True}
@@ -153,8 +153,8 @@ class ValidateStatusForm(SafeFormValidationAction):
                 or apologised(dispatcher.messages):
             return {"status_last4": value}
         try:
-            await portal().application_status(number, tracker.sender_id, value)
-        except PortalRejected as error:
+            await gov_api().application_status(number, tracker.sender_id, value)
+        except GovApiRefused as error:
             if said_too_many_tries(error, dispatcher):
                 return {"status_last4": None, **stopped()}
             if asked_twice(tracker, "status_last4"):
@@ -162,7 +162,7 @@ class ValidateStatusForm(SafeFormValidationAction):
                 return {"status_last4": None, **stopped()}
             dispatcher.utter_message(text=mismatch(error))
             return {"status_last4": None}
-        except PortalUnavailable:
+        except GovApiUnavailable:
             sorry_portal_down(dispatcher)  # both kept: "再查一下" later continues with them
             return {"status_last4": value, **stopped(None)}
         return {"status_last4": value, "status_verified": True}
@@ -199,11 +199,11 @@ class ActionShowStatus(SafeAction):
         if apologised(_said_since_last_message(tracker)):
             return []  # the portal was down a moment ago: what was given stays for the next try
         try:
-            status = await portal().application_status(number, tracker.sender_id, tracker.get_slot("status_last4"))
-        except PortalRejected as error:
+            status = await gov_api().application_status(number, tracker.sender_id, tracker.get_slot("status_last4"))
+        except GovApiRefused as error:
             dispatcher.utter_message(text=error.message if error.status == 429 else mismatch(error))
             return slots_reset(STATUS_SLOTS)
-        except PortalError:
+        except GovApiError:
             sorry_portal_down(dispatcher)
             return slots_reset(STATUS_SLOTS)
         say(dispatcher, describe_status(status))

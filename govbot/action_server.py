@@ -11,6 +11,7 @@ is answered 500 without rasa_sdk's echo of the request body, which is the citize
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import ipaddress
 import logging
@@ -26,6 +27,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.gov_api import GovApi, GovApiSettings, GovApiSettingsError, use_gov_api
 from govbot import logmask
 from govbot.http_guard import guard_sanic
 from govbot.keys import ACTION_SECRET_HEADER
@@ -61,12 +63,29 @@ async def answer_error(request: Request, exception: Exception) -> HTTPResponse:
 
 
 def build_app(actions: str, secret: Optional[str], cors: Optional[List[str]] = None,
-              auto_reload: bool = False) -> Sanic:
+              auto_reload: bool = False, gov_api: Optional[GovApi] = None) -> Sanic:
     app = create_app(actions, cors_origins=cors or "", auto_reload=auto_reload)
     app.error_handler.add(Exception, answer_error)  # replaces rasa_sdk's handler
     if secret:
         require_secret(app, secret)
+    if gov_api is not None:
+        hand_to_actions(app, gov_api)
     return app
+
+
+def hand_to_actions(app: Sanic, client: GovApi) -> None:
+    """The actions call the portal through ``client`` from the server's start; it is closed (its
+    aiohttp session with it) when the server stops."""
+
+    async def open_client(_: Sanic, __: asyncio.AbstractEventLoop) -> None:
+        use_gov_api(client)
+
+    async def close_client(_: Sanic, __: asyncio.AbstractEventLoop) -> None:
+        use_gov_api(None)
+        await client.close()
+
+    app.register_listener(open_client, "before_server_start")
+    app.register_listener(close_client, "after_server_stop")
 
 
 def is_loopback(host: str) -> bool:
@@ -82,13 +101,17 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help="address to listen on (default: ACTION_HOST, else 127.0.0.1)")
     args = parser.parse_args(argv)
     secret = os.environ.get("ACTION_SERVER_SECRET") or None
+    try:
+        gov_api_settings = GovApiSettings.from_env()
+    except GovApiSettingsError as error:
+        parser.error(str(error))
     if not secret and not is_loopback(args.host):
         parser.error(f"--host {args.host} leaves loopback: set ACTION_SERVER_SECRET (the Rasa server presents "
                      f"it in {ACTION_SECRET_HEADER}) or listen on 127.0.0.1")
     _configure_logging(args)
     logmask.install()  # after rasa_sdk's handlers exist: every record masked, no tracker dumped
     guard_sanic()
-    app = build_app(args.actions, secret, args.cors, args.auto_reload)
+    app = build_app(args.actions, secret, args.cors, args.auto_reload, GovApi.from_settings(gov_api_settings))
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
     logger.info("Action server on %s://%s:%d (%s)", "https" if ssl_context else "http", args.host, args.port,

@@ -71,7 +71,8 @@ def _serve_notify(settings: WeChatSettings, host: str, port: int) -> int:
 
     storage = open_storage(settings.redis_url, settings.key_prefix)
     client = WeChatClient.from_settings(settings, storage)
-    app = init_app(PortalEvents(client, Templates.load(), settings.portal_webhook_secret), client)
+    events = PortalEvents(client, Templates.load(template_ids=settings.template_ids), settings.portal_webhook_secret)
+    app = init_app(events, client)
     app.on_cleanup.append(lambda _: storage.close())
     web.run_app(app, host=host, port=port, access_log=None, print=None)
     return 0

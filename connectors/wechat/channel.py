@@ -61,7 +61,7 @@ class WeChatInput(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         """Settings from ``credentials.yml`` first, then the environment; fails loudly when missing."""
         settings = WeChatSettings.from_sources(credentials, os.environ)
-        if not settings.redis_url and os.environ.get("SANIC_WORKERS", "1") not in ("", "1"):
+        if not settings.redis_url and settings.sanic_workers > 1:
             logger.warning("SANIC_WORKERS > 1 without REDIS_URL: each worker dedups and orders messages on its "
                            "own; set REDIS_URL so that retries reaching another worker are recognised")
         return cls(settings)
@@ -70,7 +70,7 @@ class WeChatInput(InputChannel):
                  clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.menu = menu or Menu.load()
-        self.templates = Templates.load()
+        self.templates = Templates.load(template_ids=settings.template_ids)
         self.envelope = Envelope(settings, clock)
         self._clock = clock
         self._given_storage = storage

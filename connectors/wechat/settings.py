@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlparse
 
@@ -78,6 +78,11 @@ class WeChatSettings:
     # detailed complaint is a few hundred characters, which the NLU-side cut still parses), yet
     # small enough that no single push makes a long turn; 60 KB pastes are answered at once.
     max_content_chars: int = 2000
+    # WECHAT_TEMPLATE_<NAME>: the account's own template id for each template of templates.yml
+    # (booking_confirmed, booking_reminder, status_changed), keyed by the lower-case name.
+    template_ids: Mapping[str, str] = field(default_factory=dict)
+    # SANIC_WORKERS: server processes of Rasa; more than one needs REDIS_URL to share turns.
+    sanic_workers: int = 1
 
     @property
     def safe_mode(self) -> bool:
@@ -119,6 +124,8 @@ class WeChatSettings:
         if values["encrypt_mode"] not in ("safe", "compatible"):
             raise WeChatSettingsError("WECHAT_ENCRYPT_MODE must be 'safe' or 'compatible'")
         _check_redis_url(values["redis_url"])
+        values["template_ids"] = _template_ids(env)
+        values["sanic_workers"] = _workers(env.get("SANIC_WORKERS"))
         values["token"] = values["token"] or ""  # only the webhook needs it (admin commands do not)
         settings = cls(**{k: v for k, v in values.items() if v is not None})
         _check_numbers(settings)
@@ -145,6 +152,20 @@ def _check_aes_key(key: Optional[str]) -> None:
         raise WeChatSettingsError(
             "WECHAT_ENCODING_AES_KEY must be the 43-character EncodingAESKey from the WeChat admin "
             "console (letters and digits); leave it unset for plaintext mode.")
+
+
+def _template_ids(env: Mapping[str, str]) -> Dict[str, str]:
+    prefix = "WECHAT_TEMPLATE_"
+    return {name[len(prefix):].lower(): value.strip() for name, value in env.items()
+            if name.startswith(prefix) and len(name) > len(prefix) and value.strip()}
+
+
+def _workers(raw: Optional[str]) -> int:
+    if not raw:
+        return 1
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise WeChatSettingsError(f"SANIC_WORKERS must be a whole number of at least 1, got {raw!r}")
+    return int(raw)
 
 
 def _check_redis_url(url: Optional[str]) -> None:

@@ -9,7 +9,6 @@ Which template and which fields are in ``templates.yml``; template ids can be ov
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -70,11 +69,13 @@ class Templates:
         self._templates = templates
 
     @classmethod
-    def load(cls, path: Path = TEMPLATES_FILE, env: Mapping[str, str] = os.environ) -> "Templates":
+    def load(cls, path: Path = TEMPLATES_FILE, template_ids: Optional[Mapping[str, str]] = None) -> "Templates":
+        """The templates of ``path``, each with the account's own id from ``template_ids``
+        (``WeChatSettings.template_ids``) where one is set, else the file's demo id."""
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         templates = {}
         for name, spec in data.items():
-            template_id = env.get(f"WECHAT_TEMPLATE_{name.upper()}") or str(spec["template_id"])
+            template_id = (template_ids or {}).get(name) or str(spec["template_id"])
             templates[name] = Template(name, template_id, {str(k): str(v) for k, v in spec["fields"].items()})
         return cls(templates)
 

@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.portal_client import PortalClient, use_portal
+from actions.gov_api import GovApi, use_gov_api
 from govbot.clock import CHINA_TZ, use_clock
 from portal.app import init_app
 from portal.settings import PortalSettings
@@ -38,8 +38,8 @@ async def portal_url(aiohttp_server, sqlite_url) -> str:
 
 @pytest.fixture
 async def client(portal_url):
-    portal = PortalClient(portal_url, BOT_KEY)
-    use_portal(portal)
+    portal = GovApi(portal_url, BOT_KEY)
+    use_gov_api(portal)
     yield portal
     await portal.close()
 
@@ -50,8 +50,8 @@ async def at(request, aiohttp_server, sqlite_url, clock):
     clock.now = request.param
     app = init_app(PortalSettings(database_url=sqlite_url, api_key=BOT_KEY, admin_key="k-admin", now=clock))
     server = await aiohttp_server(app)
-    client = PortalClient(str(server.make_url("")).rstrip("/"), BOT_KEY)
-    use_portal(client)
+    client = GovApi(str(server.make_url("")).rstrip("/"), BOT_KEY)
+    use_gov_api(client)
     yield app
     await client.close()
 

@@ -9,7 +9,7 @@ import pytest
 
 from actions import booking
 from actions.common import SORRY_PORTAL_DOWN
-from actions.portal_client import PortalClient, use_portal
+from actions.gov_api import GovApi, use_gov_api
 from govbot.clock import CHINA_TZ
 from portal.app import init_app
 from portal.settings import PortalSettings
@@ -100,7 +100,7 @@ async def test_holiday_is_named(aiohttp_server, sqlite_url, clock):
     clock.now = datetime(2026, 9, 28, 0, 30, tzinfo=CHINA_TZ)
     app = init_app(PortalSettings(database_url=sqlite_url, api_key=BOT_KEY, admin_key="k-admin", now=clock))
     server = await aiohttp_server(app)
-    use_portal(PortalClient(str(server.make_url("")).rstrip("/"), BOT_KEY))
+    use_gov_api(GovApi(str(server.make_url("")).rstrip("/"), BOT_KEY))
     reply = await Booking().say("10月2号上午去出入境办护照", "book_appointment")
     assert "国庆节" in reply and "最近可约" in reply
 
@@ -127,12 +127,12 @@ async def test_name_never_asked_a_third_time(at):
 async def test_portal_down_keeps_what_was_collected_and_continues(at, monkeypatch):
     chat = Booking()
     await chat.say("我想预约后天上午去出入境办护照", "book_appointment")
-    good = booking.portal()
-    dead = PortalClient("http://127.0.0.1:9", BOT_KEY, timeout=0.5)
-    use_portal(dead)
+    good = booking.gov_api()
+    dead = GovApi("http://127.0.0.1:9", BOT_KEY, timeout=0.5)
+    use_gov_api(dead)
     reply = await chat.say("王小明 13812345678")
     assert reply.count("暂时没有响应") == 1
-    use_portal(good)
+    use_gov_api(good)
     await dead.close()
     reply = await chat.say("好了吗")
     assert chat.slots["appt_item"] == "CRJ-0001" and "请核对预约信息" in reply
@@ -141,8 +141,8 @@ async def test_portal_down_keeps_what_was_collected_and_continues(at, monkeypatc
 
 @pytest.fixture
 async def dead_portal():
-    dead = PortalClient("http://127.0.0.1:9", BOT_KEY, timeout=0.3)
-    use_portal(dead)
+    dead = GovApi("http://127.0.0.1:9", BOT_KEY, timeout=0.3)
+    use_gov_api(dead)
     yield dead
     await dead.close()
 

@@ -17,7 +17,7 @@ from actions.cancel import (
     AskCancelPhone,
     ValidateCancelForm,
 )
-from actions.portal_client import PortalClient, use_portal
+from actions.gov_api import GovApi, use_gov_api
 from actions.repair import HUMAN_HINT
 from tests.actions.conftest import DOMAIN, asked_before, make_tracker, slot_events, texts
 
@@ -78,11 +78,11 @@ async def test_ways_out_are_never_taken_as_a_booking_number_or_phone(text):
         assert not slots.get("cancel_phone") and "不是11位" not in said
 
 
-async def first_free(client: PortalClient) -> Dict[str, Any]:
+async def first_free(client: GovApi) -> Dict[str, Any]:
     return next(s for s in await client.slots("GA-0003", "SMZX") if s["available"])
 
 
-async def booked_elsewhere(client: PortalClient, phone: str = WEB_PHONE) -> str:
+async def booked_elsewhere(client: GovApi, phone: str = WEB_PHONE) -> str:
     """A booking made on the web: no openid."""
     free = await first_free(client)
     booking = await client.book({"item_code": "GA-0003", "hall_code": "SMZX", "date": free["date"],
@@ -168,7 +168,7 @@ async def test_a_second_non_phone_in_a_row_ends_quietly_after_the_offer_of_a_hum
 
 
 async def test_a_portal_that_is_down_gets_the_apology():
-    use_portal(PortalClient("http://127.0.0.1:9", "k", timeout=0.5))
+    use_gov_api(GovApi("http://127.0.0.1:9", "k", timeout=0.5))
     dispatcher = CollectingDispatcher()
     await AskCancelBookingNo().run(dispatcher, make_tracker("取消预约", "cancel_appointment"), DOMAIN)
     assert "转人工" in texts(dispatcher) and "暂时没有响应" in texts(dispatcher)

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import day_label
 from actions.feedback import IN_CHAT, ActionRegisterComplaint, ValidateComplaintForm, skips_contact
+from actions.gov_api import GovApi
 from actions.handoff import ActionHandoff
-from actions.portal_client import PortalClient
 from tests.actions.conftest import make_tracker, slot_events, texts
 from tests.actions.test_handoff import domain
 
@@ -67,7 +67,7 @@ async def test_a_complaint_that_carries_a_phone_fills_both():
 
 
 async def stored(portal_url: str, reference: str) -> dict:
-    staff = PortalClient(portal_url, "actions-test-admin-key")
+    staff = GovApi(portal_url, "actions-test-admin-key")
     try:
         return await staff._call("GET", f"/api/v1/complaints/{reference}")
     finally:

@@ -5,9 +5,9 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.gov_api import GovApi, use_gov_api
 from actions.guides import ActionAnswerGuide, asked_aspects, bring_line
 from actions.handoff import ActionClarify, ActionOutOfScope
-from actions.portal_client import PortalClient, use_portal
 from actions.replies import ActionHandleReply
 from tests.actions.conftest import DOMAIN, make_tracker, slot_events, texts
 
@@ -76,7 +76,7 @@ def test_aspects_are_recognised():
 
 
 async def test_portal_down_gets_an_apology_and_a_human():
-    use_portal(PortalClient("http://127.0.0.1:9", timeout=0.5))
+    use_gov_api(GovApi("http://127.0.0.1:9", timeout=0.5))
     reply, _ = await run_guide(make_tracker("身份证丢了", "ask_guide", entities=[ITEM]))
     assert "抱歉" in reply and "转人工" in reply
 

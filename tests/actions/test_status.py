@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import SORRY_PORTAL_DOWN
-from actions.portal_client import PortalClient, use_portal
+from actions.gov_api import GovApi, use_gov_api
 from actions.repair import HUMAN_HINT
 from actions.status import ActionShowStatus, AskStatusLast4, ValidateStatusForm
 from tests.actions.conftest import DOMAIN, asked_before, make_tracker, slot_events, texts
@@ -101,7 +101,7 @@ async def test_a_malformed_number_says_what_is_wrong(text, said):
 
 
 async def test_a_portal_that_is_down_apologises_and_keeps_the_number():
-    use_portal(PortalClient("http://127.0.0.1:9", "k", timeout=0.5))
+    use_gov_api(GovApi("http://127.0.0.1:9", "k", timeout=0.5))
     slots, said = await validate(f"帮我查 {NUMBER}", {"requested_slot": None}, times=0, intent="check_status")
     assert said == SORRY_PORTAL_DOWN and "后四位" not in said
     assert slots["application_id"] == NUMBER and slots["requested_slot"] is None

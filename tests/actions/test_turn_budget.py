@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import SORRY_PORTAL_DOWN
 from actions.failsafe import SafeAction
-from actions.portal_client import PortalClient, PortalUnavailable, portal, use_portal
+from actions.gov_api import GovApi, GovApiUnavailable, gov_api, use_gov_api
 from actions.turn_budget import BUDGETS, TurnBudgets, seconds_left, within_turn
 from tests.actions.conftest import texts
 
@@ -21,7 +21,7 @@ HANG_SECONDS = 30
 
 
 @pytest.fixture
-async def hanging_portal(aiohttp_server) -> PortalClient:
+async def hanging_portal(aiohttp_server) -> GovApi:
     """A portal that accepts the connection and never answers in time (like a stopped process)."""
     async def hang(request: web.Request) -> web.Response:
         await asyncio.sleep(HANG_SECONDS)
@@ -30,7 +30,7 @@ async def hanging_portal(aiohttp_server) -> PortalClient:
     app = web.Application()
     app.router.add_get("/api/v1/guides/{code}", hang)
     server = await aiohttp_server(app)
-    client = PortalClient(str(server.make_url("")).rstrip("/"), timeout=2.5)
+    client = GovApi(str(server.make_url("")).rstrip("/"), timeout=2.5)
     yield client
     await client.close()
 
@@ -42,8 +42,8 @@ class LooksUpTwice(SafeAction):
         return "action_test_looks_up_twice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Any]:
-        await portal().guide("GA-0003")
-        await portal().guide("GA-0007")
+        await gov_api().guide("GA-0003")
+        await gov_api().guide("GA-0007")
         dispatcher.utter_message(text="done")
         return []
 
@@ -67,8 +67,8 @@ def test_one_turn_has_one_deadline_and_a_new_message_a_new_one():
 
 async def test_a_hanging_portal_costs_one_budget_per_turn_not_a_timeout_per_call(hanging_portal, monkeypatch):
     monkeypatch.setattr(BUDGETS, "seconds", 0.8)
-    previous = portal()
-    use_portal(hanging_portal)
+    previous = gov_api()
+    use_gov_api(hanging_portal)
     try:
         started = time.monotonic()
         replies = []
@@ -78,17 +78,17 @@ async def test_a_hanging_portal_costs_one_budget_per_turn_not_a_timeout_per_call
             replies.append(texts(dispatcher))
         spent = time.monotonic() - started
     finally:
-        use_portal(previous)
+        use_gov_api(previous)
     assert replies == [SORRY_PORTAL_DOWN, SORRY_PORTAL_DOWN]
     assert spent < 1.6, f"{spent:.1f} s: without the budget each read waits 2 × 2.5 s"
 
 
 async def test_a_call_never_outlives_its_turn(hanging_portal):
     started = time.monotonic()
-    with pytest.raises(PortalUnavailable):
+    with pytest.raises(GovApiUnavailable):
         with within_turn(("o", "short"), TurnBudgets(seconds=0.3)):
             await hanging_portal.guide("GA-0003")
     assert time.monotonic() - started < 1.0
-    with pytest.raises(PortalUnavailable):
+    with pytest.raises(GovApiUnavailable):
         with within_turn(("o", "spent"), TurnBudgets(seconds=0.0)):
             await hanging_portal.guide("GA-0003")  # nothing left: fails without calling

@@ -11,9 +11,9 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_facts import same_family, tells_variant, variant_named
+from actions.gov_api import GovApi, use_gov_api
 from actions.guides import ActionAnswerGuide
 from actions.handoff import ActionClarify
-from actions.portal_client import PortalClient, use_portal
 from actions.replies import ActionHandleReply
 from actions.task_words import wants_booking
 from actions.visit import answers_offer, plans_visit
@@ -212,8 +212,8 @@ async def booking(aiohttp_server, sqlite_url, clock):
     clock.now = datetime(2026, 11, 25, 10, 0, tzinfo=CHINA_TZ)
     app = init_app(PortalSettings(database_url=sqlite_url, api_key=BOT_KEY, admin_key="k-admin", now=clock))
     server = await aiohttp_server(app)
-    portal = PortalClient(str(server.make_url("")).rstrip("/"), BOT_KEY)
-    use_portal(portal)
+    portal = GovApi(str(server.make_url("")).rstrip("/"), BOT_KEY)
+    use_gov_api(portal)
     yield Booking()
     await portal.close()
 

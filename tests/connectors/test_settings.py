@@ -6,6 +6,7 @@ from rasa.core.run import create_http_input_channels
 
 from connectors.wechat.channel import WeChatInput
 from connectors.wechat.settings import WeChatSettings, WeChatSettingsError
+from connectors.wechat.templates import Templates
 from connectors.wechat.testing.fake_api import DEMO_AES_KEY
 from govbot.logmask import mask_openid, redact
 
@@ -102,3 +103,14 @@ def test_the_account_id_and_content_limit_settings():
         WeChatSettings.from_sources({"max_content_chars": "0"}, ENV)
     demo = WeChatSettings.from_sources({}, demo_environment({}))
     assert demo.account_id == DEMO_ACCOUNT  # the simulator's ToUserName, so the demo keeps working
+
+
+def test_template_ids_and_workers_are_settings():
+    settings = WeChatSettings.from_sources({}, {**ENV, "WECHAT_TEMPLATE_BOOKING_CONFIRMED": " tpl-own ",
+                                                "WECHAT_TEMPLATE_": "ignored", "SANIC_WORKERS": "3"})
+    assert settings.template_ids == {"booking_confirmed": "tpl-own"} and settings.sanic_workers == 3
+    templates = Templates.load(template_ids=settings.template_ids)
+    assert templates["booking_confirmed"].template_id == "tpl-own"
+    assert templates["booking_reminder"].template_id == Templates.load()["booking_reminder"].template_id
+    with pytest.raises(WeChatSettingsError, match="SANIC_WORKERS must be a whole number"):
+        WeChatSettings.from_sources({}, {**ENV, "SANIC_WORKERS": "many"})

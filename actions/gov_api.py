@@ -1,5 +1,8 @@
-"""The one client every action uses to reach the government portal over HTTP.
+"""The one client every action uses to reach the government portal's HTTP API (the portal is the
+``portal/`` package or a real government backend; actions never import it, they call it).
 
+The action server creates the client at start-up from ``GovApiSettings`` (``PORTAL_URL``,
+``PORTAL_API_KEY``), hands it to the actions (``use_gov_api``) and closes it when it stops.
 One aiohttp session per process, a timeout of 2.5 s per call, typed errors, and retries
 only for calls that are safe to repeat (reads, and bookings, which carry an
 Idempotency-Key so the portal returns the first booking to a retry). All calls of one citizen
@@ -10,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
+from urllib.parse import urlparse
 
 import aiohttp
 
@@ -22,15 +27,15 @@ RETRIES = 1
 DEFAULT_PORTAL_URL = "http://127.0.0.1:8080"
 
 
-class PortalError(Exception):
+class GovApiError(Exception):
     """Base of every portal failure an action may need to tell the citizen about."""
 
 
-class PortalUnavailable(PortalError):
+class GovApiUnavailable(GovApiError):
     """Timeout, connection failure or 5xx: the portal could not answer now."""
 
 
-class PortalRejected(PortalError):
+class GovApiRefused(GovApiError):
     """A 4xx answer: the portal understood and refused; ``code`` says why."""
 
     def __init__(self, status: int, code: str, message: str, details: Optional[Dict[str, Any]] = None):
@@ -41,7 +46,25 @@ class PortalRejected(PortalError):
         self.details = details or {}
 
 
-class PortalClient:
+class GovApiSettingsError(ValueError):
+    """A setting of the portal client is unusable; the message names it and what it must be."""
+
+
+@dataclass(frozen=True)
+class GovApiSettings:
+    url: str = DEFAULT_PORTAL_URL
+    api_key: Optional[str] = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "GovApiSettings":
+        url = (env.get("PORTAL_URL") or DEFAULT_PORTAL_URL).strip()
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise GovApiSettingsError(f"PORTAL_URL must be an http(s) URL, got {url!r}")
+        return cls(url, (env.get("PORTAL_API_KEY") or "").strip() or None)
+
+
+class GovApi:
     def __init__(self, base_url: str, api_key: Optional[str] = None, timeout: float = CALL_TIMEOUT_SECONDS):
         self._base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -50,8 +73,8 @@ class PortalClient:
         self._session: Optional[aiohttp.ClientSession] = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> "PortalClient":
-        return cls(env.get("PORTAL_URL") or DEFAULT_PORTAL_URL, env.get("PORTAL_API_KEY") or None)
+    def from_settings(cls, settings: GovApiSettings) -> "GovApi":
+        return cls(settings.url, settings.api_key)
 
     # --- guides ---------------------------------------------------------------
 
@@ -84,7 +107,7 @@ class PortalClient:
         ``handle`` that a booking may carry instead of name and phone; None when there is none."""
         try:
             return await self._call("GET", "/api/v1/appointments/contact", params={"openid": openid})
-        except PortalRejected as error:
+        except GovApiRefused as error:
             if error.status == 404:
                 return None
             raise
@@ -129,7 +152,7 @@ class PortalClient:
         for attempt in range(1, attempts + 1):
             try:
                 return await self._once(method, path, **kwargs)
-            except PortalUnavailable as error:
+            except GovApiUnavailable as error:
                 logger.warning("portal %s %s failed (attempt %d/%d): %s", method, path, attempt, attempts, error)
                 if attempt == attempts:
                     raise
@@ -140,19 +163,19 @@ class PortalClient:
         session = self._ensure_session()
         left = seconds_left()
         if left is not None and left <= 0:
-            raise PortalUnavailable("the turn's time budget is spent")
+            raise GovApiUnavailable("the turn's time budget is spent")
         timeout = self._timeout if left is None else aiohttp.ClientTimeout(total=min(self._total_seconds, left))
         try:
             async with session.request(method, self._base_url + path, headers={**self._headers, **(headers or {})},
                                        timeout=timeout, **kwargs) as response:
                 if response.status >= 500:
-                    raise PortalUnavailable(f"HTTP {response.status}")
+                    raise GovApiUnavailable(f"HTTP {response.status}")
                 body = await response.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            raise PortalUnavailable(type(error).__name__) from error
+            raise GovApiUnavailable(type(error).__name__) from error
         if response.status >= 400:
             body = body if isinstance(body, dict) else {}
-            raise PortalRejected(response.status, body.get("error", "error"), body.get("message", ""),
+            raise GovApiRefused(response.status, body.get("error", "error"), body.get("message", ""),
                                  body.get("details"))
         return body
 
@@ -166,18 +189,21 @@ class PortalClient:
             await self._session.close()
 
 
-_portal: Optional[PortalClient] = None
+_client: Optional[GovApi] = None
 
 
-def portal() -> PortalClient:
-    """The process-wide client, created on first use from ``PORTAL_URL`` / ``PORTAL_API_KEY``."""
-    global _portal
-    if _portal is None:
-        _portal = PortalClient.from_env()
-    return _portal
+class GovApiNotConfigured(GovApiError):
+    """No client was handed to the actions: they run outside ``govbot-actions`` (which does)."""
 
 
-def use_portal(client: PortalClient) -> None:
-    """Points every action at ``client`` (tests, and embedding the actions elsewhere)."""
-    global _portal
-    _portal = client
+def gov_api() -> GovApi:
+    """The client the action server handed to the actions at start-up."""
+    if _client is None:
+        raise GovApiNotConfigured("no portal client: start the actions with govbot-actions, or call use_gov_api")
+    return _client
+
+
+def use_gov_api(client: Optional[GovApi]) -> None:
+    """Hands ``client`` to every action (the action server at start-up, tests); None takes it back."""
+    global _client
+    _client = client
