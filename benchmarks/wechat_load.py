@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ from connectors.wechat.testing.fake_api import (  # noqa: E402
 )
 from connectors.wechat.testing.simulator import WeChatPeer  # noqa: E402
 from govbot.keys import generate_secrets, with_keys_of  # noqa: E402
+from govbot.processes import delete_prefix, free_port, start, stop, wait_until_up_async  # noqa: E402
 from govbot.settings import Settings  # noqa: E402
 from govbot.up import rasa_endpoints  # noqa: E402
 
@@ -95,12 +95,6 @@ class Result:
                 "later_than_5s": self.late, "lost": self.lost, "empty": self.empty,
                 "server_cpu_ms_per_message": self.server_cpu * 1000 / max(1, len(self.latencies)),
                 "client_cpu_ms_per_message": self.client_cpu * 1000 / max(1, len(self.latencies))}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 Step = Tuple[str, float]  # a message and the seconds the citizen takes before sending it
@@ -218,22 +212,6 @@ class ServerCpu:
             return 0.0
 
 
-async def wait_up(url: str, process: subprocess.Popen, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise SystemExit("the Rasa server exited during start-up")
-            try:
-                async with session.get(url, timeout=aiohttp.ClientTimeout(total=1)) as response:
-                    if response.status == 200:
-                        return
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                pass
-            await asyncio.sleep(0.5)
-    raise SystemExit(f"{url} did not come up within {timeout:.0f}s")
-
-
 async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     port = args.port or free_port()
     prefix = f"govbot-wechat-bench:{uuid.uuid4().hex[:8]}:"
@@ -258,12 +236,11 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
             command += ["--model", args.model, "--endpoints", endpoints]
         else:
             command += ["--think", str(args.think), "--busy", str(args.busy)]
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=None if args.verbose else subprocess.DEVNULL)
+        server = start(command, env, show_errors=args.verbose)
         helpers.append(server)
         try:
             base = f"http://127.0.0.1:{port}"
-            await wait_up(base + "/webhooks/wechat/", server)
+            await wait_until_up_async([base + "/webhooks/wechat/"], [server], 300)
             connector = aiohttp.TCPConnector(limit=0)
             async with aiohttp.ClientSession(connector=connector) as session:
                 peer = WeChatPeer(base + "/webhooks/wechat/webhook", DEMO_TOKEN, DEMO_APP_ID,
@@ -304,15 +281,9 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                             await run_round("alternate", flows, [(play, total)], args.max_seconds, cpu, total)
                 results = {name: total.summary() for name, total in totals.items()}
         finally:
-            for process in helpers:
-                process.terminate()
-            for process in helpers:
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop(helpers)
             if args.redis:
-                await _clean_redis(args.redis, prefix)
+                await delete_prefix(args.redis, prefix)
     return results
 
 
@@ -323,30 +294,20 @@ async def start_stack(processes: List[subprocess.Popen], args: argparse.Namespac
 
     work = Path(tempfile.mkdtemp(prefix="wechat-load-"))
     settings = Settings(portal_port=free_port(), action_port=free_port())
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": None if args.verbose else subprocess.DEVNULL}
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}",
            "PORTAL_URL": settings.effective_portal_url}
     env.pop("PORTAL_WEBHOOK_URL", None)
-    processes.append(subprocess.Popen([sys.executable, "-m", "govbot", "portal", "--port", str(settings.portal_port)],
-                                      cwd=ROOT, env=with_keys_of("portal", env, keys), **quiet))
-    processes.append(subprocess.Popen([sys.executable, "-m", "govbot.action_server", "--actions", "actions",
-                                       "--port", str(settings.action_port)],
-                                      cwd=ROOT, env=with_keys_of("actions", env, keys), **quiet))
-    await wait_up(f"{settings.effective_portal_url}/healthz", processes[0])
-    await wait_up(f"{settings.action_url}/health", processes[1])
+    processes.append(start([sys.executable, "-m", "govbot", "portal", "--port", str(settings.portal_port)],
+                           with_keys_of("portal", env, keys), show_errors=args.verbose))
+    processes.append(start([sys.executable, "-m", "govbot.action_server", "--actions", "actions",
+                            "--port", str(settings.action_port)], with_keys_of("actions", env, keys),
+                           show_errors=args.verbose))
+    await wait_until_up_async([f"{settings.effective_portal_url}/healthz", f"{settings.action_url}/health"],
+                              processes, 300)
     endpoints = work / "endpoints.yml"
     # YAML, not JSON: Rasa expands ${ACTION_SERVER_SECRET} only in plain scalars
     endpoints.write_text(yaml.safe_dump({"action_endpoint": rasa_endpoints(settings)["action_endpoint"]}))
     return str(endpoints)
-
-
-async def _clean_redis(url: str, prefix: str) -> None:
-    import redis.asyncio as aioredis
-
-    client = aioredis.from_url(url)
-    async for key in client.scan_iter(match=prefix + "*", count=500):
-        await client.delete(key)
-    await client.close()
 
 
 def report(results: Dict[str, Dict[str, float]], args: argparse.Namespace) -> bool:

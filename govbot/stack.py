@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
@@ -20,7 +16,8 @@ import yaml
 
 from govbot.clock import CLOCK_SETTING
 from govbot.keys import generate_secrets
-from govbot.settings import LOOPBACK, MODELS_DIR, ROOT, Settings
+from govbot.processes import free_port, start, stopped_at_exit, wait_until_up
+from govbot.settings import LOOPBACK, MODELS_DIR, Settings
 from govbot.up import CHANNELS, process_environments, rasa_endpoints
 
 BIN = Path(sys.executable).parent
@@ -55,12 +52,6 @@ class Stack:
         return {"Authorization": f"Bearer {self.secrets['PORTAL_API_KEY']}"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optional[str] = None,
                   log_dir: Optional[Path] = None, clock: Optional[str] = None) -> Iterator[Stack]:
@@ -83,25 +74,16 @@ def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optiona
         if clock:
             base[CLOCK_SETTING] = clock
         environments = process_environments(settings, commands, base, keys)
-        processes = {name: subprocess.Popen(command, cwd=ROOT, env=environments[name], stderr=subprocess.STDOUT,
-                                            stdout=(logs / f"{name}.log").open("w"))
+        processes = {name: start(command, environments[name], logs / f"{name}.log")
                      for name, command in commands.items()}
-        try:
+        with stopped_at_exit(list(processes.values())):
             stack = Stack(settings.effective_portal_url, settings.rasa_url, settings.action_url,
                           f"http://{LOOPBACK}:{settings.wechat_fake_port}", keys,
                           {name: p.pid for name, p in processes.items()}, base["DATABASE_URL"])
-            _wait_until_up([f"{stack.portal_url}/healthz", f"{stack.action_url}/health",
-                            f"{stack.wechat_api_url}/_fake/health", stack.rasa_api("/status")],
-                           list(processes.values()), logs)
+            wait_until_up([f"{stack.portal_url}/healthz", f"{stack.action_url}/health",
+                           f"{stack.wechat_api_url}/_fake/health", stack.rasa_api("/status")],
+                          list(processes.values()), STARTUP_SECONDS, f"; see the logs in {logs}")
             yield stack
-        finally:
-            for process in processes.values():
-                process.terminate()
-            for process in processes.values():
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
 
 
 def _commands(settings: Settings, model: Path, work: Path) -> Dict[str, List[str]]:
@@ -116,25 +98,3 @@ def _commands(settings: Settings, model: Path, work: Path) -> Dict[str, List[str
                  "--port", str(settings.rasa_port), "--model", str(model), "--endpoints", str(work / "endpoints.yml"),
                  "--credentials", str(work / "credentials.yml")],
     }
-
-
-def _wait_until_up(urls: List[str], processes: List[subprocess.Popen], logs: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    pending = list(urls)
-    while pending and time.monotonic() < deadline:
-        if any(p.poll() is not None for p in processes):
-            raise RuntimeError(f"a process exited during start-up; see the logs in {logs}")
-        try:
-            with urllib.request.urlopen(pending[0], timeout=2) as response:  # nosec B310  # polls our own loopback health URLs
-                if response.status == 200:
-                    pending.pop(0)
-                    continue
-        except OSError:
-            pass
-        time.sleep(0.5)
-    if pending:
-        raise TimeoutError(f"not up after {STARTUP_SECONDS}s: {_without_token(pending)}; see the logs in {logs}")
-
-
-def _without_token(urls: List[str]) -> List[str]:
-    return [url.split("?", 1)[0] for url in urls]

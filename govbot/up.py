@@ -1,9 +1,7 @@
 """``govbot up``: every process of the assistant, supervised, on embedded defaults, closed by keys."""
 from __future__ import annotations
 
-import errno
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Dict, Iterable, Mapping, Optional
@@ -15,6 +13,7 @@ from honcho.environ import parse_procfile
 
 from connectors.wechat.testing.fake_api import demo_environment
 from govbot.keys import ACTION_SECRET_HEADER, KEY_NAMES, SECRETS_FILE, ensure_secrets, with_keys_of
+from govbot.processes import port_is_free
 from govbot.settings import MODELS_DIR, ROOT, RUN_DIR, Settings
 from govbot.supervisor import Supervisor
 
@@ -63,24 +62,12 @@ def _processes(settings: Settings) -> Dict[str, str]:
 def _check_ports(settings: Settings, processes: Dict[str, str]) -> None:
     wanted = {"rasa": settings.rasa_port, "actions": settings.action_port, "portal": settings.portal_port,
               "wechat-api": settings.wechat_fake_port}
-    busy = [f"{name} port {port}" for name, port in wanted.items() if name in processes and not _port_free(port)]
+    busy = [f"{name} port {port}" for name, port in wanted.items() if name in processes and not port_is_free(port)]
     if busy:
         raise SystemExit(
             f"Port already in use: {', '.join(busy)}. Stop the program holding it "
             "(e.g. an earlier 'govbot up') or choose another with RASA_PORT / ACTION_PORT / PORTAL_PORT / "
             "WECHAT_FAKE_PORT.")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                return False
-            raise
-    return True
 
 
 def process_environments(settings: Settings, processes: Iterable[str], base: Mapping[str, str],

@@ -20,8 +20,9 @@ import pytest
 import requests
 
 from govbot.http_guard import SANIC_VERSION, framing_problem, head_fields
+from govbot.processes import free_port
 from govbot.settings import ROOT
-from govbot.stack import Stack, free_port
+from govbot.stack import Stack
 
 BODY = b"abc"
 CHUNKED = b"3\r\nabc\r\n0\r\n\r\n"

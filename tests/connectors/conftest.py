@@ -7,13 +7,11 @@ on wechatpy only.
 """
 from __future__ import annotations
 
-import socket
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any, AsyncIterator, Awaitable, Callable, List, Optional
 
 import pytest
-import redis.asyncio as aioredis
 from sanic import Sanic
 
 from connectors.wechat.channel import WeChatInput
@@ -28,15 +26,10 @@ from connectors.wechat.testing.fake_api import (
     FakeWeChatServer,
 )
 from connectors.wechat.testing.simulator import WeChatPeer
+from govbot.processes import delete_prefix, free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 Sanic.test_mode = True  # several Rasa apps in one test process
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -50,10 +43,7 @@ async def redis_prefix() -> AsyncIterator[str]:
     """A key prefix of this test's own in Redis db 15; only its keys are removed afterwards."""
     prefix = f"govbot-wechat-test:{uuid.uuid4().hex[:12]}:"
     yield prefix
-    client = aioredis.from_url(REDIS_URL)
-    async for key in client.scan_iter(match=prefix + "*", count=500):
-        await client.delete(key)
-    await client.close()
+    await delete_prefix(REDIS_URL, prefix)
 
 
 def make_settings(api_base_url: str, **overrides: Any) -> WeChatSettings:

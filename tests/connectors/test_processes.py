@@ -8,18 +8,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
-import aiohttp
 import pytest
 
 from connectors.wechat.testing.fake_api import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN
 from connectors.wechat.testing.simulator import WeChatPeer
-from tests.connectors.conftest import REDIS_URL, free_port, new_openid
+from govbot.processes import free_port, start, stop, wait_until_up_async
+from tests.connectors.conftest import REDIS_URL, new_openid
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "govbot.tar.gz"
@@ -34,43 +32,15 @@ def _env(fake_url: str, **extra: str) -> Dict[str, str]:
     return env
 
 
-async def _wait_up(url: str, processes: List[subprocess.Popen], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if any(p.poll() is not None for p in processes):
-                raise RuntimeError("a server process exited during start-up")
-            try:
-                async with session.get(url, timeout=aiohttp.ClientTimeout(total=1)) as response:
-                    if response.status == 200:
-                        return
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                pass
-            await asyncio.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def _stop(processes: List[subprocess.Popen]) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 async def test_two_server_processes_sharing_redis_run_retries_once(fake, redis_prefix, tmp_path):
     record = tmp_path / "turns.jsonl"
     ports = [free_port(), free_port()]
     env = _env(fake.url, REDIS_URL=REDIS_URL)
-    processes = [subprocess.Popen(
-        [sys.executable, "-m", "connectors.wechat.testing.devserver", "--port", str(port), "--think", "1.0",
-         "--record", str(record), "--key-prefix", redis_prefix], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    processes = [start([sys.executable, "-m", "connectors.wechat.testing.devserver", "--port", str(port),
+                        "--think", "1.0", "--record", str(record), "--key-prefix", redis_prefix], env)
+                 for port in ports]
     try:
-        for port in ports:
-            await _wait_up(f"http://127.0.0.1:{port}/webhooks/wechat/", processes)
+        await wait_until_up_async([f"http://127.0.0.1:{port}/webhooks/wechat/" for port in ports], processes, 120)
         peers = [WeChatPeer(f"http://127.0.0.1:{port}/webhooks/wechat/webhook", DEMO_TOKEN, DEMO_APP_ID,
                             fake_api_url=fake.url) for port in ports]
         openid = new_openid()
@@ -94,7 +64,7 @@ async def test_two_server_processes_sharing_redis_run_retries_once(fake, redis_p
         for peer in peers:
             await peer.close()
     finally:
-        _stop(processes)
+        stop(processes)
     turns = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
     assert [t["text"] for t in turns] == ["两个进程", "slow 5 慢"]
     assert [m["text"] for m in again] == ["慢慢答：慢"]
@@ -105,12 +75,10 @@ async def test_the_trained_assistant_answers_through_the_real_webhook(fake, tmp_
     port = free_port()
     credentials = tmp_path / "credentials.yml"
     credentials.write_text("rest:\nconnectors.wechat.channel.WeChatInput:\n")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rasa", "run", "--model", str(MODEL), "--port", str(port),
-         "--credentials", str(credentials)], cwd=ROOT, env=_env(fake.url),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = start([sys.executable, "-m", "rasa", "run", "--model", str(MODEL), "--port", str(port),
+                     "--credentials", str(credentials)], _env(fake.url))
     try:
-        await _wait_up(f"http://127.0.0.1:{port}/webhooks/wechat/", [process], timeout=240)
+        await wait_until_up_async([f"http://127.0.0.1:{port}/webhooks/wechat/"], [process], 240)
         peer = WeChatPeer(f"http://127.0.0.1:{port}/webhooks/wechat/webhook", DEMO_TOKEN, DEMO_APP_ID,
                           fake_api_url=fake.url)
         openid = new_openid()
@@ -118,7 +86,7 @@ async def test_the_trained_assistant_answers_through_the_real_webhook(fake, tmp_
         pushed, _ = await peer.customer_messages(openid, wait=2)
         await peer.close()
     finally:
-        _stop([process])
+        stop([process])
     assert delivery.status == 200
     answer = delivery.reply or (pushed[0]["text"] if pushed else "")
     assert answer and any("\u4e00" <= ch <= "\u9fff" for ch in answer)

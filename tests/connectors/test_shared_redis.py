@@ -9,7 +9,8 @@ import time
 import pytest
 
 from connectors.wechat.testing.devserver import EchoAgent
-from tests.connectors.conftest import REDIS_URL, free_port, new_openid
+from govbot.processes import free_port
+from tests.connectors.conftest import REDIS_URL, new_openid
 
 pytestmark = pytest.mark.slow  # starts connector servers and a private Redis
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from govbot.processes import free_port
 from portal.app import init_app
 from portal.settings import InsecureSettings, PortalSettings
 from tests.portal.conftest import BOT
@@ -81,12 +81,6 @@ async def test_the_open_demo_treats_a_caller_without_key_as_the_bot(make_portal,
     assert (await demo.get("/api/v1/appointments", params={"openid": "o_demo"}, headers=BOT)).status == 401
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _portal_env(tmp_path: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'portal.sqlite3'}"
@@ -94,7 +88,7 @@ def _portal_env(tmp_path: Path) -> dict:
 
 
 def test_govbot_portal_without_a_key_says_why_and_exits(tmp_path):
-    result = subprocess.run([str(BIN / "govbot"), "portal", "--port", str(_free_port())], env=_portal_env(tmp_path),
+    result = subprocess.run([str(BIN / "govbot"), "portal", "--port", str(free_port())], env=_portal_env(tmp_path),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "PORTAL_API_KEY" in result.stderr and "--demo" in result.stderr
@@ -102,7 +96,7 @@ def test_govbot_portal_without_a_key_says_why_and_exits(tmp_path):
 
 @pytest.mark.slow
 def test_govbot_portal_demo_starts_open_and_says_so_loudly(tmp_path):
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "portal.log").open("w+")
     process = subprocess.Popen([str(BIN / "govbot"), "portal", "--demo", "--port", str(port)],
                                env=_portal_env(tmp_path), stdout=log, stderr=subprocess.STDOUT)
