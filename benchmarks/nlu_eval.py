@@ -23,7 +23,9 @@ and scored with plain `rasa`. Every figure comes from `rasa test nlu` runs (issu
 * with --numbers (issue 10, point 11): accuracy on tests/nlu/heldout_numbers.yml, messages that
   ask for something and carry a number; the misread messages are listed;
 * unless --skip-cv: k-fold cross-validation on nlu_data/ (intent macro-F1): about 40 minutes for
-  ours, two hours for the baseline on two cores; --cv-only runs only that.
+  ours, two hours for the baseline on two cores; --cv-only runs only that. It goes fold by fold and
+  keeps each scored fold with the figures: an interrupted run goes on where it stopped
+  (benchmarks/nlu_folds.py).
 
 Each pipeline's figures carry the fingerprint of their inputs (training data, domain, the
 pipeline's config, tests/nlu/); a later run into the same --out keeps the figures whose inputs are
@@ -48,7 +50,7 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 import yaml
 from opencc import OpenCC
@@ -58,6 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))  # also when the tests load this file by its path
 
+import nlu_folds as folds_lib  # noqa: E402
 import nlu_metrics as metrics  # noqa: E402
 import nlu_plots  # noqa: E402
 
@@ -289,30 +292,34 @@ def table_rows(results: Dict[str, Dict[str, Any]], folds: int) -> List[metrics.R
     def row(name: str, get, target: str = "") -> metrics.Row:
         return metrics.Row(name, {key: get(figures) for key, figures in results.items()}, target)
 
-    rows = [row("held-out intent macro-F1", lambda f: f["heldout_intent_macro_f1"], TARGETS["heldout_intent_macro_f1"]),
-            row("held-out intent accuracy", lambda f: f["heldout_intent_accuracy"]),
-            row(f"expected calibration error ({metrics.ECE_BINS} bins)", lambda f: f["ece"], TARGETS["ece"]),
-            row("traditional-script intent macro-F1", lambda f: f["traditional_intent_macro_f1"]),
+    rows = [row("held-out intent macro-F1", lambda f: f.get("heldout_intent_macro_f1"),
+                TARGETS["heldout_intent_macro_f1"]),
+            row("held-out intent accuracy", lambda f: f.get("heldout_intent_accuracy")),
+            row(f"expected calibration error ({metrics.ECE_BINS} bins)", lambda f: f.get("ece"), TARGETS["ece"]),
+            row("traditional-script intent macro-F1", lambda f: f.get("traditional_intent_macro_f1")),
             row("numbers slice intent accuracy", lambda f: f.get("numbers_accuracy"), TARGETS["numbers_accuracy"])]
-    for corpus in sorted({name for f in results.values() for name in f["ood"]}):
+    for corpus in sorted({name for f in results.values() for name in f.get("ood", {})}):
         rows.append(row(f"out-of-domain rate: {corpus}",
                         lambda f, corpus=corpus: f["ood"].get(corpus, {}).get("rate"), TARGETS["ood_rate"]))
-    for extractor in sorted({name for f in results.values() for name in f["entities"]["by_extractor"]}):
+    entities = {key: f.get("entities", {"by_extractor": {}, "best": {}}) for key, f in results.items()}
+    for extractor in sorted({name for e in entities.values() for name in e["by_extractor"]}):
         rows.append(row(f"entity micro-F1 ({extractor})",
-                        lambda f, extractor=extractor: (
-                            f["entities"]["by_extractor"].get(extractor, {}).get("micro avg", {}).get("f1"))))
-    for entity in sorted({name for f in results.values() for name in f["entities"]["best"]}):
+                        lambda f, extractor=extractor: (f.get("entities", {}).get("by_extractor", {})
+                                                        .get(extractor, {}).get("micro avg", {}).get("f1"))))
+    for entity in sorted({name for e in entities.values() for name in e["best"]}):
         rows.append(row(f"entity F1: {entity} (best extractor)",
-                        lambda f, entity=entity: f["entities"]["best"].get(entity, {}).get("f1")))
-    rows += [row("fallback threshold (config)", lambda f: f["fallback_threshold"]),
+                        lambda f, entity=entity: f.get("entities", {}).get("best", {}).get(entity, {}).get("f1")))
+    rows += [row("fallback threshold (config)", lambda f: f.get("fallback_threshold")),
              row(f"recommended fallback threshold (recall loss <= {MAX_RECALL_LOSS:.0%})",
-                 lambda f: f["recommended_fallback_threshold"]),
+                 lambda f: f.get("recommended_fallback_threshold")),
              row("equally good thresholds from", lambda f: (f.get("recommended_range") or [None])[0]),
              row("equally good thresholds up to", lambda f: (f.get("recommended_range") or [None])[-1]),
              row("domain gate threshold (config)", lambda f: f.get("gate_threshold")),
              row(f"recommended domain gate threshold (government loss <= {MAX_RECALL_LOSS:.0%})",
                  lambda f: f.get("recommended_gate_threshold")),
-             row(f"{folds}-fold CV intent macro-F1", lambda f: f.get("cv_intent_macro_f1"))]
+             row(f"{folds}-fold CV intent macro-F1", lambda f: f.get("cv_intent_macro_f1")),
+             row(f"{folds}-fold CV intent accuracy", lambda f: f.get("cv_intent_accuracy")),
+             row("CV folds scored so far", lambda f: len(f["cv_folds"]) if "cv_folds" in f else None)]
     return [r for r in rows if any(v is not None for v in r.values.values())]
 
 
@@ -333,10 +340,30 @@ def report(results: Dict[str, Dict[str, Any]], args: argparse.Namespace, corpora
         "pipelines": results}, ensure_ascii=False, indent=2))
 
 
-def cross_validation(config: Path, out: Path, folds: int) -> float:
-    rasa("test", "nlu", "--nlu", "nlu_data", "--config", str(config), "--cross-validation", "--folds", str(folds),
-         "--out", str(out), "--no-plot")
-    return intent_report(out)["macro avg"]["f1-score"]
+def cross_validation(key: str, results: Dict[str, Dict[str, Any]], folds: int, out: Path,
+                     save: Callable[[], None]) -> None:
+    """k-fold cross-validation of one pipeline, fold by fold: the folds already in ``results`` (same
+    inputs, same k) are kept, each new fold is saved as soon as it is scored (``save``), and the
+    pooled figures are set once every fold is in (benchmarks/nlu_folds.py)."""
+    figures = results.setdefault(key, {"inputs": inputs_fingerprint(CONFIGS[key])})
+    if figures.get("cv_folds_of") != folds:
+        figures.update(cv_folds_of=folds, cv_folds={})
+    for fold in range(folds):
+        if str(fold) in figures["cv_folds"]:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            train, test = folds_lib.fold_files(ROOT / "nlu_data", folds, fold, Path(tmp))
+            rasa("train", "nlu", "--config", str(CONFIGS[key]), "--nlu", str(train), "--out", tmp,
+                 "--fixed-model-name", "fold")
+            scored = out / f"fold{fold}"
+            rasa("test", "nlu", "--nlu", str(test), "-m", str(Path(tmp) / "fold.tar.gz"), "--out", str(scored),
+                 "--successes", "--no-plot")
+        figures["cv_folds"][str(fold)] = folds_lib.confusion_of(scored)
+        print(f"{key}: fold {fold + 1} of {folds} scored", flush=True)
+        save()
+    scores = folds_lib.pooled(list(figures["cv_folds"].values()))
+    figures.update(cv_intent_macro_f1=scores["macro_f1"], cv_intent_accuracy=scores["accuracy"])
+    save()
 
 
 def inputs_fingerprint(config: Path) -> str:
@@ -401,9 +428,8 @@ def main() -> None:
             report(in_order(results), args, corpora)
     if not args.skip_cv:
         for key in selected(args):
-            cv = cross_validation(CONFIGS[key], runs / f"{key}-cv", args.folds)
-            results[key] = {**results.get(key, {"inputs": inputs_fingerprint(CONFIGS[key])}), "cv_intent_macro_f1": cv}
-            report(in_order(results), args, corpora)
+            cross_validation(key, results, args.folds, runs / f"{key}-cv",
+                             lambda: report(in_order(results), args, corpora))
 
 
 if __name__ == "__main__":

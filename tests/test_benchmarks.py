@@ -6,6 +6,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from rasa.shared.nlu.training_data.loading import load_data
@@ -112,3 +113,81 @@ def test_nlu_eval_keeps_earlier_figures_only_while_their_inputs_are_unchanged(tm
     assert nlu_eval.earlier_figures(args) == {}
     args.heldout, args.out = nlu_eval.HELDOUT, tmp_path / "nothing here"
     assert nlu_eval.earlier_figures(args) == {}
+
+
+SMALL_NLU = """version: "3.1"
+nlu:
+- intent: greet
+  examples: |
+{greet}
+- intent: goodbye
+  examples: |
+{goodbye}
+- synonym: 身份证
+  examples: |
+    - 身分证
+"""
+
+
+def small_nlu(tmp_path):
+    lines = lambda words: "\n".join(f"    - {w}" for w in words)  # noqa: E731
+    path = tmp_path / "nlu.yml"
+    path.write_text(SMALL_NLU.format(greet=lines([f"你好{i}" for i in range(10)]),
+                                     goodbye=lines([f"再见{i}" for i in range(5)])), encoding="utf-8")
+    return path
+
+
+def test_folds_are_stratified_disjoint_and_the_same_in_every_sitting(tmp_path):
+    folds = load_benchmark("nlu_folds")
+    data = small_nlu(tmp_path)
+    tests = []
+    for fold in range(5):
+        train, test = folds.fold_files(data, 5, fold, tmp_path)
+        trained, tested = load_data(str(train)), load_data(str(test))
+        assert [m.get("intent") for m in tested.intent_examples].count("greet") == 2  # 10 of 15 are greet
+        assert not {m.get("text") for m in trained.intent_examples} & {m.get("text") for m in tested.intent_examples}
+        assert trained.entity_synonyms == {"身分证": "身份证"}
+        tests.append(test.read_text(encoding="utf-8"))
+    (tmp_path / "again").mkdir()
+    again = [folds.fold_files(data, 5, fold, tmp_path / "again")[1] for fold in range(5)]
+    assert [test.read_text(encoding="utf-8") for test in again] == tests
+
+
+def test_pooled_scores_count_every_fold_s_predictions(tmp_path):
+    folds = load_benchmark("nlu_folds")
+    (tmp_path / "intent_successes.json").write_text(json.dumps(
+        [{"intent": "greet", "intent_prediction": {"name": "greet"}}] * 3))
+    (tmp_path / "intent_errors.json").write_text(json.dumps(
+        [{"intent": "goodbye", "intent_prediction": {"name": "greet"}}]))
+    first = folds.confusion_of(tmp_path)
+    assert first == {"greet": {"greet": 3}, "goodbye": {"greet": 1}}
+    scores = folds.pooled([first, {"goodbye": {"goodbye": 4}}])
+    assert scores["messages"] == 8 and scores["accuracy"] == 7 / 8
+    assert abs(scores["macro_f1"] - (6 / 7 + 8 / 9) / 2) < 1e-9  # greet P 3/4 R 1; goodbye P 1 R 4/5
+
+
+def test_an_interrupted_cross_validation_goes_on_with_the_folds_it_lacks(tmp_path, monkeypatch):
+    nlu_eval = load_nlu_eval()
+    scored = []
+
+    def fake_rasa(*args, binary=None):
+        if args[:2] == ("test", "nlu"):
+            out = Path(args[args.index("--out") + 1])
+            out.mkdir(parents=True)
+            (out / "intent_successes.json").write_text(json.dumps([{"intent": "greet",
+                                                                     "intent_prediction": {"name": "greet"}}]))
+            scored.append(out.name)
+
+    monkeypatch.setattr(nlu_eval, "rasa", fake_rasa)
+    monkeypatch.setattr(nlu_eval.folds_lib, "fold_files", lambda data, k, fold, work: (work / "a", work / "b"))
+    results = {"baseline": {"inputs": "x", "cv_folds_of": 3, "cv_folds": {"0": {"greet": {"greet": 5}}}}}
+    saves = []
+
+    def save():
+        saves.append(len(results["baseline"]["cv_folds"]))
+
+    nlu_eval.cross_validation("baseline", results, 3, tmp_path, save)
+    assert scored == ["fold1", "fold2"] and saves == [2, 3, 3]
+    assert results["baseline"]["cv_intent_accuracy"] == 1.0 and results["baseline"]["cv_intent_macro_f1"] == 1.0
+    nlu_eval.cross_validation("baseline", results, 5, tmp_path / "five", lambda: None)  # another k: all again
+    assert scored[2:] == ["fold0", "fold1", "fold2", "fold3", "fold4"]

@@ -45,7 +45,7 @@ async def menu_show(settings: WeChatSettings, out: TextIO, local: bool = False, 
     return 0
 
 
-async def menu_push(settings: WeChatSettings, out: TextIO, path: Path = MENU_FILE) -> int:
+async def publish_menu(settings: WeChatSettings, out: TextIO, path: Path = MENU_FILE) -> int:
     menu = Menu.load(path)
     client, storage = _client(settings)
     try:
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         settings = WeChatSettings.from_sources({}, os.environ, required=("app_id", "app_secret"))
         if args.wechat_command == "notify":
             return _serve_notify(settings, args.host, args.port)
-        run_menu = (menu_push(settings, out, args.file) if args.action == "push"
+        run_menu = (publish_menu(settings, out, args.file) if args.action == "push"
                     else menu_show(settings, out, path=args.file))
         return asyncio.run(run_menu)
     except (WeChatSettingsError, MenuError) as error:

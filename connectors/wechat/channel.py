@@ -33,7 +33,7 @@ from connectors.wechat.inbound import ForeignAccountError, classify
 from connectors.wechat.menu import Menu
 from connectors.wechat.notify import SIGNATURE_HEADER, TIMESTAMP_HEADER, PortalEvents, announce
 from connectors.wechat.outbox import Outbox
-from connectors.wechat.output import PushOutput
+from connectors.wechat.output import CustomerServiceOutput
 from connectors.wechat.redis_storage import open_storage
 from connectors.wechat.replay import ReplayGuard
 from connectors.wechat.settings import WeChatSettings
@@ -139,7 +139,7 @@ class WeChatInput(InputChannel):
 
     def get_output_channel(self) -> OutputChannel:
         """Messages outside a user's turn (e.g. ``trigger_intent``) go through the customer-service API."""
-        return PushOutput(lambda openid, texts: self.outbox.push(openid, texts))
+        return CustomerServiceOutput(lambda openid, texts: self.outbox.send(openid, texts))
 
     async def _is_paused(self, openid: str) -> bool:
         """Whether the conversation is paused (handed to staff), from Rasa's own tracker store."""

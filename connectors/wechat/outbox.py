@@ -146,10 +146,10 @@ class Outbox:
         message, so it loses the ``LATEST`` heading."""
         items = [Part(part.text[len(LATEST):].lstrip("\n") if part.text.startswith(LATEST) else part.text,
                       part.turn, part.index).to_json() for part in parts]
-        await self._storage.push(self.pending_key(openid), [json.dumps(i, ensure_ascii=False) for i in items],
+        await self._storage.append(self.pending_key(openid), [json.dumps(i, ensure_ascii=False) for i in items],
                                  PENDING_TTL, PENDING_MAX)
 
-    async def push(self, openid: str, parts: Sequence[Union[str, Part]]) -> int:
+    async def send(self, openid: str, parts: Sequence[Union[str, Part]]) -> int:
         """Sends ``parts`` in order (plain texts are a notice of their own), each at most once;
         what cannot be sent now is kept for the next user message. Returns how many are done."""
         todo = _named(parts)

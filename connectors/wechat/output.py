@@ -67,18 +67,18 @@ class TurnCollector(OutputChannel):
                          json.dumps(json_message, ensure_ascii=False)[:200])
 
 
-class PushOutput(TurnCollector):
+class CustomerServiceOutput(TurnCollector):
     """Sends each message at once through the customer-service API (outside a user's turn):
     Rasa's ``trigger_intent``, reminders, and staff replies from the coming console."""
 
-    def __init__(self, push: Callable[[str, List[str]], Awaitable[int]]) -> None:
+    def __init__(self, send: Callable[[str, List[str]], Awaitable[int]]) -> None:
         super().__init__()
-        self._push = push
+        self._send = send
 
     async def _flush(self, recipient_id: str) -> None:
         texts, self.texts = self.parts(), []
         if texts:
-            await self._push(recipient_id, texts)
+            await self._send(recipient_id, texts)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await super().send_text_message(recipient_id, text)

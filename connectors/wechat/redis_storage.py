@@ -35,7 +35,7 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1"""
-_PUSH = """
+_APPEND = """
 for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -166,7 +166,7 @@ class RedisStorage(Storage):
             retry_on_error=[RedisConnectionError, RedisTimeoutError], health_check_interval=15)
         self._scripts = {name: self._redis.register_script(source) for name, source in (
             ("delete_if_equals", _DELETE_IF_EQUALS), ("extend_if_equals", _EXTEND_IF_EQUALS),
-            ("take", _TAKE), ("enqueue", _ENQUEUE), ("push", _PUSH), ("pop_all", _POP_ALL), ("begin", _BEGIN),
+            ("take", _TAKE), ("enqueue", _ENQUEUE), ("append", _APPEND), ("pop_all", _POP_ALL), ("begin", _BEGIN),
             ("take_value", _TAKE_VALUE), ("finish", _FINISH), ("settle", _SETTLE), ("decide", _DECIDE),
             ("leave", _LEAVE))}
         self._scripts["take_token"] = self._redis.register_script(_BUCKET_SCRIPT)  # per-user rate limit
@@ -216,9 +216,9 @@ class RedisStorage(Storage):
     async def dequeue(self, key: str, member: str) -> None:
         await self._run(self._redis.zrem(self._key(key), member))
 
-    async def push(self, key: str, values: Sequence[str], ttl: float, max_len: int) -> None:
+    async def append(self, key: str, values: Sequence[str], ttl: float, max_len: int) -> None:
         if values:
-            await self._script("push", [key], [_ms(ttl), max_len, *values])
+            await self._script("append", [key], [_ms(ttl), max_len, *values])
 
     async def pop_all(self, key: str) -> List[str]:
         return list(await self._script("pop_all", [key], []) or [])

@@ -59,7 +59,7 @@ class Storage(abc.ABC):
     async def dequeue(self, key: str, member: str) -> None: ...
 
     @abc.abstractmethod
-    async def push(self, key: str, values: Sequence[str], ttl: float, max_len: int) -> None:
+    async def append(self, key: str, values: Sequence[str], ttl: float, max_len: int) -> None:
         """Appends to a list, keeping at most the last ``max_len`` items."""
 
     @abc.abstractmethod
@@ -285,7 +285,7 @@ class MemoryStorage(Storage):
         if isinstance(queue, dict):
             queue.pop(member, None)
 
-    async def push(self, key: str, values: Sequence[str], ttl: float, max_len: int) -> None:
+    async def append(self, key: str, values: Sequence[str], ttl: float, max_len: int) -> None:
         items = self._live(key)
         items = (list(items) if isinstance(items, list) else []) + list(values)
         self._put(key, items[-max_len:], ttl)

@@ -251,7 +251,7 @@ class Turns:
                     if settled.mode == PASSIVE:
                         await asyncio.sleep(AFTER_PASSIVE)
                     try:
-                        await self._outbox.push(openid, [Part.from_json(item) for item in rest])
+                        await self._outbox.send(openid, [Part.from_json(item) for item in rest])
                     finally:
                         await self._storage.delete_if_equals(keys.pushing, key)
                         self._wake(f"out:{openid}")

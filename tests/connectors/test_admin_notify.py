@@ -32,7 +32,7 @@ STATUS_EVENT = {
 async def test_menu_push_then_show(fake):
     settings = make_settings(fake.url)
     out = io.StringIO()
-    assert await admin.menu_push(settings, out) == 0
+    assert await admin.publish_menu(settings, out) == 0
     assert "办事指南 / 预约办理 / 更多服务" in out.getvalue()
     pushed = fake.fake.state.menu
     assert pushed["button"][1]["sub_button"][0] == {"name": "预约办理", "type": "click", "key": "BOOK"}

@@ -156,9 +156,9 @@ async def test_a_part_sent_before_is_skipped_when_its_turn_runs_again(fake, stor
     client = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, fake.url, store)
     outbox = Outbox(store, client)
     await store.set(*outbox.window(openid, MESSAGE_WINDOW))  # as the claim of the citizen's push does
-    assert await outbox.push(openid, parts_of("7001", ["一", "二"])) == 2
-    assert await outbox.push(openid, parts_of("7001", ["一", "二", "三"])) == 3  # re-run (takeover)
-    assert await outbox.push(openid, parts_of("7002", ["一"])) == 1  # another turn's part is its own
+    assert await outbox.send(openid, parts_of("7001", ["一", "二"])) == 2
+    assert await outbox.send(openid, parts_of("7001", ["一", "二", "三"])) == 3  # re-run (takeover)
+    assert await outbox.send(openid, parts_of("7002", ["一"])) == 1  # another turn's part is its own
     await client.close()
     assert delivered(fake, openid) == ["一", "二", "三", "一"]
 
@@ -237,9 +237,9 @@ async def test_finish_drops_a_backlog_of_stale_answers_alike(store):
             '{"text": "旧2", "id": "t2:0", "turn": "t2"}']
     own = [{"text": "新", "id": "t3:0", "turn": "t3"}]
     marked = [{"text": "标记\n新", "id": "t3:0", "turn": "t3"}]
-    await store.push("pending:u", kept, 60, 20)
+    await store.append("pending:u", kept, 60, 20)
     texts, _ = await store.finish(keys, own, 60, "pending:u", True, 5, Backlog(2, marked))
     assert [t["text"] for t in texts] == ["提醒", "标记\n新"]
-    await store.push("pending:u", kept[:2], 60, 20)  # one earlier message only: not a backlog
+    await store.append("pending:u", kept[:2], 60, 20)  # one earlier message only: not a backlog
     texts, _ = await store.finish(keys, own, 60, "pending:u", True, 5, Backlog(2, marked))
     assert [t["text"] for t in texts] == ["旧1", "提醒", "新"]

@@ -72,8 +72,8 @@ async def test_counters_queues_and_lists(store):
     assert await store.head("q") == "m1"
     await store.dequeue("q", "m1")
     assert await store.head("q") == "m2"
-    await store.push("l", ["a", "b"], 5, max_len=3)
-    await store.push("l", ["c", "d"], 5, max_len=3)
+    await store.append("l", ["a", "b"], 5, max_len=3)
+    await store.append("l", ["c", "d"], 5, max_len=3)
     assert await store.pop_all("l") == ["b", "c", "d"]
     assert await store.pop_all("l") == []
 
@@ -85,7 +85,7 @@ async def test_turn_composites_behave_alike(store):
         return TurnKeys(member=member, claim=f"claim:{member}", mode=f"mode:{member}", result=f"result:{member}",
                         queue="queue:u", pushing="pushing:u", done_ttl=60)
 
-    await store.push("pending:u", ['"旧1"'], 60, 20)
+    await store.append("pending:u", ['"旧1"'], 60, 20)
     await store.set("choices:u", '["/ask_guide"]', 60)
     begun = await store.begin(keys("a"), "me", 5, 60, ("quota:u", "5", 60), "choices:u", "pending:u")
     assert (begun.won, begun.first, begun.taken, begun.clear) == (True, True, '["/ask_guide"]', False)

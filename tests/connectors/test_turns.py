@@ -166,7 +166,7 @@ async def test_event_window_allows_three_pushes(start_server, fake):
     # possible, so check the local quota directly after a follow
     await peer.push(peer.event(openid, "subscribe"))
     outbox = harness.channel.outbox
-    assert await outbox.push(openid, ["a", "b", "c", "d"]) == 3
+    assert await outbox.send(openid, ["a", "b", "c", "d"]) == 3
     assert await outbox.take_pending(openid) == ["d"]
 
 
