@@ -40,7 +40,7 @@ from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.signing import SignatureError
 from connectors.wechat.storage import Storage, StorageUnavailable
 from connectors.wechat.templates import Templates
-from connectors.wechat.turns import SENT, Turns
+from connectors.wechat.turns import Turns
 from govbot.logmask import mask_openid
 
 logger = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class WeChatInput(InputChannel):
                 return response.text(str(error), status=400)
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> Optional[HTTPResponse]:
+        async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request)
 
         @webhook.route("/portal", methods=["POST"], stream=True)
@@ -194,7 +194,7 @@ class WeChatInput(InputChannel):
 
         return webhook
 
-    async def _receive(self, request: Request) -> Optional[HTTPResponse]:
+    async def _receive(self, request: Request) -> HTTPResponse:
         query = _query(request)
         try:
             self.envelope.verify(query)  # before reading any body
@@ -229,16 +229,12 @@ class WeChatInput(InputChannel):
             return response.text(self.envelope.seal(reply, query.get("nonce") or "", encrypted),
                                  content_type="application/xml; charset=utf-8")
 
-        async def respond(text: Optional[str]) -> None:  # called by the turn, while this handler waits
-            sent = await request.respond(answer_for(text))
-            await sent.send(end_stream=True)
-
         try:
-            answer = await self.turns.handle(inbound, respond)
+            answer = await self.turns.handle(inbound)
         except StorageUnavailable as error:
             logger.error("cannot take push %s: %s", inbound.key, error)
             return response.text("storage unavailable", status=503)
-        return None if answer is SENT else answer_for(answer)
+        return answer_for(answer)
 
 
 def _query(request: Request) -> Dict[str, str]:

@@ -73,8 +73,6 @@ TOO_FAST_QUIET = 60.0  # TOO_FAST is said once per flood: again only after this 
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 IsPaused = Callable[[str], Awaitable[bool]]
-Respond = Callable[[Optional[str]], Awaitable[None]]  # writes a delivery's HTTP answer (None: "success")
-SENT = object()  # what ``handle`` returns when the turn has already written the delivery's answer
 
 
 class Turns:
@@ -93,16 +91,12 @@ class Turns:
         self._events: Dict[str, List["asyncio.Future[None]"]] = {}
         self._tasks: Set[asyncio.Task] = set()
         self._waiting: Set[str] = set()  # keys whose claiming delivery is still waiting here
-        # turn -> its delivery: (mode, text), the text Optional[str] or SENT
-        self._to_delivery: Dict[str, Tuple[str, object]] = {}
+        self._to_delivery: Dict[str, Tuple[str, Optional[str]]] = {}  # turn -> its delivery: (mode, text)
         self._to_turn: Dict[str, str] = {}  # delivery -> its turn: the mode it settled
-        self._responders: Dict[str, Respond] = {}  # key -> how to answer its waiting delivery directly
 
-    async def handle(self, inbound: Inbound, respond: Optional[Respond] = None) -> Any:
-        """Runs (or joins) the turn of one delivery; the passive answer, None for ``success``, or
-        ``SENT`` when the turn wrote the answer itself through ``respond``: the moment the turn
-        ends, instead of one event-loop step later, when the waiting delivery resumes (under
-        load each step waits behind other turns' inference)."""
+    async def handle(self, inbound: Inbound) -> Optional[str]:
+        """Runs (or joins) the turn of one delivery; the passive answer, None for ``success``. The
+        delivery's handler writes it (the turn never writes another request's answer)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._passive_timeout
         keys = self._keys(inbound.key, inbound.openid)
@@ -116,8 +110,6 @@ class Turns:
             logger.info("retry of %s from %s joins the first delivery", inbound.key, mask_openid(inbound.openid))
             return await self._passive(inbound.key, inbound.openid, deadline, POLL)
         self._waiting.add(inbound.key)
-        if respond is not None:
-            self._responders[inbound.key] = respond
         try:
             wake = self._listen(inbound.key)  # before the turn can finish
             task = loop.create_task(self._run(inbound, deadline, begun))
@@ -126,7 +118,6 @@ class Turns:
             return await self._passive(inbound.key, inbound.openid, deadline, LOCAL_POLL, wake)
         finally:
             self._waiting.discard(inbound.key)
-            self._responders.pop(inbound.key, None)
             self._to_delivery.pop(inbound.key, None)  # its consumer is this delivery
 
     async def close(self, timeout: float = 10.0) -> None:
@@ -137,17 +128,16 @@ class Turns:
     # ------------------------------------------------------------ delivery side
 
     async def _passive(self, key: str, openid: str, deadline: float, poll: float,
-                       wake: "Optional[asyncio.Future[None]]" = None) -> object:
+                       wake: "Optional[asyncio.Future[None]]" = None) -> Optional[str]:
         """``wake`` given: this process runs the turn, which tells this delivery its answer; the
         store is read only when that did not come in time (or to join a retry's turn)."""
         loop = asyncio.get_running_loop()
         local = wake is not None
         while True:
-            # only the delivery that runs the turn here is told; a retry joining it must not take
-            # that (a ``SENT`` it would answer with is the other connection's answer) and reads the store
+            # only the delivery that runs the turn here is told; a retry joining it reads the store
             told = self._to_delivery.pop(key, None) if local else None
             if told is not None:
-                return told[1] if told[0] == PASSIVE else None  # told[1] may be SENT
+                return told[1] if told[0] == PASSIVE else None
             if wake is None:
                 wake = self._listen(key)  # before reading the store, so that no wake-up is missed
                 mode, result = await self._storage.decide(self._keys(key, openid), RESULT_TTL)
@@ -226,8 +216,7 @@ class Turns:
                 items = [part.to_json() for part in parts_of(key, texts)]
                 early = begun.clear and self._may_settle(key, deadline)
                 if early:  # answer now; finish (below) settles "passive" unless a deadline beat us
-                    await self._tell_delivery(key, texts[0] if texts else None)
-                    self._wake(key)
+                    self._tell_delivery(key, texts[0] if texts else None)
                 # replies kept for this user (45015/45047) go first; not after an early answer,
                 # which must stay the first text (what arrived meanwhile waits for the next message)
                 pending = self._outbox.pending_key(openid) if inbound.window and not early else None
@@ -270,16 +259,10 @@ class Turns:
                 task.cancel()
             self._to_turn.pop(key, None)  # its consumer is this turn
 
-    async def _tell_delivery(self, key: str, text: Optional[str]) -> None:
-        """Gives the waiting delivery its passive answer: written by this turn at once when it can
-        (the delivery then finds ``SENT``), else ``text`` for the delivery to answer with."""
-        respond = self._responders.pop(key, None)
-        self._to_delivery[key] = (PASSIVE, text if respond is None else SENT)  # before writing: never twice
-        if respond is not None:
-            try:
-                await respond(text)
-            except Exception as error:  # the connection went away; WeChat's retry gets the stored result
-                logger.warning("answering push %s directly failed: %s", key, error)
+    def _tell_delivery(self, key: str, text: Optional[str]) -> None:
+        """Gives the waiting delivery its passive answer, which its handler writes."""
+        self._to_delivery[key] = (PASSIVE, text)
+        self._wake(key)
 
     def _may_settle(self, key: str, deadline: float) -> bool:
         """The turn may settle "passive" itself while its delivery still waits here, in time."""
