@@ -192,7 +192,7 @@ class Outcome:
     def longest_repeat(self) -> int:
         """The most times one question was asked in a row."""
         longest = run = 0
-        for before, now in zip([""] + self.questions, self.questions, strict=True):
+        for before, now in zip([""] + self.questions, self.questions, strict=False):
             run = run + 1 if now and now == before else (1 if now else 0)
             longest = max(longest, run)
         return longest
