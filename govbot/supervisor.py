@@ -22,6 +22,8 @@ from honcho.compat import ProcessManager
 from honcho.printer import Message, Printer
 from honcho.process import Process
 
+from govbot.clock import china_now
+
 KILL_WAIT_SECONDS = 5.0  # after SIGTERM, as honcho: then SIGKILL
 SIGNAL_EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 SYSTEM = "system"
@@ -169,7 +171,7 @@ class Supervisor:
             child.exits += 1
             delay = child.backoff.after_exit(self._clock() - child.started_at)
             child.restart_at = self._clock() + delay
-            when = (datetime.datetime.now() + datetime.timedelta(seconds=delay)).strftime("%H:%M:%S")
+            when = (china_now() + datetime.timedelta(seconds=delay)).strftime("%H:%M:%S")
             self._say(f"{message.name} {_exit_reason(code)}; restarting in {delay:g} s (at {when}), "
                       "the other processes keep running")
 
@@ -187,7 +189,7 @@ class Supervisor:
                 (self._signals.kill if force else self._signals.terminate)(child.pid)
 
     def _say(self, text: str) -> None:
-        self._printer.write(Message(type="line", data=text + "\n", time=datetime.datetime.now(), name=SYSTEM,
+        self._printer.write(Message(type="line", data=text + "\n", time=china_now(), name=SYSTEM,
                                     colour=None))
 
 

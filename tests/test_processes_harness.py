@@ -10,9 +10,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from govbot.processes import delete_prefix, free_port, port_is_free, start, stop, wait_until_up
+from tests.connectors.conftest import REDIS_URL
 
 pytestmark = pytest.mark.slow  # starts processes
-REDIS_URL = "redis://127.0.0.1:6379/15"
+
 SERVE = "import http.server, sys; http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), " \
         "http.server.SimpleHTTPRequestHandler).serve_forever()"
 DEAF = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"

@@ -45,6 +45,7 @@ async def test_actions_use_the_client_handed_to_them_and_none_before():
         await client.close()
 
 
+@pytest.mark.slow  # starts the action server
 def test_the_action_server_refuses_to_start_with_an_unusable_portal_url():
     result = subprocess.run([str(Path(sys.executable).parent / "govbot-actions"), "--port", "9"], cwd=ROOT,
                             env={"PATH": "/usr/bin:/bin", "PORTAL_URL": "portal:8080"},
