@@ -207,8 +207,8 @@ class WeChatInput(InputChannel):
             logger.warning("refused a body over %d bytes from %s", self.settings.max_body_bytes, request.ip)
             return response.text("payload too large", status=413)
         try:
-            fields, encrypted = self.envelope.open(body, query)
-            inbound = classify(fields, self.menu, max_text_chars=self.settings.max_content_chars,
+            push = self.envelope.open(body, query)
+            inbound = classify(push, self.menu, max_text_chars=self.settings.max_content_chars,
                                account_id=self.settings.account_id)
             await self.replay_guard.check(query, body)
         except (SignatureError, ForeignAccountError) as error:
@@ -226,7 +226,7 @@ class WeChatInput(InputChannel):
             if text is None:
                 return response.text("success")
             reply = render_text_reply(inbound.openid, inbound.account, text)
-            return response.text(self.envelope.seal(reply, query.get("nonce") or "", encrypted),
+            return response.text(self.envelope.seal(reply, query.get("nonce") or "", push.encrypted),
                                  content_type="application/xml; charset=utf-8")
 
         try:

@@ -18,7 +18,7 @@ import binascii
 import struct
 import time
 import xml.etree.ElementTree as ElementTree  # nosec B405  # ParseError and Element only; parsing is defusedxml
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Union
 
 import defusedxml
 import defusedxml.ElementTree as SafeElementTree
@@ -73,6 +73,21 @@ def _children(element: ElementTree.Element) -> XmlValue:
     return result
 
 
+class Push(NamedTuple):
+    """An opened push: its fields (parsed by defusedxml and checked), the same message as XML text
+    for wechatpy's own parser (``inbound.to_message``), and whether it came encrypted."""
+    fields: Dict[str, XmlValue]
+    xml: str
+    encrypted: bool
+
+
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedMessageError("the body is not UTF-8") from None
+
+
 class Envelope:
     """Opens signed (and encrypted) pushes from WeChat and seals passive replies to them."""
 
@@ -94,14 +109,14 @@ class Envelope:
             raise MalformedMessageError("echostr is required")
         return echostr
 
-    def open(self, body: bytes, query: Mapping[str, str]) -> Tuple[Dict[str, XmlValue], bool]:
-        """校验签名并解析（必要时解密）推送的消息；返回 (字段, 是否加密)。"""
+    def open(self, body: bytes, query: Mapping[str, str]) -> Push:
+        """校验签名并解析（必要时解密）推送的消息。"""
         self._verify(query)
         outer = parse_xml(body)
         if query.get("encrypt_type", "raw").lower() != "aes":
             if self._crypto is not None and self._settings.encrypt_mode == "safe":
                 raise signing.SignatureError("safe mode: plaintext messages are refused")
-            return outer, False
+            return Push(outer, _utf8(body), False)
         if self._crypto is None:
             raise MalformedMessageError("encrypted message but no WECHAT_ENCODING_AES_KEY configured")
         encrypted = outer.get("Encrypt")
@@ -114,7 +129,7 @@ class Envelope:
                                                      query["timestamp"], query["nonce"])
         except _DECRYPT_ERRORS as error:
             raise MalformedMessageError(f"cannot decrypt: {type(error).__name__}") from None
-        return parse_xml(plaintext), True
+        return Push(parse_xml(plaintext), plaintext, True)
 
     def seal(self, reply_xml: str, nonce: str, encrypted: bool) -> str:
         """安全模式下加密并签名被动回复；明文模式原样返回。"""

@@ -9,20 +9,21 @@
 - 排重：有 MsgId 的消息用 MsgId，事件用 FromUserName + CreateTime（此处再加上事件类型与 EventKey，
   同一秒里点了两个不同菜单不会被当成重试；重试的这些字段完全相同）。
 
-消息对象由 wechatpy 的消息类构造（字段名与类型以它为准）；XML 已先经 defusedxml 安全解析。
+消息对象由 wechatpy 自己的 ``parse_message`` 分派构造（字段名与类型以它为准）；XML 已先经 defusedxml 安全解析。
 ``sender_id`` 一律用 openid，表单与会话因此跨消息延续。
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, FrozenSet, Optional
+from xml.parsers.expat import ExpatError  # nosec B407  # an exception class; the XML was opened by defusedxml
 
-from wechatpy.events import EVENT_TYPES
 from wechatpy.fields import BaseField
-from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
+from wechatpy.messages import BaseMessage
+from wechatpy.parser import parse_message
 
-from connectors.wechat.envelope import MalformedMessageError
+from connectors.wechat.envelope import MalformedMessageError, Push
 from connectors.wechat.menu import Menu
 from connectors.wechat.signing import is_ascii_number
 
@@ -53,33 +54,30 @@ class Inbound:
     metadata: Dict[str, Any] = field(default_factory=dict)
 
 
-def to_message(fields: Dict[str, Any]) -> BaseMessage:
-    """wechatpy 的消息或事件对象（与 ``wechatpy.parser.parse_message`` 同样的分派规则）。"""
-    message = dict(fields)
-    message_type = str(message.get("MsgType") or "").lower()
-    if message_type == "event":
-        event_type = str(message.get("Event") or "").lower()
-        key = str(message.get("EventKey") or "")
-        if event_type == "subscribe" and key.startswith("qrscene_"):
-            event_type = "subscribe_scan"
-            message["Event"] = event_type
-            message["EventKey"] = key[len("qrscene_"):]
-        return EVENT_TYPES.get(event_type, UnknownMessage)(message)
-    return MESSAGE_TYPES.get(message_type, UnknownMessage)(message)
+def to_message(fields: Dict[str, Any], xml: str) -> BaseMessage:
+    """wechatpy's own message or event object for the push (``wechatpy.parser.parse_message``, its
+    dispatch by MsgType and Event). The XML was already opened safely by defusedxml (no DTD, no
+    entities), and the fields its dispatch reads were checked to be text, so it cannot trip on them."""
+    _require_text(fields, _TEXT_FIELDS)
+    try:
+        message = parse_message(xml)
+    except (ExpatError, KeyError, TypeError, AttributeError, ValueError) as error:
+        raise MalformedMessageError(f"not a WeChat message: {type(error).__name__}") from None
+    _require_text(fields, _structured_fields_of(type(message)))
+    return message
 
 
 class ForeignAccountError(Exception):
     """The push names another official account in ``ToUserName``: refused (HTTP 403)."""
 
 
-def classify(fields: Dict[str, Any], menu: Menu, *, max_text_chars: int,
-             account_id: Optional[str] = None) -> Inbound:
+def classify(push: Push, menu: Menu, *, max_text_chars: int, account_id: Optional[str] = None) -> Inbound:
     """Decides what one push means; raises :class:`MalformedMessageError` when it is not a
     message, :class:`ForeignAccountError` when ``account_id`` is given and not its ``ToUserName``.
     A text longer than ``max_text_chars`` (``WeChatSettings.max_content_chars``) is answered
     :data:`TOO_LONG` by the connector."""
-    message = to_message(fields)
-    _require_text(fields, type(message))
+    fields: Dict[str, Any] = dict(push.fields)
+    message = to_message(fields, push.xml)
     openid, account = fields.get("FromUserName"), fields.get("ToUserName")
     msg_type = str(fields.get("MsgType") or "").lower()
     create_time = str(fields.get("CreateTime") or "")
@@ -111,16 +109,20 @@ def classify(fields: Dict[str, Any], menu: Menu, *, max_text_chars: int,
     return _event(event, message, menu, base)
 
 
-def _require_text(fields: Dict[str, Any], message_class: type) -> None:
-    """Elements nested where text is expected make the push malformed (400), instead of
-    reaching code that calls ``.strip()`` on a dict (repeated top-level fields ``parse_xml``
-    refuses). Fields that wechatpy declares as structured (plain ``BaseField``: ``ScanCodeInfo``,
-    ``SendPicsInfo``…) and fields nobody reads may stay nested, as real events send them."""
-    declared = {field.name for field in getattr(message_class, "_fields", {}).values()
-                if type(field) is not BaseField}
-    for name in _TEXT_FIELDS | declared:
+def _require_text(fields: Dict[str, Any], names: FrozenSet[str]) -> None:
+    """Elements nested where text is expected make the push malformed (400), instead of reaching
+    code that calls ``.strip()`` on a dict (repeated top-level fields ``parse_xml`` refuses)."""
+    for name in names:
         if not isinstance(fields.get(name, ""), str):
             raise MalformedMessageError(f"<{name}> must be text")
+
+
+def _structured_fields_of(message_class: type) -> FrozenSet[str]:
+    """The fields wechatpy converts for this message type, but for those it declares as structured
+    (plain ``BaseField``: ``ScanCodeInfo``, ``SendPicsInfo``…), which real events send nested;
+    fields nobody reads may stay nested too."""
+    return frozenset(field.name for field in getattr(message_class, "_fields", {}).values()
+                     if type(field) is not BaseField)
 
 
 def _for_assistant(text: str, if_empty: str, max_chars: int) -> Dict[str, Any]:

@@ -43,8 +43,10 @@ def test_official_msg_signature_vector():
 
 
 def test_official_encrypted_push_decrypts():
-    fields, encrypted = _official_envelope().open(OFFICIAL_PUSH, _official_query())
-    assert encrypted
+    push = _official_envelope().open(OFFICIAL_PUSH, _official_query())
+    fields = push.fields
+    assert push.encrypted
+    assert "<Content><![CDATA[abcdteT]]></Content>" in push.xml
     assert fields["FromUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
     assert fields["Content"] == "abcdteT"
     assert fields["MsgId"] == "6054768590064713728"

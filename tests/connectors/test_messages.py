@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import aiohttp
 
-from connectors.wechat.inbound import ASK_TO_TYPE, CAPABILITIES
+from wechatpy.events import SubscribeScanEvent
+from wechatpy.messages import UnknownMessage
+
+from connectors.wechat.envelope import parse_xml
+from connectors.wechat.inbound import ASK_TO_TYPE, CAPABILITIES, to_message
 from tests.connectors.conftest import new_openid
 
 
@@ -93,6 +97,10 @@ async def test_malformed_and_oversize_input_gets_4xx_and_the_server_stays_up(sta
         (b"<!DOCTYPE xml [<!ENTITY a 'a'>]><xml><Content>&a;</Content></xml>", 400),
         (b"<xml>" + b"<A>x</A>" * 2000 + b"</xml>", 413),
         ("<xml>\u00ff</xml>".encode("latin-1"), 400),  # not UTF-8
+        (b"<xml><ToUserName>a</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime>"
+         b"<MsgType><t>text</t></MsgType></xml>", 400),  # nested where wechatpy's dispatch reads text
+        (b"<xml><ToUserName>a</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime>"
+         b"<MsgType kind='x'>text</MsgType><Content>hi</Content></xml>", 400),  # an attribute there
     ]
     for body, status in cases:
         query, _ = peer.signed(peer.text(openid, "x"))
@@ -106,3 +114,13 @@ async def test_malformed_and_oversize_input_gets_4xx_and_the_server_stays_up(sta
         async with session.post(harness.webhook, params=query, data=chunks()) as response:
             assert response.status == 413
     assert (await peer.push(peer.text(openid, "还在吗"))).reply == "你说：还在吗"
+
+
+def test_messages_are_wechatpys_own_objects():
+    """The connector does not dispatch by MsgType and Event itself: wechatpy's parser does."""
+    xml = ("<xml><ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime>"
+           "<MsgType>event</MsgType><Event>subscribe</Event><EventKey>qrscene_BOOK</EventKey></xml>")
+    message = to_message(parse_xml(xml), xml)
+    assert isinstance(message, SubscribeScanEvent) and message.scene_id == "BOOK"
+    odd = "<xml><MsgType>hologram</MsgType><FromUserName>o1</FromUserName></xml>"
+    assert isinstance(to_message(parse_xml(odd), odd), UnknownMessage)
