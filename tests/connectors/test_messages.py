@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import aiohttp
-
 from wechatpy.events import SubscribeScanEvent
 from wechatpy.messages import UnknownMessage
 
