@@ -15,11 +15,11 @@ import logging
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
-from urllib.parse import urlparse
 
 import aiohttp
 
 from actions.turn_budget import seconds_left
+from govbot import envsettings as read
 
 logger = logging.getLogger(__name__)
 CALL_TIMEOUT_SECONDS = 2.5
@@ -46,7 +46,7 @@ class GovApiRefused(GovApiError):
         self.details = details or {}
 
 
-class GovApiSettingsError(ValueError):
+class GovApiSettingsError(read.SettingError):
     """A setting of the portal client is unusable; the message names it and what it must be."""
 
 
@@ -57,11 +57,11 @@ class GovApiSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "GovApiSettings":
-        url = (env.get("PORTAL_URL") or DEFAULT_PORTAL_URL).strip()
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise GovApiSettingsError(f"PORTAL_URL must be an http(s) URL, got {url!r}")
-        return cls(url, (env.get("PORTAL_API_KEY") or "").strip() or None)
+        try:
+            url = read.checked_url(read.text(env, "PORTAL_URL") or DEFAULT_PORTAL_URL, "PORTAL_URL")
+        except read.SettingError as error:
+            raise GovApiSettingsError(str(error)) from None
+        return cls(str(url), read.text(env, "PORTAL_API_KEY"))
 
 
 class GovApi:

@@ -90,13 +90,14 @@ def _portal(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from govbot import logmask
+    from govbot.envsettings import SettingError
     from portal.app import init_app
     from portal.settings import InsecureSettings, PortalSettings
 
     logmask.install()
     try:
         app = init_app(PortalSettings.from_env(demo=args.demo))
-    except InsecureSettings as refusal:
+    except (InsecureSettings, SettingError) as refusal:
         print(f"govbot portal: {refusal}", file=sys.stderr)
         return 2
     web.run_app(app, host=args.host, port=args.port, access_log=None)

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
+from govbot import envsettings as read
+
 LOOPBACK = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 MODELS_DIR = ROOT / "models"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 @dataclass(frozen=True)
@@ -30,19 +33,23 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
-        return cls(
-            rasa_port=_port(env, "RASA_PORT", cls.rasa_port),
-            action_port=_port(env, "ACTION_PORT", cls.action_port),
-            portal_port=_port(env, "PORTAL_PORT", cls.portal_port),
-            wechat_fake_port=_port(env, "WECHAT_FAKE_PORT", cls.wechat_fake_port),
-            rasa_host=env.get("RASA_HOST") or LOOPBACK,
-            action_host=env.get("ACTION_HOST") or LOOPBACK,
-            portal_host=env.get("PORTAL_HOST") or LOOPBACK,
-            wechat_fake_host=env.get("WECHAT_FAKE_HOST") or LOOPBACK,
-            portal_url=env.get("PORTAL_URL") or None,
-            redis_url=env.get("REDIS_URL") or None,
-            wechat_configured=bool(env.get("WECHAT_APP_ID")),
-        )
+        """Raises SystemExit naming a malformed variable (the command line's way to stop)."""
+        try:
+            return cls(
+                rasa_port=read.port(env, "RASA_PORT", cls.rasa_port),
+                action_port=read.port(env, "ACTION_PORT", cls.action_port),
+                portal_port=read.port(env, "PORTAL_PORT", cls.portal_port),
+                wechat_fake_port=read.port(env, "WECHAT_FAKE_PORT", cls.wechat_fake_port),
+                rasa_host=read.text(env, "RASA_HOST") or LOOPBACK,
+                action_host=read.text(env, "ACTION_HOST") or LOOPBACK,
+                portal_host=read.text(env, "PORTAL_HOST") or LOOPBACK,
+                wechat_fake_host=read.text(env, "WECHAT_FAKE_HOST") or LOOPBACK,
+                portal_url=read.url(env, "PORTAL_URL"),
+                redis_url=read.url(env, "REDIS_URL", REDIS_SCHEMES),
+                wechat_configured=bool(read.text(env, "WECHAT_APP_ID")),
+            )
+        except read.SettingError as error:
+            raise SystemExit(str(error)) from None
 
     @property
     def effective_portal_url(self) -> str:
@@ -61,11 +68,3 @@ def local_url(host: str, port: int) -> str:
     """How the other processes of this machine reach a server listening on ``host``."""
     return f"http://{LOOPBACK if host in ('0.0.0.0', '::', '') else host}:{port}"  # nosec B104  # binds nothing
 
-
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise SystemExit(f"{name} must be a port number (1-65535), got {raw!r}")
-    return int(raw)

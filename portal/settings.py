@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
+from govbot import envsettings as read
 from govbot.clock import china_now
 
 DEFAULT_SQLITE_PATH = Path("var") / "portal.sqlite3"
@@ -102,33 +103,26 @@ class PortalSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, demo: bool = False) -> "PortalSettings":
         return cls(
-            database_url=env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}",
-            api_key=env.get("PORTAL_API_KEY") or None,
-            admin_key=env.get("PORTAL_ADMIN_KEY") or None,
+            database_url=read.text(env, "DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}",
+            api_key=read.text(env, "PORTAL_API_KEY"),
+            admin_key=read.text(env, "PORTAL_ADMIN_KEY"),
             demo=demo,
-            webhook_url=env.get("PORTAL_WEBHOOK_URL") or None,
-            webhook_secret=env.get("PORTAL_WEBHOOK_SECRET") or None,
-            reminder_interval=float(env.get("PORTAL_REMINDER_INTERVAL") or 600),
+            webhook_url=read.url(env, "PORTAL_WEBHOOK_URL"),
+            webhook_secret=read.text(env, "PORTAL_WEBHOOK_SECRET"),
+            reminder_interval=read.number(env, "PORTAL_REMINDER_INTERVAL", cls.reminder_interval, minimum=1),
             booking_limits=_booking_limits(env),
             status_limits=_status_limits(env),
         )
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = int(env.get(name) or default)
-    if value < 0:
-        raise ValueError(f"{name} must not be negative")
-    return value
-
-
 def _booking_limits(env: Mapping[str, str]) -> BookingLimits:
     default = BookingLimits()
     return BookingLimits(
-        active_per_item=_int(env, "PORTAL_MAX_ACTIVE_BOOKINGS_PER_ITEM", default.active_per_item),
-        per_day=_int(env, "PORTAL_MAX_BOOKINGS_PER_DAY", default.per_day),
-        cancellations_per_month=_int(env, "PORTAL_MAX_CANCELLATIONS_PER_MONTH", default.cancellations_per_month),
-        no_shows=_int(env, "PORTAL_MAX_NO_SHOWS", default.no_shows),
-        no_show_days=_int(env, "PORTAL_NO_SHOW_DAYS", default.no_show_days),
+        active_per_item=read.whole(env, "PORTAL_MAX_ACTIVE_BOOKINGS_PER_ITEM", default.active_per_item),
+        per_day=read.whole(env, "PORTAL_MAX_BOOKINGS_PER_DAY", default.per_day),
+        cancellations_per_month=read.whole(env, "PORTAL_MAX_CANCELLATIONS_PER_MONTH", default.cancellations_per_month),
+        no_shows=read.whole(env, "PORTAL_MAX_NO_SHOWS", default.no_shows),
+        no_show_days=read.whole(env, "PORTAL_NO_SHOW_DAYS", default.no_show_days),
     )
 
 
@@ -136,7 +130,7 @@ def _status_limits(env: Mapping[str, str]) -> StatusLimits:
     default = StatusLimits()
 
     def limit(name: str, default_limit: Limit) -> Limit:
-        return Limit(_int(env, f"PORTAL_STATUS_FAILURES_{name}", default_limit.count), default_limit.seconds)
+        return Limit(read.whole(env, f"PORTAL_STATUS_FAILURES_{name}", default_limit.count), default_limit.seconds)
 
     return StatusLimits(per_caller_application=limit("PER_CALLER_APPLICATION", default.per_caller_application),
                         per_caller=limit("PER_CALLER", default.per_caller),

@@ -12,9 +12,11 @@ import binascii
 import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple
-from urllib.parse import urlparse
 
 from rasa.shared.exceptions import RasaException
+
+from govbot import envsettings as read
+from govbot.settings import REDIS_SCHEMES
 
 DEFAULT_API_BASE_URL = "https://api.weixin.qq.com/"
 DEFAULT_KEY_PREFIX = "govbot-wechat:"
@@ -98,13 +100,10 @@ class WeChatSettings:
     def from_sources(cls, credentials: Optional[Mapping[str, Any]] = None, env: Mapping[str, str] = os.environ,
                      required: Tuple[str, ...] = _REQUIRED) -> "WeChatSettings":
         """Credentials first, environment second; raises :class:`WeChatSettingsError`."""
-        credentials = dict(credentials or {})
-        values: Dict[str, Any] = {}
-        for key, variable in _SOURCES.items():
-            value = credentials.get(key)
-            if value in (None, ""):
-                value = env.get(variable) or None
-            values[key] = str(value).strip() if value is not None else None
+        try:
+            values = _values(dict(credentials or {}), env)
+        except read.SettingError as error:
+            raise WeChatSettingsError(str(error)) from None
         missing = [f"{_SOURCES[key]} (or '{key}' in credentials.yml)" for key in required if not values[key]]
         if missing:
             raise WeChatSettingsError(
@@ -112,20 +111,10 @@ class WeChatSettings:
                 "official account's AppID, AppSecret and Token from the WeChat admin console "
                 "(mp.weixin.qq.com → 设置与开发 → 基本配置); for local chat, run `govbot up`, which "
                 "sets demo values for the fake WeChat API.")
-        for key, convert in _TUNABLES.items():
-            if credentials.get(key) not in (None, ""):
-                try:
-                    values[key] = convert(credentials[key])
-                except (TypeError, ValueError):
-                    raise WeChatSettingsError(f"'{key}' in credentials.yml must be a {convert.__name__}") from None
-        values["api_base_url"] = _base_url(values["api_base_url"] or DEFAULT_API_BASE_URL)
         _check_aes_key(values["encoding_aes_key"])
         values["encrypt_mode"] = (values["encrypt_mode"] or "safe").lower()
         if values["encrypt_mode"] not in ("safe", "compatible"):
             raise WeChatSettingsError("WECHAT_ENCRYPT_MODE must be 'safe' or 'compatible'")
-        _check_redis_url(values["redis_url"])
-        values["template_ids"] = _template_ids(env)
-        values["sanic_workers"] = _workers(env.get("SANIC_WORKERS"))
         values["token"] = values["token"] or ""  # only the webhook needs it (admin commands do not)
         settings = cls(**{k: v for k, v in values.items() if v is not None})
         _check_numbers(settings)
@@ -134,11 +123,19 @@ class WeChatSettings:
         return settings
 
 
-def _base_url(url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise WeChatSettingsError(f"WECHAT_API_BASE_URL must be an http(s) URL, got {url!r}")
-    return url if url.endswith("/") else url + "/"
+def _values(credentials: Dict[str, Any], env: Mapping[str, str]) -> Dict[str, Any]:
+    """Every setting, converted (govbot.envsettings): credentials.yml first, environment second."""
+    values: Dict[str, Any] = {key: read.text(credentials, key) or read.text(env, variable)
+                              for key, variable in _SOURCES.items()}
+    for key, kind in _TUNABLES.items():
+        if read.text(credentials, key) is not None:
+            values[key] = read.converted(credentials[key], f"'{key}' in credentials.yml", kind)
+    base_url = str(read.checked_url(values["api_base_url"] or DEFAULT_API_BASE_URL, "WECHAT_API_BASE_URL"))
+    values["api_base_url"] = base_url if base_url.endswith("/") else f"{base_url}/"
+    read.checked_url(values["redis_url"], "REDIS_URL", REDIS_SCHEMES)
+    values["template_ids"] = _template_ids(env)
+    values["sanic_workers"] = read.whole(env, "SANIC_WORKERS", 1, minimum=1)
+    return values
 
 
 def _check_aes_key(key: Optional[str]) -> None:
@@ -158,19 +155,6 @@ def _template_ids(env: Mapping[str, str]) -> Dict[str, str]:
     prefix = "WECHAT_TEMPLATE_"
     return {name[len(prefix):].lower(): value.strip() for name, value in env.items()
             if name.startswith(prefix) and len(name) > len(prefix) and value.strip()}
-
-
-def _workers(raw: Optional[str]) -> int:
-    if not raw:
-        return 1
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise WeChatSettingsError(f"SANIC_WORKERS must be a whole number of at least 1, got {raw!r}")
-    return int(raw)
-
-
-def _check_redis_url(url: Optional[str]) -> None:
-    if url and urlparse(url).scheme not in ("redis", "rediss", "unix"):
-        raise WeChatSettingsError(f"REDIS_URL must start with redis:// or rediss://, got {url!r}")
 
 
 def _check_numbers(settings: WeChatSettings) -> None:
