@@ -469,7 +469,7 @@ class ActionSubmitBooking(SafeAction):
             "item_code": tracker.get_slot("appt_item"), "hall_code": tracker.get_slot("appt_hall"),
             "date": tracker.get_slot("appt_date"), "hour": int(tracker.get_slot("appt_hour")),
             **contact_fields(tracker.get_slot("appt_name"), tracker.get_slot("appt_phone")),
-            "openid": tracker.sender_id,
+            "openid": tracker.sender_id, "channel": tracker.get_latest_input_channel(),
         }
         try:
             booking = await gov_api().book(request, _idempotency_key(request))

@@ -67,7 +67,8 @@ class ActionRateService(SafeAction):
             dispatcher.utter_message(text="请问您对本次服务的评价是：非常满意、满意、基本满意、不满意还是非常不满意？")
             return []
         try:
-            await gov_api().rate(level, tracker.sender_id, tracker.get_slot("item_code"), text_of(tracker)[:1000])
+            await gov_api().rate(level, tracker.sender_id, tracker.get_slot("item_code"), text_of(tracker)[:1000],
+                                 channel=tracker.get_latest_input_channel())
         except GovApiError:
             sorry_portal_down(dispatcher)
             return []

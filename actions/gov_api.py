@@ -125,18 +125,20 @@ class GovApi:
 
     # --- applications and feedback -----------------------------------------------
 
-    async def application_status(self, application_id: str, openid: str,
-                                 verification: Optional[str] = None) -> Dict[str, Any]:
+    async def application_status(self, application_id: str, openid: str, verification: Optional[str] = None,
+                                 channel: Optional[str] = None) -> Dict[str, Any]:
         """``verification``: the phone's last 4 digits or the whole phone (then matched whole);
-        without it only an openid bound earlier verifies (and nothing is counted)."""
-        body: Dict[str, Any] = {"openid": openid}
+        without it only an openid bound earlier verifies (and nothing is counted). ``channel``: the
+        conversation's, bound with the openid so that status notifications come back through it."""
+        body: Dict[str, Any] = {"openid": openid, **({"channel": channel} if channel else {})}
         if verification:
             body["phone" if len(verification) == 11 else "phone_last4"] = verification
         return await self._call("POST", f"/api/v1/applications/{application_id}/query", json=body)
 
-    async def rate(self, level: str, openid: str, item_code: Optional[str] = None,
-                   text: Optional[str] = None) -> Dict[str, Any]:
-        body = {"level": level, "channel": "wechat", "openid": openid, "item_code": item_code, "text": text}
+    async def rate(self, level: str, openid: str, item_code: Optional[str] = None, text: Optional[str] = None,
+                   channel: Optional[str] = None) -> Dict[str, Any]:
+        body = {"level": level, "openid": openid, "item_code": item_code, "text": text,
+                **({"channel": channel} if channel else {})}
         return await self._call("POST", "/api/v1/evaluations", json=body)
 
     async def complain(self, text: str, openid: str, item_code: Optional[str] = None,

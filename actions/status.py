@@ -133,7 +133,8 @@ class ValidateStatusForm(SafeFormValidationAction):
         if value in (None, ENDED):
             return {"application_id": None, **(stopped() if value == ENDED else {})}
         try:
-            await gov_api().application_status(value, tracker.sender_id)
+            await gov_api().application_status(value, tracker.sender_id,
+                                               channel=tracker.get_latest_input_channel())
         except GovApiRefused as error:
             if said_too_many_tries(error, dispatcher):
                 return {"application_id": value, **stopped()}
@@ -153,7 +154,8 @@ class ValidateStatusForm(SafeFormValidationAction):
                 or apologised(dispatcher.messages):
             return {"status_last4": value}
         try:
-            await gov_api().application_status(number, tracker.sender_id, value)
+            await gov_api().application_status(number, tracker.sender_id, value,
+                                               channel=tracker.get_latest_input_channel())
         except GovApiRefused as error:
             if said_too_many_tries(error, dispatcher):
                 return {"status_last4": None, **stopped()}
@@ -199,7 +201,8 @@ class ActionShowStatus(SafeAction):
         if apologised(_said_since_last_message(tracker)):
             return []  # the portal was down a moment ago: what was given stays for the next try
         try:
-            status = await gov_api().application_status(number, tracker.sender_id, tracker.get_slot("status_last4"))
+            status = await gov_api().application_status(number, tracker.sender_id, tracker.get_slot("status_last4"),
+                                                        channel=tracker.get_latest_input_channel())
         except GovApiRefused as error:
             dispatcher.utter_message(text=error.message if error.status == 429 else mismatch(error))
             return slots_reset(STATUS_SLOTS)

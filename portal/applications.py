@@ -24,7 +24,7 @@ from portal.catalog import Catalog
 from portal.errors import PortalError
 from portal.schemas import ApplicationStatus, StatusChange, StatusQuery
 from portal.settings import DEFAULT_STATUS_LIMITS, StatusLimits
-from portal.webhook import Notifier
+from portal.webhook import Notifier, recipient
 
 NEXT_STEP = {
     ApplicationStatus.submitted: "等待窗口受理，一般1个工作日内完成",
@@ -60,7 +60,7 @@ class Applications:
         if row is None or not correct:
             raise PortalError(404, NOT_FOUND.code, NOT_FOUND.message, {"attempts_left": left})
         if who.openid and not row["openid"]:
-            await self._bind_openid(application_id, who.openid)
+            await self._bind_openid(application_id, who.openid, who.channel)
         return await self._render(row)
 
     def _buckets(self, application_id: str, caller: str) -> List[Bucket]:
@@ -83,7 +83,8 @@ class Applications:
                 at=at, note=change.note,
                 correction=change.correction.json(ensure_ascii=False) if change.correction else None))
         rendered = await self._render({**row, "status": change.status.value})
-        self._notifier.send({"event": "application.status_changed", "openid": row["openid"], **rendered})
+        self._notifier.send({"event": "application.status_changed", **recipient(row["openid"], row["channel"]),
+                             **rendered})
         return rendered
 
     async def _render(self, row: Dict[str, Any]) -> Dict[str, Any]:
@@ -103,11 +104,12 @@ class Applications:
             "timeline": timeline,
         }
 
-    async def _bind_openid(self, application_id: str, openid: str) -> None:
+    async def _bind_openid(self, application_id: str, openid: str, channel: Optional[str]) -> None:
         apps = tables.applications
         async with self._engine.begin() as conn:
             await conn.execute(apps.update().where(
-                apps.c.application_id == application_id, apps.c.openid.is_(None)).values(openid=openid))
+                apps.c.application_id == application_id, apps.c.openid.is_(None)).values(openid=openid,
+                                                                                         channel=channel))
 
 
 async def _fetch(conn: AsyncConnection, application_id: str) -> Optional[Dict[str, Any]]:

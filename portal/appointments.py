@@ -27,7 +27,7 @@ from portal.contacts import ContactHandles
 from portal.errors import PortalError
 from portal.schemas import AttendanceMark, BookingRequest, CancelRequest
 from portal.settings import DEFAULT_BOOKING_LIMITS, BookingLimits
-from portal.webhook import Notifier
+from portal.webhook import Notifier, recipient
 from portal.workdays import bookable_days, closed_reason, holiday_name
 
 CANCEL_DEADLINE = timedelta(hours=2)
@@ -173,7 +173,7 @@ class Appointments:
                 if conflict is not None:
                     return conflict, True
                 continue
-            self._notify("appointment.booked", request.openid, booking)
+            self._notify("appointment.booked", request.openid, request.channel, booking)
             return booking, False
         raise PortalError(503, "busy", "系统繁忙，请稍后再试")
 
@@ -205,7 +205,7 @@ class Appointments:
             "booking_no": f"YY{request.date:%Y%m%d}{secrets.randbelow(10**8):08d}",
             "item_code": request.item_code, "hall_code": request.hall_code,
             "day": request.date.isoformat(), "hour": request.hour, "name": contact.name,
-            "phone": contact.phone, "openid": request.openid, "status": "booked",
+            "phone": contact.phone, "openid": request.openid, "channel": request.channel, "status": "booked",
             "idempotency_key": key, "request_hash": request_hash,
             "created_at": self._now().isoformat(timespec="seconds"), "cancelled_at": None, "reminded_at": None,
         }
@@ -272,13 +272,13 @@ class Appointments:
                                                              b.c.reminded_at.is_(None))
                                             .values(reminded_at=self._now().isoformat(timespec="seconds")))
             if marked.rowcount:  # another portal process may have taken it
-                self._notify("appointment.reminder", row["openid"], self._render(dict(row)))
+                self._notify("appointment.reminder", row["openid"], row["channel"], self._render(dict(row)))
                 sent += 1
         return sent
 
-    def _notify(self, event: str, openid: Optional[str], booking: Dict[str, Any]) -> None:
+    def _notify(self, event: str, openid: Optional[str], channel: Optional[str], booking: Dict[str, Any]) -> None:
         if openid:
-            self._notifier.send({"event": event, "openid": openid, **booking})
+            self._notifier.send({"event": event, **recipient(openid, channel), **booking})
 
     # --- cancelling ------------------------------------------------------------------
 

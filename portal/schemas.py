@@ -140,6 +140,11 @@ class Hall(Strict):
 
 # --- bookings ----------------------------------------------------------------
 
+# The channel of the citizen's conversation (Rasa's input channel name: wechat, rest...): the portal's
+# notifications for a booking or an application go back through that channel only.
+CHANNEL_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+
+
 class BookingRequest(Strict):
     """Who comes: ``name`` and ``phone``, or the ``contact_handle`` the contact endpoint gave
     for this ``openid`` (the bot then never holds the full phone of an earlier booking)."""
@@ -151,6 +156,7 @@ class BookingRequest(Strict):
     phone: Optional[str] = Field(None, regex=PHONE_PATTERN)
     contact_handle: Optional[str] = Field(None, min_length=16, max_length=64, regex=r"^[A-Za-z0-9_-]+$")
     openid: Optional[str] = Field(None, min_length=1, max_length=64)
+    channel: Optional[str] = Field(None, regex=CHANNEL_PATTERN)
 
     @root_validator(skip_on_failure=True)
     def _one_contact(cls, values: dict) -> dict:
@@ -203,6 +209,7 @@ class StatusQuery(Strict):
     phone_last4: Optional[str] = Field(None, regex=r"^\d{4}$")
     phone: Optional[str] = Field(None, regex=r"^1[3-9]\d{9}$")
     openid: Optional[str] = Field(None, min_length=1, max_length=64)
+    channel: Optional[str] = Field(None, regex=CHANNEL_PATTERN)  # bound with the openid
 
 
 class Correction(Strict):

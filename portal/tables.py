@@ -50,6 +50,7 @@ bookings = sa.Table(
     sa.Column("name", sa.String(50), nullable=False),
     sa.Column("phone", sa.String(11), nullable=False),
     sa.Column("openid", sa.String(64)),
+    sa.Column("channel", sa.String(32)),  # the conversation's channel: notifications go back through it
     sa.Column("status", sa.String(16), nullable=False),  # booked | cancelled | attended | no_show
     sa.Column("idempotency_key", sa.String(128), unique=True),
     sa.Column("request_hash", sa.String(64), nullable=False),
@@ -66,6 +67,7 @@ applications = sa.Table(
     sa.Column("applicant_name", sa.String(50), nullable=False),
     sa.Column("phone", sa.String(11), nullable=False),
     sa.Column("openid", sa.String(64)),
+    sa.Column("channel", sa.String(32)),  # of the conversation that bound the openid
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("submitted_at", sa.String(32), nullable=False),
 )

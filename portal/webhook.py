@@ -22,6 +22,12 @@ ATTEMPTS = 3
 TIMEOUT = aiohttp.ClientTimeout(total=5)
 
 
+def recipient(openid: Optional[str], channel: Optional[str]) -> Dict[str, Any]:
+    """Who an event is for: the citizen's openid and, when known, the channel the citizen used (Rasa's
+    input channel name, e.g. ``wechat``), so that a receiver only notifies through that channel."""
+    return {"openid": openid, **({"channel": channel} if channel else {})}
+
+
 class Notifier:
     def __init__(self, url: Optional[str], secret: Optional[str] = None):
         self._url = url

@@ -1,16 +1,17 @@
 """Receives the portal's webhook (application status changes, bookings) and sends template messages.
 
 The portal posts JSON such as ``{"event": "application.status_changed", "openid": ...,
-"application_id": ..., "item_name": ..., "status": ..., "current": {...}, "next_step": ...}``,
-signed with ``PORTAL_WEBHOOK_SECRET``: ``X-Portal-Signature`` is the hex HMAC-SHA256 of the body
-or, when the portal also sends ``X-Portal-Timestamp`` (Unix seconds), of ``<timestamp>.<body>``;
-such a timestamp must be within :data:`TIMESTAMP_WINDOW` of now, so a captured post cannot be
-replayed later. A post is accepted only with a valid signature: without a secret configured,
-every post is refused (each one would make the account send a template message to any openid
-named in it), and that is logged once at start. One core (:class:`PortalEvents`) with two thin
-adapters: the Rasa channel's ``POST /webhooks/wechat/portal`` and the aiohttp app of
-:func:`init_app` (a process of its own). The portal retries on 5xx, so WeChat outages answer
-502, and final refusals answer 4xx/200/202.
+"application_id": ..., "item_name": ..., "status": ..., "current": {...}, "next_step": ...}``, and
+``"channel"`` when the portal knows the channel the citizen used (events of other channels are left
+to them: a REST sender's id is no openid). It is signed with ``PORTAL_WEBHOOK_SECRET``:
+``X-Portal-Signature`` is the hex HMAC-SHA256 of the body or, when the portal also sends
+``X-Portal-Timestamp`` (Unix seconds), of ``<timestamp>.<body>``; such a timestamp must be within
+:data:`TIMESTAMP_WINDOW` of now, so a captured post cannot be replayed later. A post is accepted
+only with a valid signature: without a secret configured, every post is refused (each one would make
+the account send a template message to any openid named in it), and that is logged once at start.
+One core (:class:`PortalEvents`) with two thin adapters: the Rasa channel's ``POST
+/webhooks/wechat/portal`` and the aiohttp app of :func:`init_app` (a process of its own). The portal
+retries on 5xx, so WeChat outages answer 502, and final refusals answer 4xx/200/202.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ MAX_BODY = 64 * 1024
 SIGNATURE_HEADER = "X-Portal-Signature"
 TIMESTAMP_HEADER = "X-Portal-Timestamp"
 TIMESTAMP_WINDOW = 300  # seconds, as for WeChat's own pushes
+CHANNEL = "wechat"  # WeChatInput.name(): events for conversations on other channels are not ours
 _EVENTS = {
     "application.status_changed": "status_changed",
     "appointment.booked": "booking_confirmed",
@@ -101,6 +103,8 @@ class PortalEvents:
         openid = event.get("openid")
         if not openid or not isinstance(openid, str):
             return 202, {"sent": False, "reason": "no bound openid"}
+        if event.get("channel", CHANNEL) != CHANNEL:  # the citizen booked or asked on another channel
+            return 202, {"sent": False, "reason": "the citizen's conversation is on another channel"}
         try:
             if kind == "status_changed":
                 msgid = await self._templates.status_changed(self._client, openid, event)

@@ -1,6 +1,9 @@
 """The booking form's extraction and validation, submission, listing and cancelling."""
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -96,6 +99,18 @@ async def test_submit_list_and_cancel(client):
     await ActionCancelBooking().run(cancelled, make_tracker("确认", "affirm", slots={
         "cancel_booking_no": number, "cancel_confirmed": True}), DOMAIN)
     assert "已为您取消" in texts(cancelled)
+
+
+async def test_a_booking_records_the_channel_of_the_conversation(client, sqlite_url):
+    """The portal's notifications for it go back through the channel the citizen booked on only."""
+    free = await first_free(client)
+    slots = {"appt_item": "GA-0003", "appt_hall": "SMZX", "appt_date": free["date"], "appt_hour": float(free["hour"]),
+             "appt_name": "王小明", "appt_phone": "13812345678", "appt_confirmed": True}
+    said = [{"event": "user", "text": "确认", "input_channel": "rest"}]
+    await ActionSubmitBooking().run(CollectingDispatcher(), make_tracker("确认", "affirm", slots=slots, events=said),
+                                    DOMAIN)
+    with closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))) as db:
+        assert db.execute("SELECT openid, channel FROM bookings").fetchall() == [("o_citizen", "rest")]
 
 
 async def test_date_question_lists_free_days(client):

@@ -3,6 +3,8 @@ verification, mismatches said plainly with the tries left, malformed numbers exp
 number kept when the portal is down, numbers taken from the first message, no third ask."""
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from typing import Any, Dict, List, Tuple
 
 import pytest
@@ -149,3 +151,13 @@ async def test_a_number_right_after_a_digit_or_a_word_is_taken(client, text):
 async def test_a_right_number_in_the_first_message_says_nothing_is_wrong(client):
     _, reply = await validate(f"查进度 {NUMBER}", {"requested_slot": None}, times=0, intent="check_status")
     assert "少了一位" not in reply and "多了一位" not in reply
+
+
+async def test_a_verified_query_binds_the_openid_with_the_channel_of_the_conversation(client, sqlite_url):
+    """Status notifications then go back through the channel the citizen asked on, and no other."""
+    said = [{"event": "user", "text": "5678", "input_channel": "wechat"}]
+    tracker = make_tracker("5678", slots=verifying(), active_loop="status_form", events=said)
+    await ValidateStatusForm().run(CollectingDispatcher(), tracker, FORM)
+    with closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))) as db:
+        bound = db.execute("SELECT openid, channel FROM applications WHERE application_id = ?", (NUMBER,))
+        assert bound.fetchall() == [("o_citizen", "wechat")]

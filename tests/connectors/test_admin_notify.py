@@ -115,6 +115,22 @@ async def test_unbound_unknown_and_malformed_events(fake):
     assert status == 200 and fake.fake.state.templates[-1]["data"]["time3"]["value"] == "2026-11-26 09:00"
 
 
+async def test_notifications_follow_the_channel_the_citizen_used(fake):
+    """A booking made through the REST channel is no WeChat conversation: its sender id is no openid,
+    so no template goes out (WeChat would refuse it with 40003); a WeChat one is sent."""
+    client = _client(fake)
+    events = PortalEvents(client, Templates.load(), SECRET)
+    before = len(fake.fake.state.templates)
+    other = json.dumps({**STATUS_EVENT, "openid": "rest-user-1", "channel": "rest"}).encode()
+    status, answer = await _deliver(events, other)
+    assert (status, answer["sent"]) == (202, False) and "another channel" in answer["reason"]
+    assert len(fake.fake.state.templates) == before
+    ours = json.dumps({**STATUS_EVENT, "openid": new_openid(), "channel": "wechat"}).encode()
+    status, answer = await _deliver(events, ours)
+    await client.close()
+    assert (status, answer["sent"]) == (200, True) and len(fake.fake.state.templates) == before + 1
+
+
 async def test_wechat_outage_answers_502_so_the_portal_retries(fake):
     client = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, "http://127.0.0.1:9/", MemoryStorage(), timeout=1)
     events = PortalEvents(client, Templates.load(), SECRET)

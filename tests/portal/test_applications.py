@@ -88,7 +88,7 @@ async def test_status_change_is_posted_to_the_webhook(make_portal, aiohttp_serve
     hook.router.add_post("/hook", receive)
     server = await aiohttp_server(hook)
     portal = await make_portal(webhook_url=str(server.make_url("/hook")), webhook_secret="s3cret")
-    await ask(portal, REVIEWING, query(phone_last4="5678", openid="o_zhangwei"))
+    await ask(portal, REVIEWING, query(phone_last4="5678", openid="o_zhangwei", channel="wechat"))
     response = await portal.post(f"/api/v1/applications/{REVIEWING}/events", headers=ADMIN, json={
         "status": "补正", "department": "市场监督管理局",
         "correction": {"reason": "经营范围表述不规范", "materials": ["修改后的公司章程"]}})
@@ -96,7 +96,7 @@ async def test_status_change_is_posted_to_the_webhook(make_portal, aiohttp_serve
     body, signature, stamp = await asyncio.wait_for(received.get(), timeout=10)
     event = json.loads(body)
     assert event["event"] == "application.status_changed" and event["status"] == "补正"
-    assert event["openid"] == "o_zhangwei"
+    assert event["openid"] == "o_zhangwei" and event["channel"] == "wechat"  # bound with the openid
     assert abs(int(stamp) - time.time()) < 60  # bound to the time it was sent: not replayable later
     assert signature == hmac.new(b"s3cret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 

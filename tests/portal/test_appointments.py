@@ -148,12 +148,14 @@ async def test_guide_detail_lists_halls_and_bookability(portal):
 
 async def test_booking_and_day_before_reminder_are_posted_to_the_webhook_once(webhook_portal, clock):
     portal, received = webhook_portal
-    await book(portal, booking(day="2026-11-27"))
+    await book(portal, booking(day="2026-11-27", channel="wechat"))
     booked = await asyncio.wait_for(received.get(), timeout=10)
     assert booked["event"] == "appointment.booked" and booked["openid"] == "o_test_openid"
+    assert booked["channel"] == "wechat"  # notifications go back only through the citizen's channel
     assert booked["item_name"] == "居民身份证补领" and booked["phone"] == "138****1111"
     clock.now = datetime(2026, 11, 26, 9, 0, tzinfo=CHINA_TZ)  # the day before
     reminder = await asyncio.wait_for(received.get(), timeout=10)
     assert reminder["event"] == "appointment.reminder" and reminder["booking_no"] == booked["booking_no"]
+    assert reminder["channel"] == "wechat"
     await asyncio.sleep(0.3)  # several more rounds: no second reminder
     assert received.empty()
