@@ -245,11 +245,7 @@ class AskCancelConfirmed(SafeAction):
         return "action_ask_cancel_confirmed"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        try:
-            booking = await _the_booking(tracker)
-        except GovApiUnavailable:
-            sorry_portal_down(dispatcher)
-            return []
+        booking = await _the_booking(tracker)  # a portal failure is FailSafe's (the apology)
         line = booking_line(booking) if booking else f"预约号{tracker.get_slot('cancel_booking_no')}"
         dispatcher.utter_message(text=f"确定要取消这个预约吗？\n{line}\n回复“确认”取消，回复“不用了”保留。"
                                       + second_ask_hint(tracker, "cancel_confirmed"))

@@ -66,12 +66,9 @@ class ActionRateService(SafeAction):
         if level is None:
             dispatcher.utter_message(text="请问您对本次服务的评价是：非常满意、满意、基本满意、不满意还是非常不满意？")
             return []
-        try:
-            await gov_api().rate(level, tracker.sender_id, tracker.get_slot("item_code"), text_of(tracker)[:1000],
-                                 channel=tracker.get_latest_input_channel())
-        except GovApiError:
-            sorry_portal_down(dispatcher)
-            return []
+        # A portal failure is FailSafe's: the apology with the offer of a human, the rating not taken.
+        await gov_api().rate(level, tracker.sender_id, tracker.get_slot("item_code"), text_of(tracker)[:1000],
+                             channel=tracker.get_latest_input_channel())
         if level in ("不满意", "非常不满意"):
             dispatcher.utter_message(text=f"已记录您的评价：{level}。很抱歉让您不满意，我们会在规定时间内整改并回访。"
                                           "愿意的话请说说哪里不好（回复“投诉”），或回复“转人工”由工作人员跟进。")

@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_facts import same_family, settle_candidates, tells_variant
-from actions.common import CLEAR_CHOICE, entity, offer_choices, say, sorry_portal_down, text_of
+from actions.common import CLEAR_CHOICE, entity, offer_choices, say, text_of
 from actions.failsafe import SafeAction
 from actions.gov_api import GovApiError, GovApiRefused, gov_api
 from actions.task_words import switch_to_named_task
@@ -311,11 +311,8 @@ class ActionAnswerGuide(SafeAction):
                                      [c["name"] for c in found.candidates], "item", codes)
             if found.code:
                 return await answer_item(dispatcher, found.code, asked_aspects(text))
-        except GovApiRefused as error:  # e.g. an item withdrawn since it was found
+        except GovApiRefused as error:  # e.g. an item withdrawn since it was found; an outage is FailSafe's
             logger.warning("guide lookup refused: %s", error.code)
-        except GovApiError:
-            sorry_portal_down(dispatcher)
-            return []
         dispatcher.utter_message(response="utter_item_not_found")
         return []
 

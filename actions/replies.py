@@ -16,12 +16,10 @@ from actions.common import (
     intent_of,
     last_bot_action,
     pending_choice,
-    sorry_portal_down,
     text_of,
 )
 from actions.dates import only_a_time, parse_when
 from actions.failsafe import SafeAction
-from actions.gov_api import GovApiError
 from actions.guides import ActionAnswerGuide, answer_item, is_guide_follow_up
 from actions.handoff import TOPICS, say_out_of_scope, start_topic
 from actions.repair import plain, wants_human, wants_repeat
@@ -86,7 +84,7 @@ class ActionHandleReply(SafeAction):
             if index is not None:
                 return start_topic(options[index])
         elif kind == "item" and index is not None:
-            return await self._answer_item(dispatcher, options[index])
+            return await answer_item(dispatcher, options[index], [])  # a portal failure is FailSafe's
         return self._unprompted(dispatcher, tracker, text)
 
     @staticmethod
@@ -104,13 +102,6 @@ class ActionHandleReply(SafeAction):
             dispatcher.utter_message(text="好的。还有什么可以帮您？")
             return CLEAR_CHOICE
         return None
-
-    async def _answer_item(self, dispatcher: CollectingDispatcher, code: str) -> List[EventType]:
-        try:
-            return await answer_item(dispatcher, code, [])
-        except GovApiError:
-            sorry_portal_down(dispatcher)
-            return CLEAR_CHOICE
 
     def _unprompted(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
         """A value nobody asked for: an application number, a date, a wish to book, or a phone after

@@ -14,6 +14,7 @@ from rasa_sdk.utils import all_subclasses
 from actions.booking import CONTACT_OFFERED, ValidateAppointmentForm
 from actions.common import SORRY_PORTAL_DOWN
 from actions.failsafe import GUARDED, FailSafe, SafeAction
+from actions.gov_api import GovApi, use_gov_api
 from tests.actions.conftest import make_tracker, slot_events
 from tests.actions.test_offers import FORMS, free_slot
 
@@ -80,3 +81,20 @@ async def test_a_rejection_is_no_failure_and_reaches_rasa():
 
     with pytest.raises(ActionExecutionRejection):
         await Rejecting().run(CollectingDispatcher(), make_tracker("x"), {})
+
+
+@pytest.mark.parametrize("action, text, intent, slots", [
+    ("action_rate_service", "满意", "rate_service", {}),
+    ("action_answer_guide", "护照怎么办", "ask_guide", {}),
+    ("action_ask_cancel_confirmed", "确认", "inform", {"cancel_booking_no": "YY2026112600000001"}),
+    ("action_handle_reply", "1", "inform", {"choice_kind": "item", "choice_options": ["GA-0003"]}),
+])
+async def test_a_portal_that_is_down_is_failsafes_to_answer(action, text, intent, slots):
+    """Actions without a portal-down handler of their own: FailSafe's apology, the offer forgotten."""
+    use_gov_api(GovApi("http://127.0.0.1:9", "k", timeout=0.5))
+    tracker = make_tracker(text, intent, slots=slots)
+    call = {"next_action": action, "sender_id": tracker.sender_id, "tracker": tracker.current_state(),
+            "domain": FORMS, "version": "3.6.6"}
+    result = await executor().run(call)
+    assert [m["text"] for m in result["responses"]] == [SORRY_PORTAL_DOWN]
+    assert slot_events(result["events"]) == {"choice_kind": None, "choice_options": None}
