@@ -7,7 +7,8 @@ from the environment (``docs/CONTRACT.md`` §4). Modules, by concern:
 - ``settings``: the channel's settings, checked at start-up (personal data in logs: ``govbot.logmask``).
 - ``signing``, ``envelope``, ``inbound``, ``replay``: signature, XML/AES envelope, message types
   (nested or repeated fields refused, ToUserName checked), the nonce cache against replays.
-- ``storage``, ``redis_storage``: the one storage interface; Redis, or in-process without ``REDIS_URL``.
+- ``storage``, ``scripts``: the one storage (Redis commands and Lua scripts), on Redis or, without
+  ``REDIS_URL``, run in-process by fakeredis.
 - ``api``, ``errors``: the async WeChat API client and its typed errors.
 - ``turns``, ``outbox``, ``text``, ``output``: exactly-once turns, passive reply or
   customer-service push, quota, long-text splitting.

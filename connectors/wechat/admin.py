@@ -24,9 +24,8 @@ from connectors.wechat.api import WeChatClient
 from connectors.wechat.cli import configure_wechat
 from connectors.wechat.errors import WeChatAPIError
 from connectors.wechat.menu import MENU_FILE, Menu, MenuError
-from connectors.wechat.redis_storage import open_storage
 from connectors.wechat.settings import WeChatSettings, WeChatSettingsError
-from connectors.wechat.storage import Storage
+from connectors.wechat.storage import Storage, open_storage
 
 logger = logging.getLogger(__name__)
 

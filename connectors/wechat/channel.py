@@ -34,11 +34,10 @@ from connectors.wechat.menu import Menu
 from connectors.wechat.notify import SIGNATURE_HEADER, TIMESTAMP_HEADER, PortalEvents, announce
 from connectors.wechat.outbox import Outbox
 from connectors.wechat.output import CustomerServiceOutput
-from connectors.wechat.redis_storage import open_storage
 from connectors.wechat.replay import ReplayGuard
 from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.signing import SignatureError
-from connectors.wechat.storage import Storage, StorageUnavailable
+from connectors.wechat.storage import Storage, StorageUnavailable, open_storage
 from connectors.wechat.templates import Templates
 from connectors.wechat.turns import Turns
 from govbot.logmask import mask_openid

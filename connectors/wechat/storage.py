@@ -1,175 +1,31 @@
-"""The small key-value store behind dedup, per-user order, quota, pending replies and tokens.
+"""The small key-value store behind dedup, per-user order, turns, quota, pending replies and tokens.
 
-One interface, two implementations: ``redis_storage.RedisStorage`` shares state between every
-server process (``REDIS_URL``); :class:`MemoryStorage` keeps it in-process for a single process. The
-logic above (``turns``, ``outbox``, ``api``) is written once against :class:`Storage`, so the
-embedded default and the production setup behave the same. Every operation that must be
-atomic across processes (claim, compare-and-delete, counters, queue order) is one Redis
-command or one Lua script.
+One implementation: every operation is one Redis command or one Lua script (``scripts``), atomic
+across processes. With ``REDIS_URL`` it talks to Redis, shared by every server process
+(:meth:`Storage.connect`); without it, fakeredis, a maintained Redis emulation that runs Lua
+through lupa, executes the same commands and the same scripts in this process
+(:meth:`Storage.in_process`). The single-process default and production therefore run one
+definition of each transition of a turn, not two that must be kept alike.
 """
 from __future__ import annotations
 
-import abc
 import json
-import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Awaitable, List, Optional, Sequence, Tuple
+
+import fakeredis
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from connectors.wechat import scripts
 
 
 class StorageUnavailable(Exception):
     """The shared store cannot be reached; the request should be retried later (HTTP 503)."""
-
-
-class Storage(abc.ABC):
-    """Keys are given without prefix; TTLs are in seconds."""
-
-    @abc.abstractmethod
-    async def set(self, key: str, value: str, ttl: float, nx: bool = False) -> bool:
-        """Sets ``key``; with ``nx`` only when absent. True when written."""
-
-    @abc.abstractmethod
-    async def get(self, key: str) -> Optional[str]: ...
-
-    @abc.abstractmethod
-    async def delete(self, key: str) -> None: ...
-
-    @abc.abstractmethod
-    async def delete_if_equals(self, key: str, value: str) -> bool:
-        """Deletes ``key`` only while it still holds ``value`` (release what one owns)."""
-
-    @abc.abstractmethod
-    async def extend_if_equals(self, key: str, value: str, ttl: float) -> bool:
-        """Renews the TTL of ``key`` only while it still holds ``value`` (lease heartbeat)."""
-
-    @abc.abstractmethod
-    async def exists(self, key: str) -> bool: ...
-
-    @abc.abstractmethod
-    async def take(self, key: str) -> bool:
-        """Decrements a positive counter; False when absent or exhausted (quota)."""
-
-    @abc.abstractmethod
-    async def enqueue(self, key: str, member: str, ttl: float) -> None:
-        """Appends ``member`` to an ordered queue (order of arrival across processes)."""
-
-    @abc.abstractmethod
-    async def head(self, key: str) -> Optional[str]: ...
-
-    @abc.abstractmethod
-    async def dequeue(self, key: str, member: str) -> None: ...
-
-    @abc.abstractmethod
-    async def append(self, key: str, values: Sequence[str], ttl: float, max_len: int) -> None:
-        """Appends to a list, keeping at most the last ``max_len`` items."""
-
-    @abc.abstractmethod
-    async def pop_all(self, key: str) -> List[str]:
-        """Returns and removes the whole list, atomically."""
-
-    async def close(self) -> None:
-        return None
-
-    # ------------------------------------------------------------ per-user rate limit
-    # A token bucket per key: ``burst`` messages at once, refilled at ``per_second``; one atomic
-    # operation (a Lua script on Redis, on Redis's own clock), so every process shares it.
-
-    @abc.abstractmethod
-    async def take_token(self, key: str, per_second: float, burst: int) -> bool:
-        """Takes one token from the bucket ``key`` (created full); False when it is empty."""
-
-    # Composite operations of a turn (see ``turns``). Defined here by the primitives, which is
-    # atomic in-process (nothing in MemoryStorage awaits real I/O); RedisStorage runs each as one
-    # Lua script: one round trip, atomic across processes.
-
-    async def begin(self, keys: "TurnKeys", owner: str, lease: float, queue_ttl: float,
-                    also_set: Optional[Tuple[str, str, float]] = None, take_if_first: Optional[str] = None,
-                    pending: Optional[str] = None) -> "Begun":
-        """Claims the push; if won, sets ``also_set`` and joins the user's queue; when first in
-        it, takes the value of ``take_if_first`` and tells whether the way is clear: no earlier
-        turn still pushes and nothing waits in the list ``pending``."""
-        if not await self.set(keys.claim, owner, lease, nx=True):
-            return Begun(False, False, None, False)
-        if also_set is not None:
-            await self.set(*also_set)
-        await self.enqueue(keys.queue, keys.member, queue_ttl)
-        if await self.head(keys.queue) != keys.member:
-            return Begun(True, False, None, False)
-        taken = await self.take_value(take_if_first) if take_if_first else None
-        clear = await self.get(keys.pushing) is None and not (pending and await self.exists(pending))
-        return Begun(True, True, taken, clear)
-
-    async def take_value(self, key: str) -> Optional[str]:
-        """GET and DEL at once (a remembered choice is used once)."""
-        value = await self.get(key)
-        if value is not None:
-            await self.delete(key)
-        return value
-
-    async def finish(self, keys: "TurnKeys", texts: List[Any], ttl: float, prepend_from: Optional[str],
-                     settle_passive: bool, lease: float,
-                     backlog: Optional["Backlog"] = None) -> Tuple[List[Any], "Settled"]:
-        """Stores a turn's texts (first moving in the JSON list ``prepend_from``), then ``settle``.
-
-        With ``backlog``: when the moved items carry ``backlog.turns`` or more distinct "turn"
-        values (answers to that many earlier messages), those items are dropped, the others
-        (without "turn") kept, and ``backlog.texts`` stored instead of ``texts``."""
-        if prepend_from is not None:
-            moved = [json.loads(item) for item in await self.pop_all(prepend_from)]
-            if backlog is not None and len(_turns_of(moved)) >= backlog.turns:
-                moved = [item for item in moved if not _turns_of([item])]
-                texts = backlog.texts
-            texts = moved + list(texts)
-        await self.set(keys.result, json.dumps(texts, ensure_ascii=False), ttl)
-        return list(texts), await self.settle(keys, len(texts), settle_passive, ttl, lease)
-
-    async def settle(self, keys: "TurnKeys", count: int, settle_passive: bool, ttl: float,
-                     lease: float) -> "Settled":
-        """Unless an earlier turn of the user is still pushing ("busy"): settles ``passive`` if
-        asked and still open; once the mode is known, takes the user's output (``pushing``) when
-        there is something to push, marks the claim done and leaves the queue."""
-        pusher = await self.get(keys.pushing)
-        busy = pusher is not None and pusher != keys.member
-        if settle_passive and not busy:
-            await self.set(keys.mode, "passive", ttl, nx=True)
-        mode = await self.get(keys.mode)
-        if busy or mode not in ("passive", "push"):
-            return Settled(mode, False, busy)
-        if count > (1 if mode == "passive" else 0):
-            await self.set(keys.pushing, keys.member, lease)
-        await self.dequeue(keys.queue, keys.member)
-        await self.set(keys.claim, "done", keys.done_ttl)
-        return Settled(mode, True, False)
-
-    async def decide(self, keys: "TurnKeys", ttl: float) -> Tuple[Optional[str], Optional[str]]:
-        """A delivery's look: (mode, result). A ready result with no mode yet becomes passive,
-        unless an earlier turn of the user is still pushing (its messages must come first)."""
-        mode = await self.get(keys.mode)
-        if mode == "push":
-            return mode, None
-        result = await self.get(keys.result)
-        if result is None or mode is not None:
-            return mode, result
-        pusher = await self.get(keys.pushing)
-        if pusher is not None and pusher != keys.member:
-            return None, None
-        await self.set(keys.mode, "passive", ttl)
-        return "passive", result
-
-    async def leave(self, keys: "TurnKeys") -> None:
-        """Gives everything up (a failed turn): queue place, claim, and the output if held."""
-        await self.dequeue(keys.queue, keys.member)
-        await self.set(keys.claim, "done", keys.done_ttl)
-        await self.delete_if_equals(keys.pushing, keys.member)
-
-    # --- replay guard ---
-
-    async def set_default(self, key: str, value: str, ttl: float) -> str:
-        """Sets ``key`` to ``value`` unless it exists (SET NX with TTL), like ``dict.setdefault``;
-        returns what ``key`` holds afterwards: ``value`` when it was set now or held it already."""
-        if await self.set(key, value, ttl, nx=True):
-            return value
-        held = await self.get(key)
-        return value if held is None else held  # expired in between: nothing else holds it
 
 
 @dataclass(frozen=True)
@@ -199,10 +55,6 @@ class Backlog:
     texts: List[Any]  # then stored instead of the turn's own texts
 
 
-def _turns_of(items: List[Any]) -> Set[str]:
-    return {item["turn"] for item in items if isinstance(item, dict) and isinstance(item.get("turn"), str)}
-
-
 @dataclass(frozen=True)
 class Settled:
     mode: Optional[str]
@@ -210,105 +62,167 @@ class Settled:
     busy: bool  # an earlier turn of the user is still pushing
 
 
-class MemoryStorage(Storage):
-    """In-process storage: correct for one server process (asyncio gives atomicity)."""
+def _ms(ttl: float) -> int:
+    return max(1, int(ttl * 1000))
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._values: Dict[str, Tuple[object, float]] = {}
-        self._sequence = 0
 
-    def _live(self, key: str) -> Optional[object]:
-        entry = self._values.get(key)
-        if entry is None:
-            return None
-        value, expires = entry
-        if expires <= self._clock():
-            del self._values[key]
-            return None
-        return value
+class Storage:
+    """Keys are given without prefix; TTLs are in seconds."""
 
-    def _put(self, key: str, value: object, ttl: float) -> None:
-        self._values[key] = (value, self._clock() + ttl)
+    def __init__(self, client: aioredis.Redis, prefix: str = "") -> None:
+        self._prefix = prefix
+        self._redis = client
+        self._scripts = {name: client.register_script(source) for name, source in scripts.BY_NAME.items()}
+
+    @classmethod
+    def connect(cls, url: str, prefix: str) -> "Storage":
+        """Redis, shared by every server process; reconnects by itself after a restart."""
+        return cls(aioredis.from_url(
+            url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+            # A pool, not one shared connection: while the event loop is busy with the model,
+            # concurrent turns' commands must not queue behind each other (measured with
+            # benchmarks/wechat_load.py --model); the pool also reconnects after a Redis restart.
+            retry_on_error=[RedisConnectionError, RedisTimeoutError], health_check_interval=15), prefix)
+
+    @classmethod
+    def in_process(cls, prefix: str = "") -> "Storage":
+        """A Redis of this process alone (fakeredis, Lua by lupa): one server process only."""
+        return cls(fakeredis.aioredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True), prefix)
+
+    def _key(self, key: str) -> str:
+        return self._prefix + key
+
+    async def _run(self, awaitable: Awaitable[Any]) -> Any:
+        try:
+            return await awaitable
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            raise StorageUnavailable(f"Redis unreachable: {error}") from error
+        except RedisError as error:
+            raise StorageUnavailable(f"Redis error: {error}") from error
+
+    async def _script(self, name: str, keys: List[str], args: List[object]) -> Any:
+        return await self._run(self._scripts[name](keys=[self._key(k) for k in keys], args=args))
+
+    async def close(self) -> None:
+        await self._redis.close()
+        await self._redis.connection_pool.disconnect()
+
+    # --- plain values -----------------------------------------------------------------
 
     async def set(self, key: str, value: str, ttl: float, nx: bool = False) -> bool:
-        if nx and self._live(key) is not None:
-            return False
-        self._put(key, value, ttl)
-        return True
+        """Sets ``key``; with ``nx`` only when absent. True when written."""
+        return bool(await self._run(self._redis.set(self._key(key), value, px=_ms(ttl), nx=nx)))
 
     async def get(self, key: str) -> Optional[str]:
-        value = self._live(key)
-        return value if isinstance(value, str) else None
+        return await self._run(self._redis.get(self._key(key)))
 
     async def delete(self, key: str) -> None:
-        self._values.pop(key, None)
-
-    async def delete_if_equals(self, key: str, value: str) -> bool:
-        if self._live(key) == value:
-            del self._values[key]
-            return True
-        return False
-
-    async def extend_if_equals(self, key: str, value: str, ttl: float) -> bool:
-        if self._live(key) == value:
-            self._put(key, value, ttl)
-            return True
-        return False
+        await self._run(self._redis.delete(self._key(key)))
 
     async def exists(self, key: str) -> bool:
-        return self._live(key) is not None
+        return bool(await self._run(self._redis.exists(self._key(key))))
+
+    async def delete_if_equals(self, key: str, value: str) -> bool:
+        """Deletes ``key`` only while it still holds ``value`` (release what one owns)."""
+        return bool(await self._script("delete_if_equals", [key], [value]))
+
+    async def extend_if_equals(self, key: str, value: str, ttl: float) -> bool:
+        """Renews the TTL of ``key`` only while it still holds ``value`` (lease heartbeat)."""
+        return bool(await self._script("extend_if_equals", [key], [value, _ms(ttl)]))
 
     async def take(self, key: str) -> bool:
-        value = self._live(key)
-        if not isinstance(value, str) or int(value) <= 0:
-            return False
-        self._values[key] = (str(int(value) - 1), self._values[key][1])
-        return True
+        """Decrements a positive counter; False when absent or exhausted (quota)."""
+        return bool(await self._script("take", [key], []))
 
-    async def enqueue(self, key: str, member: str, ttl: float) -> None:
-        queue = self._live(key)
-        if not isinstance(queue, dict):
-            queue = {}
-        self._sequence += 1
-        queue.setdefault(member, self._sequence)
-        self._put(key, queue, ttl)
+    async def take_value(self, key: str) -> Optional[str]:
+        """GET and DEL at once (a remembered choice is used once)."""
+        return await self._script("take_value", [key], [])
 
-    async def head(self, key: str) -> Optional[str]:
-        queue = self._live(key)
-        if not isinstance(queue, dict) or not queue:
-            return None
-        return min(queue, key=queue.__getitem__)
-
-    async def dequeue(self, key: str, member: str) -> None:
-        queue = self._live(key)
-        if isinstance(queue, dict):
-            queue.pop(member, None)
-
-    async def append(self, key: str, values: Sequence[str], ttl: float, max_len: int) -> None:
-        items = self._live(key)
-        items = (list(items) if isinstance(items, list) else []) + list(values)
-        self._put(key, items[-max_len:], ttl)
-
-    async def pop_all(self, key: str) -> List[str]:
-        items = self._live(key)
-        self._values.pop(key, None)
-        return list(items) if isinstance(items, list) else []
-
-    # ------------------------------------------------------------ per-user rate limit
+    async def set_default(self, key: str, value: str, ttl: float) -> str:
+        """Sets ``key`` to ``value`` unless it exists, like ``dict.setdefault`` (replay guard);
+        returns what ``key`` holds afterwards."""
+        return await self._script("set_default", [key], [value, _ms(ttl)])
 
     async def take_token(self, key: str, per_second: float, burst: int) -> bool:
-        now = self._clock()
-        state = self._live(key)
-        tokens, since = state if isinstance(state, tuple) else (float(burst), now)
-        tokens = min(float(burst), tokens + max(0.0, now - since) * per_second)
-        taken = tokens >= 1.0
-        if taken:
-            tokens -= 1.0
-        self._put(key, (tokens, now), _refill_time(tokens, per_second, burst))
-        return taken
+        """Takes one token from the bucket ``key`` (created full; refilled at ``per_second`` up to
+        ``burst``, on Redis's clock); False when it is empty (per-user rate limit)."""
+        return bool(await self._script("take_token", [key], [repr(float(per_second)), int(burst)]))
+
+    # --- queues and lists ------------------------------------------------------------
+
+    async def enqueue(self, key: str, member: str, ttl: float) -> None:
+        """Appends ``member`` to an ordered queue (order of arrival across processes)."""
+        await self._script("enqueue", [key, key + ":seq"], [member, _ms(ttl)])
+
+    async def head(self, key: str) -> Optional[str]:
+        first = await self._run(self._redis.zrange(self._key(key), 0, 0))
+        return first[0] if first else None
+
+    async def dequeue(self, key: str, member: str) -> None:
+        await self._run(self._redis.zrem(self._key(key), member))
+
+    async def append(self, key: str, values: Sequence[str], ttl: float, max_len: int) -> None:
+        """Appends to a list, keeping at most the last ``max_len`` items."""
+        if values:
+            await self._script("append", [key], [_ms(ttl), max_len, *values])
+
+    async def pop_all(self, key: str) -> List[str]:
+        """Returns and removes the whole list, atomically."""
+        return list(await self._script("pop_all", [key], []) or [])
+
+    # --- the transitions of a turn (``turns`` draws them) ------------------------------
+
+    async def begin(self, keys: TurnKeys, owner: str, lease: float, queue_ttl: float,
+                    also_set: Optional[Tuple[str, str, float]] = None, take_if_first: Optional[str] = None,
+                    pending: Optional[str] = None) -> Begun:
+        """Claims the push; if won, sets ``also_set`` and joins the user's queue; when first in
+        it, takes the value of ``take_if_first`` and tells whether the way is clear: no earlier
+        turn still pushes and nothing waits in the list ``pending``."""
+        extra_key, extra_value, extra_ttl = also_set if also_set is not None else ("-", "", 1.0)
+        won, first, taken, clear = await self._script(
+            "begin", [keys.claim, keys.queue, keys.queue + ":seq", extra_key, take_if_first or "-", keys.pushing,
+                      pending or "-"],
+            [owner, _ms(lease), keys.member, _ms(queue_ttl), extra_value, _ms(extra_ttl),
+             "1" if take_if_first else "0"])
+        return Begun(bool(won), bool(first), taken or None, bool(clear))
+
+    async def finish(self, keys: TurnKeys, texts: List[Any], ttl: float, prepend_from: Optional[str],
+                     settle_passive: bool, lease: float,
+                     backlog: Optional[Backlog] = None) -> Tuple[List[Any], Settled]:
+        """Stores a turn's texts (first moving in the JSON list ``prepend_from``), then ``settle``.
+
+        With ``backlog``: when the moved items carry ``backlog.turns`` or more distinct "turn"
+        values (answers to that many earlier messages), those items are dropped, the others
+        (without "turn") kept, and ``backlog.texts`` stored instead of ``texts``."""
+        encoded, mode, left, busy = await self._script(
+            "finish", [keys.mode, keys.queue, keys.claim, keys.pushing, keys.result, prepend_from or "-"],
+            [keys.member, "1" if settle_passive else "0", _ms(ttl), "0", _ms(lease), _ms(keys.done_ttl),
+             json.dumps(texts, ensure_ascii=False), "1" if prepend_from else "0",
+             backlog.turns if backlog else 0, json.dumps(backlog.texts if backlog else [], ensure_ascii=False)])
+        return list(json.loads(encoded)), Settled(mode or None, bool(left), bool(busy))
+
+    async def settle(self, keys: TurnKeys, count: int, settle_passive: bool, ttl: float,
+                     lease: float) -> Settled:
+        """Unless an earlier turn of the user is still pushing ("busy"): settles ``passive`` if
+        asked and still open; once the mode is known, takes the user's output (``pushing``) when
+        there is something to push, marks the claim done and leaves the queue."""
+        mode, left, busy = await self._script(
+            "settle", [keys.mode, keys.queue, keys.claim, keys.pushing],
+            [keys.member, "1" if settle_passive else "0", _ms(ttl), str(count), _ms(lease), _ms(keys.done_ttl)])
+        return Settled(mode or None, bool(left), bool(busy))
+
+    async def decide(self, keys: TurnKeys, ttl: float) -> Tuple[Optional[str], Optional[str]]:
+        """A delivery's look: (mode, result). A ready result with no mode yet becomes passive,
+        unless an earlier turn of the user is still pushing (its messages must come first)."""
+        mode, result = await self._script("decide", [keys.mode, keys.result, keys.pushing], [_ms(ttl), keys.member])
+        return mode or None, result or None
+
+    async def leave(self, keys: TurnKeys) -> None:
+        """Gives everything up (a failed turn): queue place, claim, and the output if held."""
+        await self._script("leave", [keys.queue, keys.claim, keys.pushing], [keys.member, _ms(keys.done_ttl)])
 
 
-def _refill_time(tokens: float, per_second: float, burst: int) -> float:
-    """How long a bucket's state matters: until it is full again (then it is the same as absent)."""
-    return (burst - tokens) / per_second + 1.0
+def open_storage(redis_url: Optional[str], prefix: str) -> Storage:
+    """Redis when ``REDIS_URL`` is set, else the same operations in-process."""
+    return Storage.connect(redis_url, prefix) if redis_url else Storage.in_process(prefix)

@@ -14,7 +14,7 @@ from connectors.wechat import admin
 from connectors.wechat.api import WeChatClient
 from connectors.wechat.menu import Menu, MenuError
 from connectors.wechat.notify import PortalEvents, init_app, sign
-from connectors.wechat.storage import MemoryStorage
+from connectors.wechat.storage import Storage
 from connectors.wechat.templates import Templates, clip
 from connectors.wechat.testing.fake_api import DEMO_APP_ID, DEMO_APP_SECRET
 from tests.connectors.conftest import make_settings, new_openid
@@ -71,7 +71,7 @@ def test_template_fields_are_at_most_20_characters():
 
 
 def _client(fake) -> WeChatClient:
-    return WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, fake.url, MemoryStorage())
+    return WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, fake.url, Storage.in_process())
 
 
 SECRET = "s3cret"
@@ -132,7 +132,7 @@ async def test_notifications_follow_the_channel_the_citizen_used(fake):
 
 
 async def test_wechat_outage_answers_502_so_the_portal_retries(fake):
-    client = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, "http://127.0.0.1:9/", MemoryStorage(), timeout=1)
+    client = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, "http://127.0.0.1:9/", Storage.in_process(), timeout=1)
     events = PortalEvents(client, Templates.load(), SECRET)
     status, _ = await _deliver(events, json.dumps({**STATUS_EVENT, "openid": new_openid()}).encode())
     await client.close()

@@ -15,8 +15,7 @@ from connectors.wechat.errors import (
     WeChatAPIError,
     WeChatUnavailable,
 )
-from connectors.wechat.redis_storage import RedisStorage
-from connectors.wechat.storage import MemoryStorage
+from connectors.wechat.storage import Storage
 from connectors.wechat.testing.fake_api import DEMO_APP_ID, DEMO_APP_SECRET
 from tests.connectors.conftest import REDIS_URL, new_openid
 
@@ -25,9 +24,9 @@ def token_calls(fake):
     return [c for c in fake.fake.state.calls if c["path"] == "/cgi-bin/stable_token"]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["in-process", "redis"])
 async def storage(request, redis_prefix):
-    store = MemoryStorage() if request.param == "memory" else RedisStorage(REDIS_URL, redis_prefix)
+    store = Storage.in_process() if request.param == "in-process" else Storage.connect(REDIS_URL, redis_prefix)
     yield store
     await store.close()
 
@@ -120,7 +119,7 @@ async def test_typed_errors_carry_errcode_and_errmsg(fake, storage):
         await client.send_template(new_openid(), "no-such-template", {"thing1": {"value": "x"}})
     assert raised.value.errcode == 40037
     await client.close()
-    down = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, "http://127.0.0.1:9/", MemoryStorage(), timeout=1)
+    down = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, "http://127.0.0.1:9/", Storage.in_process(), timeout=1)
     with pytest.raises(WeChatUnavailable) as raised:
         await down.send_text(new_openid(), "x")
     await down.close()

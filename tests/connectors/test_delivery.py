@@ -18,8 +18,7 @@ from connectors.wechat.api import WeChatClient
 from connectors.wechat.errors import OutcomeUnknown, WeChatUnreachable
 from connectors.wechat.inbound import MESSAGE_WINDOW
 from connectors.wechat.outbox import LATEST, Outbox, parts_of
-from connectors.wechat.redis_storage import RedisStorage
-from connectors.wechat.storage import Backlog, MemoryStorage, TurnKeys
+from connectors.wechat.storage import Backlog, Storage, TurnKeys
 from connectors.wechat.testing.devserver import EchoAgent
 from connectors.wechat.testing.fake_api import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TOKEN
 from connectors.wechat.testing.simulator import WeChatPeer
@@ -29,14 +28,14 @@ from tests.connectors.conftest import REDIS_URL, new_openid
 SEND = "/cgi-bin/message/custom/send"
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["in-process", "redis"])
 def backend(request, redis_prefix):
-    return {} if request.param == "memory" else {"redis_url": REDIS_URL, "key_prefix": redis_prefix}
+    return {} if request.param == "in-process" else {"redis_url": REDIS_URL, "key_prefix": redis_prefix}
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["in-process", "redis"])
 async def store(request, redis_prefix):
-    storage = MemoryStorage() if request.param == "memory" else RedisStorage(REDIS_URL, redis_prefix)
+    storage = Storage.in_process() if request.param == "in-process" else Storage.connect(REDIS_URL, redis_prefix)
     yield storage
     await storage.close()
 
@@ -87,9 +86,10 @@ async def test_take_token_is_a_shared_bucket_with_a_burst(store):
     assert [await store.take_token("rate:u", 10.0, 3) for _ in range(3)] == [True, True, False]
 
 
-async def test_memory_bucket_refills_on_its_clock():
+async def test_the_in_process_bucket_refills_on_its_clock(monkeypatch):
     now = [100.0]
-    store = MemoryStorage(clock=lambda: now[0])
+    monkeypatch.setattr(time, "time", lambda: now[0])  # fakeredis's clock, as Redis's TIME
+    store = Storage.in_process()
     assert [await store.take_token("r", 20 / 60, 10) for _ in range(11)] == [True] * 10 + [False]
     now[0] += 3.0  # 20 a minute: one token every 3 s
     assert [await store.take_token("r", 20 / 60, 10) for _ in range(2)] == [True, False]
@@ -136,7 +136,7 @@ async def test_a_retry_of_a_message_already_taken_is_not_limited(start_server, b
 async def test_the_client_tells_a_lost_answer_from_an_unreachable_api(fake):
     openid = new_openid()
     fake.fake.interact(openid, "message")
-    client = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, fake.url, MemoryStorage(), timeout=0.5)
+    client = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, fake.url, Storage.in_process(), timeout=0.5)
     await client.send_text(openid, "取令牌")
     await lose_answers(fake, 60)
     with pytest.raises(OutcomeUnknown):
@@ -144,7 +144,7 @@ async def test_the_client_tells_a_lost_answer_from_an_unreachable_api(fake):
     await lose_answers(fake, 0)
     await client.close()
     assert delivered(fake, openid) == ["取令牌", "答复丢了"]  # carried out all the same
-    down = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, "http://127.0.0.1:9/", MemoryStorage(), timeout=0.5)
+    down = WeChatClient(DEMO_APP_ID, DEMO_APP_SECRET, "http://127.0.0.1:9/", Storage.in_process(), timeout=0.5)
     with pytest.raises(WeChatUnreachable):
         await down.send_text(openid, "没发出去")
     await down.close()

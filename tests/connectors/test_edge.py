@@ -6,6 +6,7 @@ mode; each refusal is checked to change nothing (no assistant turn).
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 import redis.asyncio as aioredis
@@ -13,7 +14,7 @@ import redis.asyncio as aioredis
 from connectors.wechat.inbound import TOO_LONG
 from connectors.wechat.replay import ReplayedRequestError, ReplayGuard
 from connectors.wechat.signing import signature_of
-from connectors.wechat.storage import MemoryStorage
+from connectors.wechat.storage import Storage
 from connectors.wechat.testing.fake_api import DEMO_ACCOUNT
 from tests.connectors.conftest import REDIS_URL, new_openid
 
@@ -192,9 +193,10 @@ async def test_the_nonce_cache_is_shared_in_redis(start_server, redis_prefix):
     assert a.agent.turns + b.agent.turns == [(openid, "第一条")]
 
 
-async def test_a_nonce_record_lives_exactly_as_long_as_its_timestamp_is_acceptable():
+async def test_a_nonce_record_lives_exactly_as_long_as_its_timestamp_is_acceptable(monkeypatch):
     now = [1000.0]
-    guard = ReplayGuard(MemoryStorage(clock=lambda: now[0]), window=300, now=lambda: now[0])
+    monkeypatch.setattr(time, "time", lambda: now[0])  # fakeredis expires keys on this clock
+    guard = ReplayGuard(Storage.in_process(), window=300, now=lambda: now[0])
     query = {"timestamp": "1000", "nonce": "42", "signature": signature_of("t", "1000", "42")}
     await guard.check(query, b"<xml>a</xml>")
     await guard.check(query, b"<xml>a</xml>")  # a retry

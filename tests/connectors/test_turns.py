@@ -17,10 +17,10 @@ from connectors.wechat.turns import HOLDING
 from tests.connectors.conftest import REDIS_URL, new_openid
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["in-process", "redis"])
 def backend(request, redis_prefix):
     """Storage settings: in-process, or Redis db 15 under this test's own prefix."""
-    return {} if request.param == "memory" else {"redis_url": REDIS_URL, "key_prefix": redis_prefix}
+    return {} if request.param == "in-process" else {"redis_url": REDIS_URL, "key_prefix": redis_prefix}
 
 
 async def _customer_texts(peer, openid, count, wait=8.0):

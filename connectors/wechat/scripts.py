@@ -1,0 +1,152 @@
+"""The Lua scripts of the WeChat channel's storage: each composite step of a turn is one script.
+
+They are the one implementation of every transition of a push's state (``turns`` draws the
+states): Redis runs them in production, and fakeredis runs the very same source in-process for
+the single-process default (``storage.Storage.in_process``). Each is atomic and one round trip.
+"""
+DELETE_IF_EQUALS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0"""
+EXTEND_IF_EQUALS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0"""
+TAKE = """
+local left = tonumber(redis.call('GET', KEYS[1]) or '0')
+if left and left > 0 then redis.call('DECR', KEYS[1]) return 1 end
+return 0"""
+ENQUEUE = """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[1])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1"""
+APPEND = """
+for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1"""
+BEGIN = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {0, 0, '', 0} end
+if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[6]) end
+if not redis.call('ZSCORE', KEYS[2], ARGV[3]) then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[3])
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1] or ''
+if head ~= ARGV[3] then return {1, 0, '', 0} end
+local taken = ''
+if ARGV[7] == '1' then
+  taken = redis.call('GET', KEYS[5]) or ''
+  if taken ~= '' then redis.call('DEL', KEYS[5]) end
+end
+local clear = 1
+if redis.call('EXISTS', KEYS[6]) == 1 or redis.call('EXISTS', KEYS[7]) == 1 then clear = 0 end
+return {1, 1, taken, clear}"""
+TAKE_VALUE = """
+local value = redis.call('GET', KEYS[1])
+if value then redis.call('DEL', KEYS[1]) end
+return value"""
+# settle(count), shared by SETTLE and FINISH. KEYS: mode, queue, claim, pushing;
+# ARGV: member, settle_passive, ttl_ms, (count), lease_ms, done_ms. Returns {mode, left, busy}.
+_SETTLE_FUNCTION = """
+local function settle(count)
+  local pusher = redis.call('GET', KEYS[4])
+  local busy = pusher and pusher ~= ARGV[1]
+  if ARGV[2] == '1' and not busy then redis.call('SET', KEYS[1], 'passive', 'PX', ARGV[3], 'NX') end
+  local mode = redis.call('GET', KEYS[1]) or ''
+  if busy or (mode ~= 'passive' and mode ~= 'push') then return {mode, 0, busy and 1 or 0} end
+  local limit = 0
+  if mode == 'passive' then limit = 1 end
+  if count > limit then redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[5]) end
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('SET', KEYS[3], 'done', 'PX', ARGV[6])
+  return {mode, 1, 0}
+end
+"""
+SETTLE = _SETTLE_FUNCTION + "return settle(tonumber(ARGV[4]))"
+# KEYS: mode, queue, claim, pushing, result, pending
+# ARGV: member, settle_passive, ttl_ms, (unused: the count is the texts'), lease_ms, done_ms, texts_json, take_pending,
+#       backlog_turns (0: no backlog rule), backlog_texts_json
+FINISH = _SETTLE_FUNCTION + """
+local texts = cjson.decode(ARGV[7])
+if ARGV[8] == '1' then
+  local pending = redis.call('LRANGE', KEYS[6], 0, -1)
+  redis.call('DEL', KEYS[6])
+  if #pending > 0 then
+    local merged, kept, seen, turns = {}, {}, {}, 0
+    for _, raw in ipairs(pending) do
+      local item = cjson.decode(raw)
+      local turn = type(item) == 'table' and item.turn or nil
+      table.insert(merged, item)
+      if type(turn) == 'string' then
+        if not seen[turn] then seen[turn] = true turns = turns + 1 end
+      else
+        table.insert(kept, item)
+      end
+    end
+    local limit = tonumber(ARGV[9])
+    if limit > 0 and turns >= limit then
+      merged = kept
+      texts = cjson.decode(ARGV[10])
+    end
+    for _, text in ipairs(texts) do table.insert(merged, text) end
+    texts = merged
+  end
+end
+local encoded = '[]'
+if #texts > 0 then encoded = cjson.encode(texts) end
+redis.call('SET', KEYS[5], encoded, 'PX', ARGV[3])
+local settled = settle(#texts)
+return {encoded, settled[1], settled[2], settled[3]}"""
+DECIDE = """
+local mode = redis.call('GET', KEYS[1])
+if mode == 'push' then return {mode, ''} end
+local result = redis.call('GET', KEYS[2])
+if (not result) or mode then return {mode or '', result or ''} end
+local pusher = redis.call('GET', KEYS[3])
+if pusher and pusher ~= ARGV[2] then return {'', ''} end
+redis.call('SET', KEYS[1], 'passive', 'PX', ARGV[1])
+return {'passive', result}"""
+LEAVE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], 'done', 'PX', ARGV[2])
+if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+return 1"""
+POP_ALL = """
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+return items"""
+
+# ------------------------------------------------------------ per-user rate limit
+# KEYS: bucket; ARGV: per_second, burst. State "tokens since" (seconds on Redis's clock), kept
+# until the bucket is full again.
+TAKE_TOKEN = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local tokens, since = burst, now
+local state = redis.call('GET', KEYS[1])
+if state then
+  local space = string.find(state, ' ')
+  tokens, since = tonumber(string.sub(state, 1, space - 1)), tonumber(string.sub(state, space + 1))
+end
+tokens = math.min(burst, tokens + math.max(0, now - since) * rate)
+local taken = 0
+if tokens >= 1 then tokens = tokens - 1 taken = 1 end
+redis.call('SET', KEYS[1], string.format('%.6f %.6f', tokens, now), 'PX',
+           math.ceil(((burst - tokens) / rate + 1) * 1000))
+return taken"""
+
+# --- replay guard: SET NX PX, else the value held (GET), in one step ---
+SET_DEFAULT = """
+local held = redis.call('GET', KEYS[1])
+if held then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]"""
+
+BY_NAME = {"delete_if_equals": DELETE_IF_EQUALS, "extend_if_equals": EXTEND_IF_EQUALS, "take": TAKE,
+           "enqueue": ENQUEUE, "append": APPEND, "pop_all": POP_ALL, "begin": BEGIN, "take_value": TAKE_VALUE,
+           "finish": FINISH, "settle": SETTLE, "decide": DECIDE, "leave": LEAVE, "take_token": TAKE_TOKEN,
+           "set_default": SET_DEFAULT}
