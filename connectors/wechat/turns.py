@@ -24,10 +24,41 @@ WeChat waits 5 s for an answer, then retries the same push (3 tries in all). So:
    again only after ``TOO_FAST_QUIET`` without limited messages). WeChat's retries of a message
    already taken are never limited.
 
-Each step is one atomic storage operation (one Lua script on Redis). In the common case (the
-delivery that claimed the push is still waiting, the turn ends in time) a turn costs three
+Each step is one atomic storage operation: one Lua script of ``scripts``, which Redis runs in
+production and fakeredis runs in-process without ``REDIS_URL`` (``storage``). In the common case
+(the delivery that claimed the push is still waiting, the turn ends in time) a turn costs three
 round trips: ``take_token`` (the rate) and ``begin`` on arrival, ``finish`` when done, which also
 settles ``passive`` and leaves the queue; the waiting delivery is told in-process.
+
+The state of one push, as the store holds it (``claim:``, ``queue:``, ``result:``, ``mode:`` and
+``pushing:`` keys), and the one method that makes each transition:
+
+```mermaid
+stateDiagram-v2
+    [*] --> claimed: begin, SET NX claim = owner (lease renewed by the heartbeat)
+    claimed --> waiting: begin, joins the user's queue
+    waiting --> running: head of the queue (begin, or _wait_for_turn)
+    running --> stored: finish, result stored
+    stored --> answered_passively: finish / settle / decide, SET NX mode = passive (in time)
+    stored --> pushed: _passive / _settled_mode, SET NX mode = push (deadline passed)
+    answered_passively --> done: settle leaves the queue, claim = done
+    pushed --> done: settle leaves the queue, claim = done, takes pushing
+    done --> [*]: the claim "done" expires after DEDUP_TTL (retries answered meanwhile)
+    claimed --> done: leave (the turn failed)
+    waiting --> done: leave
+    running --> done: leave
+    note right of pushed
+        mode = push may be set as soon as the deadline passes, in any state before done:
+        the delivery then answers "success", and the turn pushes every text when it is done.
+        Texts the HTTP answer does not carry go out under pushing (_push_rest), before the
+        user's next turn may answer.
+    end note
+```
+
+In-process, a ``Turns`` keeps two maps: ``_local`` (the pushes this process runs: the turn's task
+and what the turn and its waiting delivery tell each other without the store) and ``_events``
+(futures to wake; every wait also polls the store, so a wake-up from another process is never
+needed for correctness, only for speed).
 
 被动回复与 5 秒超时说明：
 https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
@@ -35,10 +66,12 @@ https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Tuple
 
 import async_timeout
 from rasa.core.channels.channel import UserMessage
@@ -47,7 +80,7 @@ from connectors.wechat.inbound import Inbound
 from connectors.wechat.menu import Menu
 from connectors.wechat.outbox import Outbox, Part, backlog, parts_of, text_of
 from connectors.wechat.output import TurnCollector, parse_choice
-from connectors.wechat.storage import Begun, Settled, Storage, StorageUnavailable, TurnKeys
+from connectors.wechat.storage import Begun, Storage, StorageUnavailable, TurnKeys
 from connectors.wechat.text import split_text
 from govbot.logmask import mask_openid, redact
 
@@ -72,6 +105,24 @@ TOO_FAST = "您发送得太快了，请稍等片刻再发。"
 TOO_FAST_QUIET = 60.0  # TOO_FAST is said once per flood: again only after this long without limited messages
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+@dataclass
+class LocalTurn:
+    """A push this process runs: its turn's task, and what its delivery and its turn tell each
+    other here instead of through the store (the store is read only when this did not come)."""
+    task: "Optional[asyncio.Task[None]]" = None
+    waiting: bool = True  # the delivery that claimed the push still waits for its answer here
+    answer: Optional[Tuple[str, Optional[str]]] = None  # turn -> delivery: (mode, passive text)
+    decided: Optional[str] = None  # delivery -> turn: the mode the delivery settled
+
+    def take_answer(self) -> Optional[Tuple[str, Optional[str]]]:
+        answer, self.answer = self.answer, None
+        return answer
+
+    def take_decision(self) -> Optional[str]:
+        decided, self.decided = self.decided, None
+        return decided
 IsPaused = Callable[[str], Awaitable[bool]]
 
 
@@ -88,11 +139,9 @@ class Turns:
         self._input_channel = input_channel
         self._rate = (rate_per_minute / 60.0, rate_burst)
         self._owner = uuid.uuid4().hex
+        # The only in-process state: the pushes this process runs, and who waits to be woken.
+        self._local: Dict[str, LocalTurn] = {}
         self._events: Dict[str, List["asyncio.Future[None]"]] = {}
-        self._tasks: Set[asyncio.Task] = set()
-        self._waiting: Set[str] = set()  # keys whose claiming delivery is still waiting here
-        self._to_delivery: Dict[str, Tuple[str, Optional[str]]] = {}  # turn -> its delivery: (mode, text)
-        self._to_turn: Dict[str, str] = {}  # delivery -> its turn: the mode it settled
 
     async def handle(self, inbound: Inbound) -> Optional[str]:
         """Runs (or joins) the turn of one delivery; the passive answer, None for ``success``. The
@@ -109,21 +158,27 @@ class Turns:
         if not begun.won:
             logger.info("retry of %s from %s joins the first delivery", inbound.key, mask_openid(inbound.openid))
             return await self._passive(inbound.key, inbound.openid, deadline, POLL)
-        self._waiting.add(inbound.key)
+        local = self._local[inbound.key] = LocalTurn()
         try:
             wake = self._listen(inbound.key)  # before the turn can finish
-            task = loop.create_task(self._run(inbound, deadline, begun))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            local.task = loop.create_task(self._run(inbound, deadline, begun))
+            local.task.add_done_callback(lambda _: self._forget(inbound.key))
             return await self._passive(inbound.key, inbound.openid, deadline, LOCAL_POLL, wake)
         finally:
-            self._waiting.discard(inbound.key)
-            self._to_delivery.pop(inbound.key, None)  # its consumer is this delivery
+            local.waiting, local.answer = False, None  # its consumer was this delivery
+            self._forget(inbound.key)
 
     async def close(self, timeout: float = 10.0) -> None:
         """Lets turns in flight finish (their replies go out) before the server stops."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+        tasks = {local.task for local in self._local.values() if local.task is not None}
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+    def _forget(self, key: str) -> None:
+        """Drops a push's record once its delivery stopped waiting and its turn ended."""
+        local = self._local.get(key)
+        if local is not None and not local.waiting and (local.task is None or local.task.done()):
+            del self._local[key]
 
     # ------------------------------------------------------------ delivery side
 
@@ -135,7 +190,7 @@ class Turns:
         local = wake is not None
         while True:
             # only the delivery that runs the turn here is told; a retry joining it reads the store
-            told = self._to_delivery.pop(key, None) if local else None
+            told = self._local[key].take_answer() if local else None
             if told is not None:
                 return told[1] if told[0] == PASSIVE else None
             if wake is None:
@@ -156,7 +211,7 @@ class Turns:
 
     def _answer(self, key: str, local: bool, mode: str, result: Optional[str]) -> Optional[str]:
         if local:
-            self._to_turn[key] = mode
+            self._local[key].decided = mode
         self._wake(key)
         texts = json.loads(result) if mode == PASSIVE and result else []
         return text_of(texts[0]) if texts else None
@@ -192,81 +247,109 @@ class Turns:
                         queue=f"queue:{openid}", pushing=f"pushing:{openid}", done_ttl=DEDUP_TTL)
 
     async def _run(self, inbound: Inbound, deadline: float, begun: Begun) -> None:
-        """The turn: waits for its place, runs the assistant, settles who answers, pushes the rest.
+        """The turn, in the background: never raises (a failure is logged, and the turn leaves)."""
+        try:
+            with self._heartbeat_after(LEASE / 3, inbound):  # only for turns longer than that
+                await self._play(inbound, deadline, begun)
+        except StorageUnavailable as error:
+            logger.error("turn %s of %s interrupted: %s", inbound.key, mask_openid(inbound.openid), error)
+        except Exception:  # a background task: log it, never let it vanish silently
+            logger.exception("turn %s of %s failed", inbound.key, mask_openid(inbound.openid))
+
+    async def _play(self, inbound: Inbound, deadline: float, begun: Begun) -> None:
+        """Waits for its place, runs the assistant, settles who answers, pushes the rest; a turn
+        that fails before it settled gives its place, claim and output up (``leave``)."""
+        keys = self._keys(inbound.key, inbound.openid)
+        settled = False
+        try:
+            mode, items = await self._answer_and_settle(inbound, deadline, begun, keys)
+            settled = True
+            await self._push_rest(inbound.openid, keys, mode, items)
+        finally:
+            if not settled:
+                await self._storage.leave(keys)
+                self._wake(f"user:{inbound.openid}")
+                self._wake(f"out:{inbound.openid}")
+
+    async def _answer_and_settle(self, inbound: Inbound, deadline: float, begun: Begun,
+                                 keys: TurnKeys) -> Tuple[Optional[str], List[Any]]:
+        """Running → answered passively or pushed: (mode, the texts to send).
 
         It leaves the user's queue as soon as the answer's path is settled, so the next message
         can run while this one's customer-service messages go out; those come first all the
         same, because a turn answers only when no earlier turn of the user is still pushing.
         When nothing of the user was ahead at arrival (``begun.clear``), the waiting delivery
         gets its answer at once, while the result is being stored."""
-        loop = asyncio.get_running_loop()
-        heartbeat: List[asyncio.Task] = []  # started only for turns longer than a third of the lease
-        timer = loop.call_later(LEASE / 3, lambda: heartbeat.append(loop.create_task(self._heartbeat(inbound))))
         key, openid = inbound.key, inbound.openid
-        keys = self._keys(key, openid)
-        settled = Settled(None, False, False)
         choices = begun.taken
+        if not begun.first:
+            await self._wait_for_turn(openid, key)
+            if inbound.text is not None:
+                choices = await self._storage.take_value(f"choices:{openid}")
+        texts = await self._turn(inbound, choices)
+        items = [part.to_json() for part in parts_of(key, texts)]
+        early = begun.clear and self._may_settle(key, deadline)
+        if early:  # answer now; finish (below) settles "passive" unless a deadline beat us
+            self._tell_delivery(key, texts[0] if texts else None)
+        # replies kept for this user (45015/45047) go first; not after an early answer,
+        # which must stay the first text (what arrived meanwhile waits for the next message)
+        pending = self._outbox.pending_key(openid) if inbound.window and not early else None
+        # stale kept answers (of BACKLOG_TURNS earlier messages) give way to this one's
+        items, settled = await self._storage.finish(keys, items, RESULT_TTL, pending,
+                                                    self._may_settle(key, deadline) or early, LEASE,
+                                                    backlog(key, texts) if pending else None)
+        while not settled.left:
+            if settled.busy:  # an earlier turn of this user is still pushing
+                await self._wait(f"out:{openid}", self._listen(f"out:{openid}"), POLL)
+            else:  # a delivery decides (or, after the deadline, push)
+                await self._settled_mode(key, deadline)
+            settled = await self._storage.settle(keys, len(items), self._may_settle(key, deadline), RESULT_TTL, LEASE)
+        if settled.mode == PASSIVE and self._waiting_here(key):
+            self._local[key].answer = (PASSIVE, text_of(items[0]) if items else None)
+        self._wake(key)
+        self._wake(f"user:{openid}")
+        return settled.mode, items
+
+    async def _push_rest(self, openid: str, keys: TurnKeys, mode: Optional[str], items: List[Any]) -> None:
+        """Answered passively or pushed → done: what the HTTP answer did not carry goes through the
+        customer-service API, then the user's output (``pushing``) is released."""
+        rest = items[1:] if mode == PASSIVE else items
+        if not rest:
+            return
+        if mode == PASSIVE:
+            await asyncio.sleep(AFTER_PASSIVE)
         try:
-            try:
-                if not begun.first:
-                    await self._wait_for_turn(openid, key)
-                    if inbound.text is not None:
-                        choices = await self._storage.take_value(f"choices:{openid}")
-                texts = await self._turn(inbound, choices)
-                items = [part.to_json() for part in parts_of(key, texts)]
-                early = begun.clear and self._may_settle(key, deadline)
-                if early:  # answer now; finish (below) settles "passive" unless a deadline beat us
-                    self._tell_delivery(key, texts[0] if texts else None)
-                # replies kept for this user (45015/45047) go first; not after an early answer,
-                # which must stay the first text (what arrived meanwhile waits for the next message)
-                pending = self._outbox.pending_key(openid) if inbound.window and not early else None
-                # stale kept answers (of BACKLOG_TURNS earlier messages) give way to this one's
-                items, settled = await self._storage.finish(keys, items, RESULT_TTL, pending,
-                                                            self._may_settle(key, deadline) or early, LEASE,
-                                                            backlog(key, texts) if pending else None)
-                while not settled.left:
-                    if settled.busy:  # an earlier turn of this user is still pushing
-                        await self._wait(f"out:{openid}", self._listen(f"out:{openid}"), POLL)
-                    else:  # a delivery decides (or, after the deadline, push)
-                        await self._settled_mode(key, deadline)
-                    settled = await self._storage.settle(keys, len(items), self._may_settle(key, deadline),
-                                                         RESULT_TTL, LEASE)
-                if settled.mode == PASSIVE and key in self._waiting:
-                    self._to_delivery[key] = (PASSIVE, text_of(items[0]) if items else None)
-                self._wake(key)
-                self._wake(f"user:{openid}")
-                rest = items[1:] if settled.mode == PASSIVE else items
-                if rest:
-                    if settled.mode == PASSIVE:
-                        await asyncio.sleep(AFTER_PASSIVE)
-                    try:
-                        await self._outbox.send(openid, [Part.from_json(item) for item in rest])
-                    finally:
-                        await self._storage.delete_if_equals(keys.pushing, key)
-                        self._wake(f"out:{openid}")
-            finally:
-                if not settled.left:
-                    await self._storage.leave(keys)
-                    self._wake(f"user:{openid}")
-                    self._wake(f"out:{openid}")
-        except StorageUnavailable as error:
-            logger.error("turn %s of %s interrupted: %s", key, mask_openid(openid), error)
-        except Exception:  # a background task: log it, never let it vanish silently
-            logger.exception("turn %s of %s failed", key, mask_openid(openid))
+            await self._outbox.send(openid, [Part.from_json(item) for item in rest])
+        finally:
+            await self._storage.delete_if_equals(keys.pushing, keys.member)
+            self._wake(f"out:{openid}")
+
+    @contextlib.contextmanager
+    def _heartbeat_after(self, delay: float, inbound: Inbound) -> Iterator[None]:
+        """Renews the turn's leases from ``delay`` on, while the block runs."""
+        loop = asyncio.get_running_loop()
+        started: List[asyncio.Task] = []
+        timer = loop.call_later(delay, lambda: started.append(loop.create_task(self._heartbeat(inbound))))
+        try:
+            yield
         finally:
             timer.cancel()
-            for task in heartbeat:
+            for task in started:
                 task.cancel()
-            self._to_turn.pop(key, None)  # its consumer is this turn
 
     def _tell_delivery(self, key: str, text: Optional[str]) -> None:
         """Gives the waiting delivery its passive answer, which its handler writes."""
-        self._to_delivery[key] = (PASSIVE, text)
+        self._local[key].answer = (PASSIVE, text)
         self._wake(key)
 
     def _may_settle(self, key: str, deadline: float) -> bool:
         """The turn may settle "passive" itself while its delivery still waits here, in time."""
-        return key in self._waiting and asyncio.get_running_loop().time() < deadline - MARGIN
+        return self._waiting_here(key) and asyncio.get_running_loop().time() < deadline - MARGIN
+
+    def _waiting_here(self, key: str) -> bool:
+        """The delivery that claimed the push still waits for its answer in this process."""
+        local = self._local.get(key)
+        return local is not None and local.waiting
 
     async def _turn(self, inbound: Inbound, choices: Optional[str]) -> List[str]:
         if inbound.text is None:
@@ -314,7 +397,7 @@ class Turns:
         look_in_store = False
         while True:
             wake = self._listen(key)
-            mode = self._to_turn.pop(key, None)
+            mode = self._local[key].take_decision()
             if mode is None and look_in_store:
                 mode = await self._storage.get(f"mode:{key}")
             if mode in (PASSIVE, PUSH):
