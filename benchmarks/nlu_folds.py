@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
-from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.data import get_data_files, is_nlu_file
+from rasa.shared.importers.utils import training_data_from_paths
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
@@ -26,7 +27,8 @@ Confusion = Dict[str, Dict[str, int]]  # gold intent -> predicted intent -> coun
 
 def fold_files(data: Path, folds: int, fold: int, work: Path) -> Tuple[Path, Path]:
     """The training and test files of fold ``fold`` (0-based) of ``folds``, written into ``work``."""
-    everything = load_data(str(data))
+    # Rasa's own choice of NLU files, as `rasa train` makes it (a folder may also hold notes: *.md)
+    everything = training_data_from_paths(get_data_files([str(data)], is_nlu_file), "zh")
     examples = everything.intent_examples
     labels = [example.get_full_intent() for example in examples]
     splits = StratifiedKFold(folds, shuffle=True, random_state=SEED).split(examples, labels)

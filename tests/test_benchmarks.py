@@ -153,6 +153,18 @@ def test_folds_are_stratified_disjoint_and_the_same_in_every_sitting(tmp_path):
     assert [test.read_text(encoding="utf-8") for test in again] == tests
 
 
+def test_folds_of_a_data_folder_take_its_nlu_files_and_skip_its_notes(tmp_path):
+    """nlu_data/ holds GUIDELINES.md and SOURCES.md beside the YAML, as `rasa train` allows."""
+    folds = load_benchmark("nlu_folds")
+    data = tmp_path / "nlu_data"
+    data.mkdir()
+    small_nlu(tmp_path).rename(data / "nlu.yml")
+    (data / "GUIDELINES.md").write_text("# How to write examples\n", encoding="utf-8")
+    (tmp_path / "work").mkdir()
+    train, test = folds.fold_files(data, 5, 0, tmp_path / "work")
+    assert len(load_data(str(train)).intent_examples) + len(load_data(str(test)).intent_examples) == 15
+
+
 def test_pooled_scores_count_every_fold_s_predictions(tmp_path):
     folds = load_benchmark("nlu_folds")
     (tmp_path / "intent_successes.json").write_text(json.dumps(
