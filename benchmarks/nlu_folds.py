@@ -14,9 +14,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
 from rasa.shared.data import get_data_files, is_nlu_file
 from rasa.shared.importers.utils import training_data_from_paths
+from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
