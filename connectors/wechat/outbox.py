@@ -211,7 +211,7 @@ class Outbox:
 
     async def _take_quota(self, openid: str) -> bool:
         for window in (EVENT_WINDOW, MESSAGE_WINDOW):
-            if await self._storage.take(f"quota:{window}:{openid}"):
+            if await self._storage.spend(f"quota:{window}:{openid}"):
                 return True
         return False
 

@@ -10,9 +10,9 @@ return 0"""
 EXTEND_IF_EQUALS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0"""
-TAKE = """
-local left = tonumber(redis.call('GET', KEYS[1]) or '0')
-if left and left > 0 then redis.call('DECR', KEYS[1]) return 1 end
+SPEND = """
+local units = tonumber(redis.call('GET', KEYS[1]) or '0')
+if units and units > 0 then redis.call('DECR', KEYS[1]) return 1 end
 return 0"""
 ENQUEUE = """
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
@@ -49,7 +49,7 @@ local value = redis.call('GET', KEYS[1])
 if value then redis.call('DEL', KEYS[1]) end
 return value"""
 # settle(count), shared by SETTLE and FINISH. KEYS: mode, queue, claim, pushing;
-# ARGV: member, settle_passive, ttl_ms, (count), lease_ms, done_ms. Returns {mode, left, busy}.
+# ARGV: member, settle_passive, ttl_ms, (count), lease_ms, done_ms. Returns {mode, done, busy}.
 _SETTLE_FUNCTION = """
 local function settle(count)
   local pusher = redis.call('GET', KEYS[4])
@@ -146,7 +146,7 @@ if held then return held end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return ARGV[1]"""
 
-BY_NAME = {"delete_if_equals": DELETE_IF_EQUALS, "extend_if_equals": EXTEND_IF_EQUALS, "take": TAKE,
+BY_NAME = {"delete_if_equals": DELETE_IF_EQUALS, "extend_if_equals": EXTEND_IF_EQUALS, "spend": SPEND,
            "enqueue": ENQUEUE, "append": APPEND, "pop_all": POP_ALL, "begin": BEGIN, "take_value": TAKE_VALUE,
            "finish": FINISH, "settle": SETTLE, "decide": DECIDE, "leave": LEAVE, "take_token": TAKE_TOKEN,
            "set_default": SET_DEFAULT}

@@ -58,7 +58,7 @@ class Backlog:
 @dataclass(frozen=True)
 class Settled:
     mode: Optional[str]
-    left: bool  # left the queue (the next turn may run); took the output if it has to push
+    done: bool  # the claim is done and the turn left the queue (the next one may run); took the output if it pushes
     busy: bool  # an earlier turn of the user is still pushing
 
 
@@ -131,9 +131,9 @@ class Storage:
         """Renews the TTL of ``key`` only while it still holds ``value`` (lease heartbeat)."""
         return bool(await self._script("extend_if_equals", [key], [value, _ms(ttl)]))
 
-    async def take(self, key: str) -> bool:
-        """Decrements a positive counter; False when absent or exhausted (quota)."""
-        return bool(await self._script("take", [key], []))
+    async def spend(self, key: str) -> bool:
+        """Spends one unit of a counter (a quota); False when absent or exhausted."""
+        return bool(await self._script("spend", [key], []))
 
     async def take_value(self, key: str) -> Optional[str]:
         """GET and DEL at once (a remembered choice is used once)."""
@@ -195,22 +195,22 @@ class Storage:
         With ``backlog``: when the moved items carry ``backlog.turns`` or more distinct "turn"
         values (answers to that many earlier messages), those items are dropped, the others
         (without "turn") kept, and ``backlog.texts`` stored instead of ``texts``."""
-        encoded, mode, left, busy = await self._script(
+        encoded, mode, done, busy = await self._script(
             "finish", [keys.mode, keys.queue, keys.claim, keys.pushing, keys.result, prepend_from or "-"],
             [keys.member, "1" if settle_passive else "0", _ms(ttl), "0", _ms(lease), _ms(keys.done_ttl),
              json.dumps(texts, ensure_ascii=False), "1" if prepend_from else "0",
              backlog.turns if backlog else 0, json.dumps(backlog.texts if backlog else [], ensure_ascii=False)])
-        return list(json.loads(encoded)), Settled(mode or None, bool(left), bool(busy))
+        return list(json.loads(encoded)), Settled(mode or None, bool(done), bool(busy))
 
     async def settle(self, keys: TurnKeys, count: int, settle_passive: bool, ttl: float,
                      lease: float) -> Settled:
         """Unless an earlier turn of the user is still pushing ("busy"): settles ``passive`` if
         asked and still open; once the mode is known, takes the user's output (``pushing``) when
         there is something to push, marks the claim done and leaves the queue."""
-        mode, left, busy = await self._script(
+        mode, done, busy = await self._script(
             "settle", [keys.mode, keys.queue, keys.claim, keys.pushing],
             [keys.member, "1" if settle_passive else "0", _ms(ttl), str(count), _ms(lease), _ms(keys.done_ttl)])
-        return Settled(mode or None, bool(left), bool(busy))
+        return Settled(mode or None, bool(done), bool(busy))
 
     async def decide(self, keys: TurnKeys, ttl: float) -> Tuple[Optional[str], Optional[str]]:
         """A delivery's look: (mode, result). A ready result with no mode yet becomes passive,

@@ -298,7 +298,7 @@ class Turns:
         items, settled = await self._storage.finish(keys, items, RESULT_TTL, pending,
                                                     self._may_settle(key, deadline) or early, LEASE,
                                                     backlog(key, texts) if pending else None)
-        while not settled.left:
+        while not settled.done:
             if settled.busy:  # an earlier turn of this user is still pushing
                 await self._wait(f"out:{openid}", self._listen(f"out:{openid}"), POLL)
             else:  # a delivery decides (or, after the deadline, push)

@@ -63,9 +63,9 @@ async def test_ttl_expires(store):
 
 
 async def test_counters_queues_and_lists(store):
-    assert not await store.take("quota")
+    assert not await store.spend("quota")
     await store.set("quota", "2", 5)
-    assert [await store.take("quota") for _ in range(3)] == [True, True, False]
+    assert [await store.spend("quota") for _ in range(3)] == [True, True, False]
     for member in ("m1", "m2", "m3"):
         await store.enqueue("q", member, 5)
     await store.enqueue("q", "m1", 5)  # joining twice keeps the first place
@@ -93,19 +93,19 @@ async def test_turn_composites_behave_alike(store):
     assert not (await store.begin(keys("a"), "other", 5, 60)).won
     texts, settled = await store.finish(keys("a"), ["新1", "新2"], 60, "pending:u", True, 5)
     assert texts == ["旧1", "新1", "新2"]
-    assert (settled.mode, settled.left, settled.busy) == ("passive", True, False)  # takes the output
+    assert (settled.mode, settled.done, settled.busy) == ("passive", True, False)  # takes the output
     assert await store.get("pushing:u") == "a" and await store.head("queue:u") is None
     # a later turn of the user must not answer while "a" pushes
     begun = await store.begin(keys("b"), "me", 5, 60)
     assert begun.won and begun.first and not begun.clear  # "a" still pushes
     texts, settled = await store.finish(keys("b"), ["答"], 60, None, True, 5)
-    assert settled.busy and not settled.left and settled.mode is None
+    assert settled.busy and not settled.done and settled.mode is None
     assert await store.decide(keys("b"), 60) == (None, None)
     assert await store.delete_if_equals("pushing:u", "a")
     settled = await store.settle(keys("b"), 1, False, 60, 5)
-    assert (settled.mode, settled.left, settled.busy) == (None, False, False)  # waits for a delivery
+    assert (settled.mode, settled.done, settled.busy) == (None, False, False)  # waits for a delivery
     mode, result = await store.decide(keys("b"), 60)
     assert (mode, json.loads(result)) == ("passive", ["答"])  # JSON alike (Lua's cjson may escape non-ASCII)
     settled = await store.settle(keys("b"), 1, False, 60, 5)
-    assert (settled.mode, settled.left) == ("passive", True) and await store.get("pushing:u") is None
+    assert (settled.mode, settled.done) == ("passive", True) and await store.get("pushing:u") is None
     assert await store.get("claim:b") == "done"
