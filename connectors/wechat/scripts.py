@@ -26,8 +26,25 @@ for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1"""
+# The record of one push is the hash KEYS[1] = turn:<key>: owner (the claiming process, or "done"),
+# mode (passive | push, set once), result (the turn's texts as JSON). Its TTL is the claim's lease
+# while the turn runs (renewed by the heartbeat: RENEW), then the dedup time once it is done.
+# _RECORD: helpers shared by the scripts that write the record.
+_RECORD = """
+local function keep_alive(ttl_ms)  -- a record written without a TTL gets ttl_ms
+  if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ttl_ms) end
+end
+local function mark_done(done_ms)
+  redis.call('HSET', KEYS[1], 'owner', 'done')
+  redis.call('PEXPIRE', KEYS[1], done_ms)
+end
+"""
+# KEYS: record, queue, queue_seq, also_set_key, take_key, pushing, pending
+# ARGV: owner, lease_ms, member, queue_ttl_ms, also_set_value, also_set_ttl_ms, take_flag
 BEGIN = """
-if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {0, 0, '', 0} end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0, 0, '', 0} end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[6]) end
 if not redis.call('ZSCORE', KEYS[2], ARGV[3]) then
   redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[3])
@@ -44,36 +61,48 @@ end
 local clear = 1
 if redis.call('EXISTS', KEYS[6]) == 1 or redis.call('EXISTS', KEYS[7]) == 1 then clear = 0 end
 return {1, 1, taken, clear}"""
+# KEYS: record; ARGV: owner, lease_ms. The heartbeat of a running turn.
+RENEW = """
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0"""
+# KEYS: record; ARGV: ttl_ms. A delivery's deadline passed: mode push, unless already settled.
+PUSH_IF_OPEN = _RECORD + """
+if redis.call('HSETNX', KEYS[1], 'mode', 'push') == 0 then return 0 end
+keep_alive(ARGV[1])
+return 1"""
 TAKE_VALUE = """
 local value = redis.call('GET', KEYS[1])
 if value then redis.call('DEL', KEYS[1]) end
 return value"""
-# settle(count), shared by SETTLE and FINISH. KEYS: mode, queue, claim, pushing;
-# ARGV: member, settle_passive, ttl_ms, (count), lease_ms, done_ms. Returns {mode, done, busy}.
-_SETTLE_FUNCTION = """
-local function settle(count)
-  local pusher = redis.call('GET', KEYS[4])
-  local busy = pusher and pusher ~= ARGV[1]
-  if ARGV[2] == '1' and not busy then redis.call('SET', KEYS[1], 'passive', 'PX', ARGV[3], 'NX') end
-  local mode = redis.call('GET', KEYS[1]) or ''
+# settle(), shared by SETTLE and FINISH. KEYS: record, queue, pushing. Returns {mode, done, busy}.
+_SETTLE_FUNCTION = _RECORD + """
+local function settle(member, settle_passive, count, lease_ms, done_ms)
+  local pusher = redis.call('GET', KEYS[3])
+  local busy = pusher and pusher ~= member
+  if settle_passive == '1' and not busy then
+    redis.call('HSETNX', KEYS[1], 'mode', 'passive')
+    keep_alive(lease_ms)
+  end
+  local mode = redis.call('HGET', KEYS[1], 'mode') or ''
   if busy or (mode ~= 'passive' and mode ~= 'push') then return {mode, 0, busy and 1 or 0} end
   local limit = 0
   if mode == 'passive' then limit = 1 end
-  if count > limit then redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[5]) end
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  redis.call('SET', KEYS[3], 'done', 'PX', ARGV[6])
+  if count > limit then redis.call('SET', KEYS[3], member, 'PX', lease_ms) end
+  redis.call('ZREM', KEYS[2], member)
+  mark_done(done_ms)
   return {mode, 1, 0}
 end
 """
-SETTLE = _SETTLE_FUNCTION + "return settle(tonumber(ARGV[4]))"
-# KEYS: mode, queue, claim, pushing, result, pending
-# ARGV: member, settle_passive, ttl_ms, (unused: the count is the texts'), lease_ms, done_ms, texts_json, take_pending,
-#       backlog_turns (0: no backlog rule), backlog_texts_json
+# KEYS: record, queue, pushing; ARGV: member, settle_passive, count, lease_ms, done_ms
+SETTLE = _SETTLE_FUNCTION + "return settle(ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5])"
+# KEYS: record, queue, pushing, pending
+# ARGV: member, settle_passive, lease_ms, done_ms, texts_json, take_pending, backlog_turns (0: no backlog
+#       rule), backlog_texts_json
 FINISH = _SETTLE_FUNCTION + """
-local texts = cjson.decode(ARGV[7])
-if ARGV[8] == '1' then
-  local pending = redis.call('LRANGE', KEYS[6], 0, -1)
-  redis.call('DEL', KEYS[6])
+local texts = cjson.decode(ARGV[5])
+if ARGV[6] == '1' then
+  local pending = redis.call('LRANGE', KEYS[4], 0, -1)
+  redis.call('DEL', KEYS[4])
   if #pending > 0 then
     local merged, kept, seen, turns = {}, {}, {}, 0
     for _, raw in ipairs(pending) do
@@ -86,10 +115,10 @@ if ARGV[8] == '1' then
         table.insert(kept, item)
       end
     end
-    local limit = tonumber(ARGV[9])
+    local limit = tonumber(ARGV[7])
     if limit > 0 and turns >= limit then
       merged = kept
-      texts = cjson.decode(ARGV[10])
+      texts = cjson.decode(ARGV[8])
     end
     for _, text in ipairs(texts) do table.insert(merged, text) end
     texts = merged
@@ -97,21 +126,24 @@ if ARGV[8] == '1' then
 end
 local encoded = '[]'
 if #texts > 0 then encoded = cjson.encode(texts) end
-redis.call('SET', KEYS[5], encoded, 'PX', ARGV[3])
-local settled = settle(#texts)
+redis.call('HSET', KEYS[1], 'result', encoded)
+keep_alive(ARGV[3])
+local settled = settle(ARGV[1], ARGV[2], #texts, ARGV[3], ARGV[4])
 return {encoded, settled[1], settled[2], settled[3]}"""
+# KEYS: record, pushing; ARGV: member
 DECIDE = """
-local mode = redis.call('GET', KEYS[1])
+local mode = redis.call('HGET', KEYS[1], 'mode')
 if mode == 'push' then return {mode, ''} end
-local result = redis.call('GET', KEYS[2])
+local result = redis.call('HGET', KEYS[1], 'result')
 if (not result) or mode then return {mode or '', result or ''} end
-local pusher = redis.call('GET', KEYS[3])
-if pusher and pusher ~= ARGV[2] then return {'', ''} end
-redis.call('SET', KEYS[1], 'passive', 'PX', ARGV[1])
+local pusher = redis.call('GET', KEYS[2])
+if pusher and pusher ~= ARGV[1] then return {'', ''} end
+redis.call('HSET', KEYS[1], 'mode', 'passive')
 return {'passive', result}"""
-LEAVE = """
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('SET', KEYS[2], 'done', 'PX', ARGV[2])
+# KEYS: record, queue, pushing; ARGV: member, done_ms
+LEAVE = _RECORD + """
+redis.call('ZREM', KEYS[2], ARGV[1])
+mark_done(ARGV[2])
 if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
 return 1"""
 POP_ALL = """
@@ -149,4 +181,5 @@ return ARGV[1]"""
 BY_NAME = {"delete_if_equals": DELETE_IF_EQUALS, "extend_if_equals": EXTEND_IF_EQUALS, "spend": SPEND,
            "enqueue": ENQUEUE, "append": APPEND, "pop_all": POP_ALL, "begin": BEGIN, "take_value": TAKE_VALUE,
            "finish": FINISH, "settle": SETTLE, "decide": DECIDE, "leave": LEAVE, "take_token": TAKE_TOKEN,
+           "renew": RENEW, "push_if_open": PUSH_IF_OPEN,
            "set_default": SET_DEFAULT}

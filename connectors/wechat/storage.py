@@ -28,16 +28,22 @@ class StorageUnavailable(Exception):
     """The shared store cannot be reached; the request should be retried later (HTTP 503)."""
 
 
+def record_of(member: str) -> str:
+    """The key of a push's one state record: a hash of owner, mode and result (``scripts``)."""
+    return f"turn:{member}"
+
+
 @dataclass(frozen=True)
 class TurnKeys:
     """The keys of one push's turn (built by ``turns``)."""
     member: str  # the push's key
-    claim: str
-    mode: str
-    result: str
     queue: str  # the user's queue
     pushing: str  # which turn of the user is sending customer-service messages now
     done_ttl: float
+
+    @property
+    def record(self) -> str:
+        return record_of(self.member)
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,22 @@ class Storage:
 
     # --- the transitions of a turn (``turns`` draws them) ------------------------------
 
+    async def owner_of(self, member: str) -> Optional[str]:
+        """Who runs the push: a process's id, "done", or None when there is no record (any more)."""
+        return await self._run(self._redis.hget(self._key(record_of(member)), "owner"))
+
+    async def mode_of(self, member: str) -> Optional[str]:
+        """How the push is answered once settled: "passive", "push", or None while open."""
+        return await self._run(self._redis.hget(self._key(record_of(member)), "mode"))
+
+    async def renew(self, member: str, owner: str, lease: float) -> bool:
+        """Extends the claim's lease while ``owner`` still holds it (the heartbeat of a turn)."""
+        return bool(await self._script("renew", [record_of(member)], [owner, _ms(lease)]))
+
+    async def push_if_open(self, member: str, ttl: float) -> bool:
+        """Settles the push on "push" (its delivery's deadline passed) unless its mode is settled."""
+        return bool(await self._script("push_if_open", [record_of(member)], [_ms(ttl)]))
+
     async def begin(self, keys: TurnKeys, owner: str, lease: float, queue_ttl: float,
                     also_set: Optional[Tuple[str, str, float]] = None, take_if_first: Optional[str] = None,
                     pending: Optional[str] = None) -> Begun:
@@ -181,14 +203,14 @@ class Storage:
         turn still pushes and nothing waits in the list ``pending``."""
         extra_key, extra_value, extra_ttl = also_set if also_set is not None else ("-", "", 1.0)
         won, first, taken, clear = await self._script(
-            "begin", [keys.claim, keys.queue, keys.queue + ":seq", extra_key, take_if_first or "-", keys.pushing,
+            "begin", [keys.record, keys.queue, keys.queue + ":seq", extra_key, take_if_first or "-", keys.pushing,
                       pending or "-"],
             [owner, _ms(lease), keys.member, _ms(queue_ttl), extra_value, _ms(extra_ttl),
              "1" if take_if_first else "0"])
         return Begun(bool(won), bool(first), taken or None, bool(clear))
 
-    async def finish(self, keys: TurnKeys, texts: List[Any], ttl: float, prepend_from: Optional[str],
-                     settle_passive: bool, lease: float,
+    async def finish(self, keys: TurnKeys, texts: List[Any], prepend_from: Optional[str], settle_passive: bool,
+                     lease: float,
                      backlog: Optional[Backlog] = None) -> Tuple[List[Any], Settled]:
         """Stores a turn's texts (first moving in the JSON list ``prepend_from``), then ``settle``.
 
@@ -196,31 +218,30 @@ class Storage:
         values (answers to that many earlier messages), those items are dropped, the others
         (without "turn") kept, and ``backlog.texts`` stored instead of ``texts``."""
         encoded, mode, done, busy = await self._script(
-            "finish", [keys.mode, keys.queue, keys.claim, keys.pushing, keys.result, prepend_from or "-"],
-            [keys.member, "1" if settle_passive else "0", _ms(ttl), "0", _ms(lease), _ms(keys.done_ttl),
+            "finish", [keys.record, keys.queue, keys.pushing, prepend_from or "-"],
+            [keys.member, "1" if settle_passive else "0", _ms(lease), _ms(keys.done_ttl),
              json.dumps(texts, ensure_ascii=False), "1" if prepend_from else "0",
              backlog.turns if backlog else 0, json.dumps(backlog.texts if backlog else [], ensure_ascii=False)])
         return list(json.loads(encoded)), Settled(mode or None, bool(done), bool(busy))
 
-    async def settle(self, keys: TurnKeys, count: int, settle_passive: bool, ttl: float,
-                     lease: float) -> Settled:
+    async def settle(self, keys: TurnKeys, count: int, settle_passive: bool, lease: float) -> Settled:
         """Unless an earlier turn of the user is still pushing ("busy"): settles ``passive`` if
         asked and still open; once the mode is known, takes the user's output (``pushing``) when
         there is something to push, marks the claim done and leaves the queue."""
         mode, done, busy = await self._script(
-            "settle", [keys.mode, keys.queue, keys.claim, keys.pushing],
-            [keys.member, "1" if settle_passive else "0", _ms(ttl), str(count), _ms(lease), _ms(keys.done_ttl)])
+            "settle", [keys.record, keys.queue, keys.pushing],
+            [keys.member, "1" if settle_passive else "0", str(count), _ms(lease), _ms(keys.done_ttl)])
         return Settled(mode or None, bool(done), bool(busy))
 
-    async def decide(self, keys: TurnKeys, ttl: float) -> Tuple[Optional[str], Optional[str]]:
+    async def decide(self, keys: TurnKeys) -> Tuple[Optional[str], Optional[str]]:
         """A delivery's look: (mode, result). A ready result with no mode yet becomes passive,
         unless an earlier turn of the user is still pushing (its messages must come first)."""
-        mode, result = await self._script("decide", [keys.mode, keys.result, keys.pushing], [_ms(ttl), keys.member])
+        mode, result = await self._script("decide", [keys.record, keys.pushing], [keys.member])
         return mode or None, result or None
 
     async def leave(self, keys: TurnKeys) -> None:
         """Gives everything up (a failed turn): queue place, claim, and the output if held."""
-        await self._script("leave", [keys.queue, keys.claim, keys.pushing], [keys.member, _ms(keys.done_ttl)])
+        await self._script("leave", [keys.record, keys.queue, keys.pushing], [keys.member, _ms(keys.done_ttl)])
 
 
 def open_storage(redis_url: Optional[str], prefix: str) -> Storage:

@@ -2,16 +2,16 @@
 
 WeChat waits 5 s for an answer, then retries the same push (3 tries in all). So:
 
-1. **Claim.** Each push is claimed by its key (MsgId; for events FromUserName + CreateTime)
-   with SET NX and a lease that the running turn renews. Only the claimer runs the turn; a
-   retry (in this or another process) waits for the same result. If the claimer's process
-   dies, its lease runs out and the next retry takes over.
+1. **Claim.** Each push is claimed by its key (MsgId; for events FromUserName + CreateTime):
+   the first delivery creates its state record, with a lease that the running turn renews.
+   Only the claimer runs the turn; a retry (in this or another process) waits for the same
+   result. If the claimer's process dies, its lease runs out and the next retry takes over.
 2. **Order.** A claimed push joins its user's queue (arrival order, kept in the shared store)
    and its turn waits until every earlier message of that user is done; an entry whose claim
    lease ran out (its process died) is skipped.
 3. **Passive or push.** A delivery waits for the result up to ``passive_timeout`` (about 4 s).
-   Who answers is settled once, with SET NX on the push's "mode": ``passive`` (the first
-   message goes back in the HTTP answer, any further ones through the customer-service API)
+   Who answers is settled once, in the record's "mode" (set only while unset): ``passive`` (the
+   first message goes back in the HTTP answer, any further ones through the customer-service API)
    or ``push`` (the delivery answers ``success`` and the turn sends every message through
    the customer-service API when it is done). Only the turn ever pushes, so nothing is sent
    twice; retries of a passive push get the same passive answer, which WeChat shows once.
@@ -30,20 +30,22 @@ production and fakeredis runs in-process without ``REDIS_URL`` (``storage``). In
 round trips: ``take_token`` (the rate) and ``begin`` on arrival, ``finish`` when done, which also
 settles ``passive`` and leaves the queue; the waiting delivery is told in-process.
 
-The state of one push, as the store holds it (``claim:``, ``queue:``, ``result:``, ``mode:`` and
-``pushing:`` keys), and the one method that makes each transition:
+Each push has one state record, the hash ``turn:<key>`` (``owner``: the claiming process or
+"done"; ``mode``: passive or push, set once; ``result``: the turn's texts), beside its user's
+``queue:`` and ``pushing:`` keys. The record's states, and the one script that makes each
+transition (``storage.Storage`` names it after the script):
 
 ```mermaid
 stateDiagram-v2
-    [*] --> claimed: begin, SET NX claim = owner (lease renewed by the heartbeat)
+    [*] --> claimed: begin, record created with owner (lease, renewed by renew)
     claimed --> waiting: begin, joins the user's queue
     waiting --> running: head of the queue (begin, or _wait_for_turn)
     running --> stored: finish, result stored
-    stored --> answered_passively: finish / settle / decide, SET NX mode = passive (in time)
-    stored --> pushed: _passive / _settled_mode, SET NX mode = push (deadline passed)
-    answered_passively --> done: settle leaves the queue, claim = done
-    pushed --> done: settle leaves the queue, claim = done, takes pushing
-    done --> [*]: the claim "done" expires after DEDUP_TTL (retries answered meanwhile)
+    stored --> answered_passively: finish / settle / decide, mode = passive if unset (in time)
+    stored --> pushed: push_if_open, mode = push if unset (deadline passed)
+    answered_passively --> done: settle leaves the queue, owner = done
+    pushed --> done: settle leaves the queue, owner = done, takes pushing
+    done --> [*]: the record expires after DEDUP_TTL (retries are answered from it meanwhile)
     claimed --> done: leave (the turn failed)
     waiting --> done: leave
     running --> done: leave
@@ -80,7 +82,7 @@ from connectors.wechat.inbound import Inbound
 from connectors.wechat.menu import Menu
 from connectors.wechat.outbox import Outbox, Part, backlog, parts_of, text_of
 from connectors.wechat.output import TurnCollector, parse_choice
-from connectors.wechat.storage import Begun, Storage, StorageUnavailable, TurnKeys
+from connectors.wechat.storage import Begun, Storage, StorageUnavailable, TurnKeys, record_of
 from connectors.wechat.text import split_text
 from govbot.logmask import mask_openid, redact
 
@@ -195,12 +197,12 @@ class Turns:
                 return told[1] if told[0] == PASSIVE else None
             if wake is None:
                 wake = self._listen(key)  # before reading the store, so that no wake-up is missed
-                mode, result = await self._storage.decide(self._keys(key, openid), RESULT_TTL)
+                mode, result = await self._storage.decide(self._keys(key, openid))
                 if mode == PUSH or (mode == PASSIVE and result is not None):
                     return self._answer(key, local, mode, result)
             remaining = deadline - loop.time()
             if remaining <= 0:
-                if await self._storage.set(f"mode:{key}", PUSH, RESULT_TTL, nx=True):
+                if await self._storage.push_if_open(key, RESULT_TTL):
                     logger.info("turn %s not done within %.1fs: answered success, will push",
                                 key, self._passive_timeout)
                     return self._answer(key, local, PUSH, None)
@@ -226,7 +228,7 @@ class Turns:
             return True
         if await self._storage.take_token(f"rate:{inbound.openid}", per_second, burst):
             return True
-        return await self._storage.exists(f"claim:{inbound.key}")
+        return await self._storage.exists(record_of(inbound.key))
 
     async def _too_fast(self, inbound: Inbound) -> Optional[str]:
         """The answer to a message over the limit: ``TOO_FAST`` the first time in a flood, then
@@ -243,8 +245,7 @@ class Turns:
 
     @staticmethod
     def _keys(key: str, openid: str) -> TurnKeys:
-        return TurnKeys(member=key, claim=f"claim:{key}", mode=f"mode:{key}", result=f"result:{key}",
-                        queue=f"queue:{openid}", pushing=f"pushing:{openid}", done_ttl=DEDUP_TTL)
+        return TurnKeys(member=key, queue=f"queue:{openid}", pushing=f"pushing:{openid}", done_ttl=DEDUP_TTL)
 
     async def _run(self, inbound: Inbound, deadline: float, begun: Begun) -> None:
         """The turn, in the background: never raises (a failure is logged, and the turn leaves)."""
@@ -295,7 +296,7 @@ class Turns:
         # which must stay the first text (what arrived meanwhile waits for the next message)
         pending = self._outbox.pending_key(openid) if inbound.window and not early else None
         # stale kept answers (of BACKLOG_TURNS earlier messages) give way to this one's
-        items, settled = await self._storage.finish(keys, items, RESULT_TTL, pending,
+        items, settled = await self._storage.finish(keys, items, pending,
                                                     self._may_settle(key, deadline) or early, LEASE,
                                                     backlog(key, texts) if pending else None)
         while not settled.done:
@@ -303,7 +304,7 @@ class Turns:
                 await self._wait(f"out:{openid}", self._listen(f"out:{openid}"), POLL)
             else:  # a delivery decides (or, after the deadline, push)
                 await self._settled_mode(key, deadline)
-            settled = await self._storage.settle(keys, len(items), self._may_settle(key, deadline), RESULT_TTL, LEASE)
+            settled = await self._storage.settle(keys, len(items), self._may_settle(key, deadline), LEASE)
         if settled.mode == PASSIVE and self._waiting_here(key):
             self._local[key].answer = (PASSIVE, text_of(items[0]) if items else None)
         self._wake(key)
@@ -399,12 +400,12 @@ class Turns:
             wake = self._listen(key)
             mode = self._local[key].take_decision()
             if mode is None and look_in_store:
-                mode = await self._storage.get(f"mode:{key}")
+                mode = await self._storage.mode_of(key)
             if mode in (PASSIVE, PUSH):
                 return mode
             look_in_store = True
             if loop.time() >= give_up:
-                if await self._storage.set(f"mode:{key}", PUSH, RESULT_TTL, nx=True):
+                if await self._storage.push_if_open(key, RESULT_TTL):
                     return PUSH
                 continue
             await self._wait(key, wake, min(LOCAL_POLL, give_up - loop.time()))
@@ -422,7 +423,7 @@ class Turns:
             if head is None:  # the queue was lost (store restarted): join again
                 await self._storage.enqueue(queue, key, QUEUE_TTL)
                 continue
-            if await self._storage.get(f"claim:{head}") in (None, "done"):
+            if await self._storage.owner_of(head) in (None, "done"):
                 logger.warning("skipping a dead turn %s in the queue of %s", head, mask_openid(openid))
                 await self._storage.dequeue(queue, head)
                 continue
@@ -431,7 +432,7 @@ class Turns:
     async def _heartbeat(self, inbound: Inbound) -> None:
         while True:
             try:
-                await self._storage.extend_if_equals(f"claim:{inbound.key}", self._owner, LEASE)
+                await self._storage.renew(inbound.key, self._owner, LEASE)
                 await self._storage.extend_if_equals(f"pushing:{inbound.openid}", inbound.key, LEASE)
             except StorageUnavailable as error:
                 logger.warning("heartbeat of %s failed: %s", inbound.key, error)

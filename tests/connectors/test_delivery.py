@@ -231,15 +231,14 @@ async def test_stale_kept_answers_collapse_to_the_latest_after_an_outage(start_s
 
 
 async def test_finish_drops_a_backlog_of_stale_answers_alike(store):
-    keys = TurnKeys(member="t3", claim="claim:t3", mode="mode:t3", result="result:t3", queue="queue:u",
-                    pushing="pushing:u", done_ttl=60)
+    keys = TurnKeys(member="t3", queue="queue:u", pushing="pushing:u", done_ttl=60)
     kept = ['{"text": "旧1", "id": "t1:1", "turn": "t1"}', '{"text": "提醒", "id": "notice-x:0"}',
             '{"text": "旧2", "id": "t2:0", "turn": "t2"}']
     own = [{"text": "新", "id": "t3:0", "turn": "t3"}]
     marked = [{"text": "标记\n新", "id": "t3:0", "turn": "t3"}]
     await store.append("pending:u", kept, 60, 20)
-    texts, _ = await store.finish(keys, own, 60, "pending:u", True, 5, Backlog(2, marked))
+    texts, _ = await store.finish(keys, own, "pending:u", True, 5, Backlog(2, marked))
     assert [t["text"] for t in texts] == ["提醒", "标记\n新"]
     await store.append("pending:u", kept[:2], 60, 20)  # one earlier message only: not a backlog
-    texts, _ = await store.finish(keys, own, 60, "pending:u", True, 5, Backlog(2, marked))
+    texts, _ = await store.finish(keys, own, "pending:u", True, 5, Backlog(2, marked))
     assert [t["text"] for t in texts] == ["旧1", "提醒", "新"]

@@ -82,8 +82,7 @@ async def test_turn_composites_behave_alike(store):
     from connectors.wechat.storage import TurnKeys
 
     def keys(member):
-        return TurnKeys(member=member, claim=f"claim:{member}", mode=f"mode:{member}", result=f"result:{member}",
-                        queue="queue:u", pushing="pushing:u", done_ttl=60)
+        return TurnKeys(member=member, queue="queue:u", pushing="pushing:u", done_ttl=60)
 
     await store.append("pending:u", ['"旧1"'], 60, 20)
     await store.set("choices:u", '["/ask_guide"]', 60)
@@ -91,21 +90,23 @@ async def test_turn_composites_behave_alike(store):
     assert (begun.won, begun.first, begun.taken, begun.clear) == (True, True, '["/ask_guide"]', False)
     assert await store.get("quota:u") == "5" and await store.get("choices:u") is None
     assert not (await store.begin(keys("a"), "other", 5, 60)).won
-    texts, settled = await store.finish(keys("a"), ["新1", "新2"], 60, "pending:u", True, 5)
+    texts, settled = await store.finish(keys("a"), ["新1", "新2"], "pending:u", True, 5)
     assert texts == ["旧1", "新1", "新2"]
     assert (settled.mode, settled.done, settled.busy) == ("passive", True, False)  # takes the output
     assert await store.get("pushing:u") == "a" and await store.head("queue:u") is None
     # a later turn of the user must not answer while "a" pushes
     begun = await store.begin(keys("b"), "me", 5, 60)
     assert begun.won and begun.first and not begun.clear  # "a" still pushes
-    texts, settled = await store.finish(keys("b"), ["答"], 60, None, True, 5)
+    texts, settled = await store.finish(keys("b"), ["答"], None, True, 5)
     assert settled.busy and not settled.done and settled.mode is None
-    assert await store.decide(keys("b"), 60) == (None, None)
+    assert await store.decide(keys("b")) == (None, None)
     assert await store.delete_if_equals("pushing:u", "a")
-    settled = await store.settle(keys("b"), 1, False, 60, 5)
+    settled = await store.settle(keys("b"), 1, False, 5)
     assert (settled.mode, settled.done, settled.busy) == (None, False, False)  # waits for a delivery
-    mode, result = await store.decide(keys("b"), 60)
+    mode, result = await store.decide(keys("b"))
     assert (mode, json.loads(result)) == ("passive", ["答"])  # JSON alike (Lua's cjson may escape non-ASCII)
-    settled = await store.settle(keys("b"), 1, False, 60, 5)
+    settled = await store.settle(keys("b"), 1, False, 5)
     assert (settled.mode, settled.done) == ("passive", True) and await store.get("pushing:u") is None
-    assert await store.get("claim:b") == "done"
+    assert await store.owner_of("b") == "done" and await store.mode_of("b") == "passive"
+    assert not await store.push_if_open("b", 60)  # settled once: a late deadline changes nothing
+    assert await store.renew("a", "me", 5) is False  # done: no lease to renew
