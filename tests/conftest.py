@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import AsyncIterator, Iterator
 
 import asyncpg
@@ -65,13 +66,20 @@ def sqlite_url(tmp_path) -> Iterator[str]:
 # --- The processes of `govbot up`, shared by the tests that probe the servers --------------
 
 @pytest.fixture(scope="session")
-def live_stack(tmp_path_factory):
-    """Portal, action server, Rasa server (trained model) and fake WeChat API as real processes on
-    loopback with fresh keys (``govbot.stack``); trains first when the model is out of date."""
+def trained_model() -> Path:
+    """The assistant's model, trained first when it is missing or out of date (``govbot train``)."""
     from govbot.settings import MODELS_DIR
-    from govbot.stack import running_stack
-    from govbot.train import train
+    from govbot.train import MODEL_NAME, train
 
     assert train() == 0, "training failed"
-    with running_stack(MODELS_DIR / "govbot.tar.gz", log_dir=tmp_path_factory.mktemp("stack-logs")) as stack:
+    return MODELS_DIR / f"{MODEL_NAME}.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def live_stack(trained_model: Path, tmp_path_factory):
+    """Portal, action server, Rasa server (trained model) and fake WeChat API as real processes on
+    loopback with fresh keys (``govbot.stack``)."""
+    from govbot.stack import running_stack
+
+    with running_stack(trained_model, log_dir=tmp_path_factory.mktemp("stack-logs")) as stack:
         yield stack

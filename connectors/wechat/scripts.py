@@ -154,7 +154,7 @@ return items"""
 # ------------------------------------------------------------ per-user rate limit
 # KEYS: bucket; ARGV: per_second, burst. State "tokens since" (seconds on Redis's clock), kept
 # until the bucket is full again.
-TAKE_TOKEN = """
+TAKE_FROM_BUCKET = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1000000
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -180,6 +180,6 @@ return ARGV[1]"""
 
 BY_NAME = {"delete_if_equals": DELETE_IF_EQUALS, "extend_if_equals": EXTEND_IF_EQUALS, "spend": SPEND,
            "enqueue": ENQUEUE, "append": APPEND, "pop_all": POP_ALL, "begin": BEGIN, "take_value": TAKE_VALUE,
-           "finish": FINISH, "settle": SETTLE, "decide": DECIDE, "leave": LEAVE, "take_token": TAKE_TOKEN,
+           "finish": FINISH, "settle": SETTLE, "decide": DECIDE, "leave": LEAVE, "take_token": TAKE_FROM_BUCKET,
            "renew": RENEW, "push_if_open": PUSH_IF_OPEN,
            "set_default": SET_DEFAULT}

@@ -20,7 +20,6 @@ from govbot.processes import free_port, start, stop, wait_until_up_async
 from tests.connectors.conftest import REDIS_URL, new_openid
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "govbot.tar.gz"
 pytestmark = pytest.mark.slow
 
 
@@ -70,12 +69,11 @@ async def test_two_server_processes_sharing_redis_run_retries_once(fake, redis_p
     assert [m["text"] for m in again] == ["慢慢答：慢"]
 
 
-@pytest.mark.skipif(not MODEL.exists(), reason="no trained model at models/govbot.tar.gz")
-async def test_the_trained_assistant_answers_through_the_real_webhook(fake, tmp_path):
+async def test_the_trained_assistant_answers_through_the_real_webhook(trained_model, fake, tmp_path):
     port = free_port()
     credentials = tmp_path / "credentials.yml"
     credentials.write_text("rest:\nconnectors.wechat.channel.WeChatInput:\n")
-    process = start([sys.executable, "-m", "rasa", "run", "--model", str(MODEL), "--port", str(port),
+    process = start([sys.executable, "-m", "rasa", "run", "--model", str(trained_model), "--port", str(port),
                      "--credentials", str(credentials)], _env(fake.url))
     try:
         await wait_until_up_async([f"http://127.0.0.1:{port}/webhooks/wechat/"], [process], 240)
