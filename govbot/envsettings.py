@@ -7,11 +7,13 @@ message naming the variable, instead of surfacing at the first request.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional, Union
+from datetime import time
+from typing import Any, Iterable, Mapping, Optional, Tuple, Union
 from urllib.parse import urlparse
 
 Source = Mapping[str, Any]
 Number = Union[int, float]
+TimeRange = Tuple[time, time]
 
 
 class SettingError(ValueError):
@@ -74,6 +76,26 @@ def checked_url(raw: Optional[str], name: str, schemes: Iterable[str] = ("http",
         kind = "an http(s)" if set(allowed) == {"http", "https"} else "a " + " or ".join(f"{s}://" for s in allowed)
         raise SettingError(f"{name} must be {kind} URL, got {raw!r}")
     return raw
+
+
+def time_ranges(source: Source, name: str, default: str) -> Tuple[TimeRange, ...]:
+    """Hours of a day such as ``09:00-12:00,13:30-17:00``: each range starts before it ends, and
+    the ranges come in order without overlapping."""
+    raw = text(source, name) or default
+    try:
+        ranges = tuple(_time_range(part) for part in raw.split(","))
+    except ValueError:
+        ranges = ()
+    ordered = all(start < end for start, end in ranges) and all(
+        earlier[1] <= later[0] for earlier, later in zip(ranges, ranges[1:]))
+    if not ranges or not ordered:
+        raise SettingError(f"{name} must be hours such as 09:00-12:00,13:30-17:00 (in order), got {raw!r}")
+    return ranges
+
+
+def _time_range(part: str) -> TimeRange:
+    start, _, end = part.strip().partition("-")
+    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
 
 
 def converted(value: Any, name: str, kind: type) -> Any:

@@ -1,61 +1,17 @@
-"""Database engine for SQLite (embedded default) and PostgreSQL, and schema migrations."""
+"""The portal's database: SQLite (embedded default) or PostgreSQL, and its schema migrations."""
 from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from govbot import sqldb
+from govbot.sqldb import async_url, create_engine
+
+__all__ = ["MIGRATIONS_DIR", "async_url", "create_engine", "migrate"]
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def async_url(database_url: str) -> str:
-    """Maps a plain ``sqlite:``/``postgresql:`` URL to its asyncio driver."""
-    url = sa.engine.make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        return str(url.set(drivername="sqlite+aiosqlite"))
-    if url.get_backend_name() == "postgresql":
-        return str(url.set(drivername="postgresql+asyncpg"))
-    raise ValueError(f"DATABASE_URL must be sqlite:// or postgresql://, got {url.drivername}")
-
-
-def create_engine(database_url: str) -> AsyncEngine:
-    url = async_url(database_url)
-    if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-        _serialise_sqlite_writers(engine)
-        return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
-
-
-def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
-    """Makes every SQLite transaction ``BEGIN IMMEDIATE``.
-
-    pysqlite's deferred BEGIN lets two writers both read a slot as free and then fail
-    to upgrade their locks; taking the write lock up front makes the conditional
-    updates that guard capacity strictly serial (SQLAlchemy's documented recipe).
-    """
-    @sa.event.listens_for(engine.sync_engine, "connect")
-    def _no_implicit_begin(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None
-
-    @sa.event.listens_for(engine.sync_engine, "begin")
-    def _begin_immediate(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 async def migrate(engine: AsyncEngine) -> None:
-    """Brings the schema to the newest migration."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade_to_head)
-
-
-def _upgrade_to_head(connection: sa.engine.Connection) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    """Brings the schema to the newest migration (version table ``alembic_version``)."""
+    await sqldb.migrate(engine, MIGRATIONS_DIR)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
+from govbot import workdays as calendar
 from govbot.clock import CHINA_TZ
 from portal import tables, workdays
 from portal.keys import APPOINTMENTS
@@ -54,8 +55,8 @@ async def test_bad_date_is_refused(portal):
 
 
 def test_year_without_calendar_uses_fixed_holidays_and_weekends(caplog, monkeypatch):
-    monkeypatch.setattr(workdays, "_warned_years", set())
-    with caplog.at_level(logging.WARNING, logger="portal.workdays"):
+    monkeypatch.setattr(calendar, "_warned_years", set())
+    with caplog.at_level(logging.WARNING, logger="govbot.workdays"):
         assert not workdays.is_working_day(date(2027, 10, 1))   # 国庆节, a Friday
         assert not workdays.is_working_day(date(2027, 5, 1))    # 劳动节
         assert not workdays.is_working_day(date(2027, 1, 2))    # Saturday
