@@ -66,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     nlu.add_argument("--kdconv", type=Path, nargs="+", help="ood: KdConv {film,music,travel} *.json (training)")
     nlu.set_defaults(run=_nlu)
 
+    console = commands.add_parser("console", help="the staff console")
+    console_commands = console.add_subparsers(dest="console_command", required=True)
+    add_staff = console_commands.add_parser(
+        "add-staff", help="create a staff account (password from CONSOLE_STAFF_PASSWORD, else typed twice)")
+    add_staff.add_argument("--login", required=True, help="sign-in name: lowercase letters, digits, . _ -")
+    add_staff.add_argument("--name", required=True, help="the name colleagues see, e.g. 王小明")
+    add_staff.add_argument("--role", choices=["agent", "supervisor"], default="agent")
+    add_staff.set_defaults(run=_console_add_staff)
+
     for name, (_module, help_text) in DELEGATED.items():
         commands.add_parser(name, help=help_text)  # listed in --help; handled in main()
 
@@ -140,6 +149,14 @@ def _nlu(args: argparse.Namespace) -> int:
     raw = RawCorpora(args.smp2019, tuple(args.crosswoz), args.smp2017, tuple(args.kdconv))
     print(report(build(raw, Catalog.from_files())))
     return 0
+
+
+def _console_add_staff(args: argparse.Namespace) -> int:
+    from console.cli import add_staff
+    from govbot.up import load_dotenv
+
+    load_dotenv()
+    return add_staff(args.login, args.name, args.role)
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -87,7 +87,7 @@ def time_ranges(source: Source, name: str, default: str) -> Tuple[TimeRange, ...
     except ValueError:
         ranges = ()
     ordered = all(start < end for start, end in ranges) and all(
-        earlier[1] <= later[0] for earlier, later in zip(ranges, ranges[1:]))
+        earlier[1] <= later[0] for earlier, later in zip(ranges, ranges[1:], strict=False))
     if not ranges or not ordered:
         raise SettingError(f"{name} must be hours such as 09:00-12:00,13:30-17:00 (in order), got {raw!r}")
     return ranges
