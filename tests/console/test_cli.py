@@ -1,0 +1,53 @@
+"""``govbot console add-staff``: wired into the command line, password from the environment or
+typed twice, never printed; refusals exit 2 with the reason."""
+from __future__ import annotations
+
+import asyncio
+
+from console.cli import PASSWORD_VARIABLE, add_staff
+from console.db import create_engine
+from console.staff import Role, StaffAccounts
+from govbot.cli import _parser
+
+SECRET = "s3cret-Passw0rd-for-tests"
+
+
+def verify(url: str, login: str, password: str):
+    async def run():
+        engine = create_engine(url)
+        try:
+            return await StaffAccounts(engine).verify(login, password)
+        finally:
+            await engine.dispose()
+    return asyncio.run(run())
+
+
+def test_the_command_line_makes_a_supervisor(sqlite_url, monkeypatch, capsys):
+    monkeypatch.setenv("CONSOLE_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv(PASSWORD_VARIABLE, SECRET)
+    args = _parser().parse_args(["console", "add-staff", "--login", "zhao", "--name", "赵主管", "--role", "supervisor"])
+    assert args.run(args) == 0
+    out, err = capsys.readouterr()
+    assert "zhao" in out and SECRET not in out + err
+    staff = verify(sqlite_url, "zhao", SECRET)
+    assert staff is not None and staff.role is Role.SUPERVISOR and staff.display_name == "赵主管"
+
+
+def test_a_typed_password_is_asked_twice(sqlite_url, capsys):
+    env = {"CONSOLE_DATABASE_URL": sqlite_url}
+    typed = iter([SECRET, SECRET + "?"])
+    assert add_staff("wang", "王小明", "agent", env, ask=lambda _prompt: next(typed)) == 2
+    assert "differ" in capsys.readouterr().err
+    typed = iter([SECRET, SECRET])
+    assert add_staff("wang", "王小明", "agent", env, ask=lambda _prompt: next(typed)) == 0
+    assert verify(sqlite_url, "wang", SECRET) is not None
+
+
+def test_refusals_exit_2(sqlite_url, capsys):
+    env = {"CONSOLE_DATABASE_URL": sqlite_url, PASSWORD_VARIABLE: SECRET}
+    assert add_staff("wang", "王小明", "agent", env) == 0
+    assert add_staff("wang", "王小明", "agent", env) == 2
+    assert add_staff("li", "李娜", "agent", {**env, PASSWORD_VARIABLE: "short"}) == 2
+    assert add_staff("li", "李娜", "agent", {**env, "CONSOLE_STAFF_HOURS": "late"}) == 2
+    err = capsys.readouterr().err
+    assert "taken" in err and "CONSOLE_STAFF_HOURS" in err and SECRET not in err
