@@ -60,3 +60,12 @@ def test_split_hours(now, is_open, opening):
     assert SPLIT_HOURS.is_open(now) is is_open and SPLIT_HOURS.next_opening(now) == opening
     assert SPLIT_HOURS.closes_at(now) == (china(2026, 11, 25, 12, 0) if now.hour < 12 else
                                           china(2026, 11, 25, 17, 0) if is_open else None)
+
+
+def test_an_early_opening_is_open_while_utc_is_still_on_the_day_before(server_zone):
+    early = StaffHours(read.time_ranges({}, "CONSOLE_STAFF_HOURS", "07:00-20:00"))
+    sunday_evening_utc = utc(2026, 11, 29, 23, 30)  # Monday 07:30 in China
+    assert early.is_open(sunday_evening_utc)
+    assert early.closes_at(sunday_evening_utc) == china(2026, 11, 30, 20, 0)
+    saturday_evening_utc = utc(2026, 10, 9, 23, 30)  # 调休 Saturday 07:30 in China
+    assert early.is_open(saturday_evening_utc)
