@@ -14,6 +14,20 @@ Modules, by concern:
 - ``staff``: accounts and passwords (argon2id); ``audit``: the log of every staff action;
   ``cli``: ``govbot console add-staff``.
 
-The web pages, live updates and the WeChat wiring build on these; the console reaches the
-portal over HTTP only and sends to WeChat through ``connectors``' output code.
+How the rest plugs in (web pages, live updates, the WeChat wiring), all through ``Sessions``,
+``Transcripts`` and ``StaffAccounts`` on one engine (``db.create_engine`` + ``db.migrate``):
+
+- ``action_handoff`` / the channel: ``Sessions.open(channel, openid, reason, item)`` gives a
+  waiting session, or outside staff hours a ticket (``Sessions.tickets``: its due day, for "您的
+  留言将在…处理"; ``StaffHours.next_opening`` says when before asking).
+- While ``Sessions.active(channel, openid)`` is not None the bot stays silent and each citizen
+  message goes to ``Transcripts.add(id, Direction.CITIZEN, kind, text, media_id)``.
+- Staff: ``StaffAccounts.verify`` at sign-in; ``claim``, ``release``, ``transfer``, ``close``,
+  ``hand_back`` (each raises a ``handoff.HandoffError`` and changes nothing when refused); a reply
+  is ``Sessions.reply`` (stored, audited, refused with ``Undeliverable`` outside WeChat's
+  window), then sent through ``connectors``' output code; ``Sessions.delivery`` is what the
+  conversation view shows (time and messages left).
+- The queue is ``Sessions.in_state(State.WAITING)``; the activity log is ``audit.entries``.
+
+The console reaches the portal over HTTP only and never builds WeChat calls itself.
 """

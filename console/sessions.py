@@ -35,6 +35,7 @@ from console.messages import Direction, Message
 from console.staff import Staff
 from console.timestamps import read, stamp
 from govbot.clock import china_now
+from govbot.logmask import mask_openid
 
 ENDING = {Action.CLOSE, Action.HAND_BACK}
 
@@ -55,6 +56,11 @@ class Session:
     last_seq: int
     closing_note: Optional[str]
     rating_asked: bool
+
+    @property
+    def masked_sender(self) -> str:
+        """The citizen as the queue shows them: tells conversations apart, cannot address one."""
+        return mask_openid(self.sender_id)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "Session":
@@ -137,14 +143,14 @@ class Sessions:
     async def reply(self, session_id: int, actor: Staff, text: str) -> Message:
         """Stores a staff reply, once the staff member may send it and WeChat still delivers it;
         the caller then sends it through the connector's output."""
+        now = self._now()
         async with self._engine.begin() as connection:
             session = await _load(connection, session_id)
             if session.state is not State.WITH_STAFF or session.assigned_staff_id != actor.id:
                 raise NotAssigned(f"session {session_id} is not with {actor.login}")
-            window = await _window(connection, session, self._now())
+            window = await _window(connection, session, now)
             if window.why_not is not None:
                 raise Undeliverable(window.why_not)
-            now = self._now()
             message = await messages.append(connection, session_id, now, Direction.STAFF, text=text,
                                             staff_id=actor.id)
             await audit.record(connection, now, "reply", audit.session_target(session_id), actor.id,

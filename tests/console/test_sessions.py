@@ -83,6 +83,7 @@ async def test_the_moves_keep_who_and_when(sessions, team, clock):
     closed = await sessions.close(session.id, team.li, note="已答复", ask_rating=True)
     assert (closed.closing_note, closed.rating_asked, closed.closed_at) == ("已答复", True, clock.now)
     assert (closed.reason, closed.service_item, closed.sender_id) == ("fallback", None, OPENID)
+    assert closed.masked_sender == "o6_b…fL2M"
 
 
 async def test_asking_twice_is_one_session_and_a_new_one_after_the_end(sessions, team):
