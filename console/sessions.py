@@ -146,7 +146,9 @@ class Sessions:
         now = self._now()
         async with self._engine.begin() as connection:
             session = await _load(connection, session_id)
-            if session.state is not State.WITH_STAFF or session.assigned_staff_id != actor.id:
+            stored = await _as_stored(connection, actor)
+            if stored is None or not stored.active or session.state is not State.WITH_STAFF \
+                    or session.assigned_staff_id != actor.id:
                 raise NotAssigned(f"session {session_id} is not with {actor.login}")
             window = await _window(connection, session, now)
             if window.why_not is not None:
@@ -194,7 +196,8 @@ class Sessions:
         async with self._engine.begin() as connection:
             current = await _load(connection, session_id)
             target = next_state(current.state, action)
-            _check_actor(current, action, actor)
+            if action in STAFF_ACTIONS:
+                _check_actor(current, action, await _as_stored(connection, actor))
             if action is Action.TRANSFER and changes:
                 await _check_colleague(connection, changes["assigned_staff_id"])
             now = self._now()
@@ -230,11 +233,18 @@ def _stamps(action: Action, now: datetime) -> Dict[str, Optional[str]]:
     return {"closed_at": stamp(now)} if action in ENDING else {}
 
 
+async def _as_stored(connection: AsyncConnection, actor: Optional[Staff]) -> Optional[Staff]:
+    """The actor as the database has them now: an account disabled (or demoted) since sign-in
+    acts no more (or as what it is now)."""
+    if actor is None:
+        return None
+    row = (await connection.execute(sa.select(tables.staff).where(tables.staff.c.id == actor.id))).mappings().first()
+    return Staff.from_row(row) if row is not None else None
+
+
 def _check_actor(session: Session, action: Action, actor: Optional[Staff]) -> None:
     """Staff actions need an active staff member; on a conversation someone holds, that one or a
     supervisor (who may release, transfer or close a colleague's)."""
-    if action not in STAFF_ACTIONS:
-        return
     if actor is None or not actor.active:
         raise HandoffError(f"{action.value} needs an active staff member")
     held = session.assigned_staff_id

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from console import audit, tables
 from console.handoff import TRANSITIONS, Action, HandoffError, IllegalTransition, NotAssigned, State
+from console.messages import Direction
 from console.sessions import Session, Sessions
 from govbot.clock import CHINA_TZ
 
@@ -125,6 +126,25 @@ async def test_staff_actions_need_staff(sessions, team):
     with pytest.raises(HandoffError):
         await sessions._move(session.id, Action.CLAIM, None)
     assert (await sessions.get(session.id)).state is State.WAITING
+
+
+async def test_an_account_acts_as_it_is_now_not_as_it_was_at_sign_in(sessions, transcripts, engine, team):
+    """A supervisor demoted, an agent disabled since they signed in: their old ``Staff`` no longer
+    carries the rights they had."""
+    held = await in_state(sessions, team, State.WITH_STAFF)  # with wang
+    await transcripts.add(held.id, Direction.CITIZEN, text="在吗")
+    async with engine.begin() as connection:
+        staff = tables.staff
+        await connection.execute(staff.update().where(staff.c.id == team.zhao.id).values(role="agent"))
+        await connection.execute(staff.update().where(staff.c.id == team.wang.id).values(active=False))
+    before = await snapshot(engine)
+    with pytest.raises(NotAssigned):
+        await sessions.transfer(held.id, team.zhao, team.li.id)
+    with pytest.raises(HandoffError):
+        await sessions.hand_back(held.id, team.wang)
+    with pytest.raises(NotAssigned):
+        await sessions.reply(held.id, team.wang, "我已被停用")
+    assert await snapshot(engine) == before
 
 
 @pytest.mark.parametrize("now, due", [
