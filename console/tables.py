@@ -77,3 +77,22 @@ audit = sa.Table(
     sa.Column("at", sa.String(32), nullable=False),
     sa.Index("ix_console_audit_target", "target"),
 )
+
+web_sessions = sa.Table(  # a staff sign-in to the web console; the cookie holds the token, we keep its hash
+    "console_web_sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # SHA-256 of the cookie's token, hex
+    sa.Column("staff_id", sa.Integer, sa.ForeignKey("console_staff.id"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),  # sent back in every form and POST header
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("last_seen_at", sa.String(32), nullable=False),
+    sa.Column("revoked_at", sa.String(32)),  # signed out (or the account gone)
+)
+
+quick_replies = sa.Table(  # the editable set of canned replies; supervisors edit it
+    "console_quick_replies", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("title", sa.String(30), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.Column("updated_by", sa.Integer, sa.ForeignKey("console_staff.id")),
+)

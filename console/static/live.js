@@ -1,0 +1,49 @@
+// Live updates: the event stream names the conversations that changed; each part of the page
+// marked data-live-src is re-read (a conversation's parts only when it changed).
+(function () {
+  "use strict";
+  var regions = document.querySelectorAll("[data-live-src]");
+
+  function scrollDown() {
+    var box = document.getElementById("messages");
+    if (box) { box.scrollTop = box.scrollHeight; }
+  }
+
+  function refresh(region) {
+    fetch(region.getAttribute("data-live-src"), {credentials: "same-origin", headers: {"X-Live": "1"}})
+      .then(function (response) {
+        if (response.status === 401) { window.location.assign("/signin"); return null; }
+        return response.ok ? response.text() : null;
+      })
+      .then(function (html) {
+        if (html === null) { return; }
+        region.innerHTML = html;
+        if (region.id === "messages") { scrollDown(); }
+      });
+  }
+
+  function changed(event) {
+    var ids = JSON.parse(event.data).sessions;
+    regions.forEach(function (region) {
+      var only = region.getAttribute("data-live-session");
+      if (!only || ids.indexOf(Number(only)) >= 0) { refresh(region); }
+    });
+  }
+
+  document.querySelectorAll("[data-quick]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var box = document.querySelector("#reply textarea");
+      if (box) { box.value = button.getAttribute("data-quick"); box.focus(); }
+    });
+  });
+  var reply = document.querySelector("#reply textarea");
+  if (reply) {
+    reply.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { reply.form.requestSubmit(); }
+    });
+  }
+  scrollDown();
+  if (regions.length && window.EventSource) {
+    new EventSource("/events").addEventListener("change", changed);
+  }
+}());

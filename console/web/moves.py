@@ -1,0 +1,122 @@
+"""The staff actions (POST): claim, release, transfer, close, hand back, reply, quick-reply edits.
+
+Each runs through ``Sessions`` (atomic, audited; a refused move changes nothing) and answers with
+a redirect carrying a notice code, so a reload never repeats it. A reply is stored first, then
+handed to the injected ``ReplySender``; a send that fails is audited and told to staff.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, Tuple
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from console import audit
+from console.handoff import Conflict, HandoffError, IllegalTransition, NotAssigned, Undeliverable, UnknownSession
+from console.sessions import Session
+from console.staff import Staff
+from console.web.permits import Permission, require
+from console.web.quick_replies import QuickReplyError
+from console.web.services import Services, services
+
+logger = logging.getLogger(__name__)
+MAX_REPLY_CHARS = 600
+Form = MultiDictProxy[Any]
+Move = Callable[[Services, int, Staff, Form], Awaitable[Session]]
+
+MOVES: Dict[str, Tuple[Permission, Move, str]] = {  # name: who may, what it does, where staff go next
+    "claim": (Permission.HANDLE, lambda s, i, staff, _f: s.sessions.claim(i, staff), "conversation"),
+    "release": (Permission.HANDLE, lambda s, i, staff, _f: s.sessions.release(i, staff), "queue"),
+    "transfer": (Permission.SUPERVISE,
+                 lambda s, i, staff, f: s.sessions.transfer(i, staff, _whole(f.get("to"))), "conversation"),
+    "close": (Permission.HANDLE, lambda s, i, staff, f: s.sessions.close(
+        i, staff, str(f.get("note", "")).strip()[:1000] or None, "ask_rating" in f), "mine"),
+    "hand_back": (Permission.HANDLE, lambda s, i, staff, f: s.sessions.hand_back(i, staff, "ask_rating" in f),
+                  "mine"),
+}
+DONE = {"claim": "claimed", "release": "released", "transfer": "transferred", "close": "closed",
+        "hand_back": "handed_back"}
+
+
+async def move(request: web.Request) -> web.StreamResponse:
+    name, session_id = request.match_info["move"], _session_id(request)
+    if name not in MOVES:
+        raise web.HTTPNotFound()
+    permission, run, next_page = MOVES[name]
+    staff = require(request, permission)
+    try:
+        await run(services(request), session_id, staff, await request.post())
+    except HandoffError as refusal:
+        raise _back_to(session_id, _refusal(name, refusal)) from None
+    target = f"/conversations/{session_id}" if next_page == "conversation" else f"/{next_page}"
+    raise web.HTTPSeeOther(f"{target}?notice={DONE[name]}")
+
+
+async def reply(request: web.Request) -> web.StreamResponse:
+    staff = require(request, Permission.HANDLE)
+    session_id, found = _session_id(request), services(request)
+    text = str((await request.post()).get("text", "")).strip()
+    if not text or len(text) > MAX_REPLY_CHARS:
+        raise _back_to(session_id, "empty")
+    try:
+        await found.sessions.reply(session_id, staff, text)
+    except HandoffError as refusal:
+        raise _back_to(session_id, _refusal("reply", refusal)) from None
+    session = await found.sessions.get(session_id)
+    raise _back_to(session_id, "sent" if await _send(found, session, staff, text) else "not_sent")
+
+
+async def save_quick_reply(request: web.Request) -> web.StreamResponse:
+    staff = require(request, Permission.SUPERVISE)
+    form = await request.post()
+    try:
+        await services(request).quick_replies.save(staff, str(form.get("title", "")), str(form.get("text", "")),
+                                                   _whole(form.get("id", "0")))
+    except QuickReplyError:
+        raise web.HTTPSeeOther("/quick-replies?notice=invalid") from None
+    raise web.HTTPSeeOther("/quick-replies?notice=saved")
+
+
+async def delete_quick_reply(request: web.Request) -> web.StreamResponse:
+    staff = require(request, Permission.SUPERVISE)
+    await services(request).quick_replies.delete(staff, _whole(request.match_info["id"]))
+    raise web.HTTPSeeOther("/quick-replies?notice=deleted")
+
+
+async def _send(found: Services, session: Session, staff: Staff, text: str) -> bool:
+    """Hands the stored reply to the channel; a failure is logged, audited and reported, not raised."""
+    try:
+        await found.sender.send(session.channel, session.sender_id, text, staff.kf_account)
+        return True
+    except Exception as error:  # noqa: BLE001 - any sender failure leaves the reply stored, unsent
+        logger.warning("staff reply in session %d stored but not sent: %s", session.id, type(error).__name__)
+        async with found.engine.begin() as connection:
+            await audit.record(connection, found.now(), "reply_not_sent", audit.session_target(session.id),
+                               staff.id, {"error": type(error).__name__})
+        return False
+
+
+def _refusal(name: str, refusal: HandoffError) -> str:
+    if isinstance(refusal, UnknownSession):
+        raise web.HTTPNotFound(text="没有这个会话")
+    if isinstance(refusal, Undeliverable):
+        return "undeliverable"
+    if isinstance(refusal, Conflict) or (name == "claim" and isinstance(refusal, IllegalTransition)):
+        return "taken"
+    return "not_yours" if isinstance(refusal, NotAssigned) else "not_allowed"
+
+
+def _back_to(session_id: int, notice: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"/conversations/{session_id}?notice={notice}")
+
+
+def _session_id(request: web.Request) -> int:
+    return _whole(request.match_info["id"])
+
+
+def _whole(value: Any) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise web.HTTPBadRequest(text="参数不正确") from None
