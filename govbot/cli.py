@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     add_staff.add_argument("--name", required=True, help="the name colleagues see, e.g. 王小明")
     add_staff.add_argument("--role", choices=["agent", "supervisor"], default="agent")
     add_staff.set_defaults(run=_console_add_staff)
+    serve = console_commands.add_parser(
+        "serve", help="the staff console's web app on CONSOLE_HOST:CONSOLE_PORT (127.0.0.1:8090)")
+    serve.add_argument("--host", help="overrides CONSOLE_HOST")
+    serve.add_argument("--port", type=int, help="overrides CONSOLE_PORT")
+    serve.set_defaults(run=_console_serve)
 
     for name, (_module, help_text) in DELEGATED.items():
         commands.add_parser(name, help=help_text)  # listed in --help; handled in main()
@@ -157,6 +162,16 @@ def _console_add_staff(args: argparse.Namespace) -> int:
 
     load_dotenv()
     return add_staff(args.login, args.name, args.role)
+
+
+def _console_serve(args: argparse.Namespace) -> int:
+    from console.web.server import serve
+    from govbot import logmask
+    from govbot.up import load_dotenv
+
+    load_dotenv()
+    logmask.install()
+    return serve(host=args.host, port=args.port)
 
 
 def _train(args: argparse.Namespace) -> int:
