@@ -44,8 +44,10 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
 
 
 def _form(request: web.Request, context: Dict[str, Any], status: int = 200) -> web.Response:
-    """The sign-in page with a fresh double-submit token in the form and in its cookie."""
-    token = secrets.token_urlsafe(32)
+    """The sign-in page with the double-submit token in the form and in its cookie; a token the
+    browser already holds is kept, so that a second sign-in page (another tab, the browser's own
+    favicon request redirected here) does not void the first one's form."""
+    token = request.cookies.get(PRESIGN_COOKIE) or secrets.token_urlsafe(32)
     response = aiohttp_jinja2.render_template("signin.html", request, {
         **context, "csrf_field": CSRF_FIELD, "presign_token": token, "next": _safe_next(request.query.get("next", ""))},
         status=status)

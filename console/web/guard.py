@@ -25,7 +25,7 @@ SESSION_COOKIE = "console_session"
 PRESIGN_COOKIE = "console_presign"  # the sign-in form's CSRF token, before there is a session
 CSRF_FIELD, CSRF_HEADER = "_csrf", "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC_PATHS = ("/signin", "/static/")
+PUBLIC_PATHS = ("/signin", "/static/", "/favicon.ico")
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Frame-Options": "DENY",
