@@ -14,6 +14,9 @@ Modules, by concern:
 - ``staff``: accounts and passwords (argon2id); ``audit``: the log of every staff action;
   ``cli``: ``govbot console add-staff``.
 
+The staff's web app is ``console.web`` (``create_app(settings, sender)``, ``govbot console serve``);
+its pages read and move conversations only through the modules above.
+
 How the rest plugs in (web pages, live updates, the WeChat wiring), all through ``Sessions``,
 ``Transcripts`` and ``StaffAccounts`` on one engine (``db.create_engine`` + ``db.migrate``):
 
@@ -28,6 +31,9 @@ How the rest plugs in (web pages, live updates, the WeChat wiring), all through 
   window), then sent through ``connectors``' output code; ``Sessions.delivery`` is what the
   conversation view shows (time and messages left).
 - The queue is ``Sessions.in_state(State.WAITING)``; the activity log is ``audit.entries``.
+- The WeChat wiring implements ``console.web.sender.ReplySender`` with the connector's output code
+  and hands it to ``create_app``; the console notices the channel's new rows itself
+  (``console.web.feed`` polls the tables), so the two need no other link.
 
 The console reaches the portal over HTTP only and never builds WeChat calls itself.
 """

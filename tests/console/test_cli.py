@@ -51,3 +51,16 @@ def test_refusals_exit_2(sqlite_url, capsys):
     assert add_staff("li", "李娜", "agent", {**env, "CONSOLE_STAFF_HOURS": "late"}) == 2
     err = capsys.readouterr().err
     assert "taken" in err and "CONSOLE_STAFF_HOURS" in err and SECRET not in err
+
+
+def test_the_command_line_serves_the_console(monkeypatch, capsys):
+    from console.web import server
+
+    args = _parser().parse_args(["console", "serve", "--port", "9001"])
+    assert (args.host, args.port) == (None, 9001)
+    started = {}
+    monkeypatch.setattr(server.web, "run_app", lambda app, **options: started.update(options))
+    assert server.serve({"CONSOLE_PORT": "8095"}) == 0 and (started["host"], started["port"]) == ("127.0.0.1", 8095)
+    assert server.serve({"CONSOLE_PORT": "8095"}, port=9001) == 0 and started["port"] == 9001
+    assert server.serve({"CONSOLE_IDLE_MINUTES": "soon"}) == 2
+    assert "CONSOLE_IDLE_MINUTES" in capsys.readouterr().err

@@ -14,6 +14,7 @@ def test_defaults():
     assert settings.database_url == "sqlite:///var/console.sqlite3"
     assert settings.staff_hours == ((time(9), time(17)),)
     assert settings.session_lifetime == timedelta(hours=8)
+    assert settings.idle_lifetime == timedelta(minutes=30)
     assert (settings.host, settings.port) == ("127.0.0.1", 8090)
 
 
@@ -21,10 +22,12 @@ def test_every_variable_is_read():
     settings = ConsoleSettings.from_env({
         "CONSOLE_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/govbot",
         "CONSOLE_STAFF_HOURS": " 08:30-12:00, 13:00-17:30 ", "CONSOLE_SESSION_MINUTES": "30",
+        "CONSOLE_IDLE_MINUTES": "45",
         "CONSOLE_HOST": "10.0.0.5", "CONSOLE_PORT": "9000"})
     assert settings.database_url == "postgresql://postgres@127.0.0.1:5432/govbot"
     assert settings.staff_hours == ((time(8, 30), time(12)), (time(13), time(17, 30)))
     assert settings.session_lifetime == timedelta(minutes=30)
+    assert settings.idle_lifetime == timedelta(minutes=30)  # never longer than the sign-in itself
     assert (settings.host, settings.port) == ("10.0.0.5", 9000)
 
 
@@ -35,6 +38,7 @@ def test_every_variable_is_read():
     ("CONSOLE_STAFF_HOURS", "13:00-17:00,09:00-12:00"),  # out of order
     ("CONSOLE_DATABASE_URL", "mysql://db/govbot"),
     ("CONSOLE_SESSION_MINUTES", "0"),
+    ("CONSOLE_IDLE_MINUTES", "none"),
     ("CONSOLE_PORT", "70000"),
 ])
 def test_malformed_values_are_refused_by_name(name, value):
