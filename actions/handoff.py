@@ -1,43 +1,91 @@
 """Human handoff, and the two-stage fallback that ends in an offer of a human."""
 from __future__ import annotations
 
+import logging
 from typing import Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CLEAR_CHOICE, intent_of, last_bot_action, offer_choices, text_of
+from actions.common import CLEAR_CHOICE, SORRY_PORTAL_DOWN, day_label, intent_of, last_bot_action, offer_choices, \
+    text_of
 from actions.failsafe import SafeAction
 from actions.feedback import register_complaint
 from actions.gov_api import GovApiError
 from actions.guides import answer_item, asked_aspects, confident_item
 from actions.repair import last_bot_turn, wants_human, wants_repeat
+from actions.staff_desk import staff_desk
 from actions.task_words import switch_to_named_task
 from actions.values import application_id
 from actions.visit import planned_booking
+from console.escalation import Escalation
+from govbot.clock import CHINA_TZ
+from govbot.logmask import mask_openid
 
+logger = logging.getLogger(__name__)
 TOPICS = [("查询办事指南（要带什么、在哪办）", "ask_guide"), ("预约到大厅办理", "book_appointment"),
           ("查询办件进度", "check_status"), ("转人工服务", "human_handoff")]
 
 
+HOTLINE = "紧急事项请拨打12345政务服务热线（24小时）。"
+CONSOLE_DOWN = "抱歉，人工服务暂时无法接入，请稍后再回复“转人工”试试。" + HOTLINE
+# What the bot said before the citizen asked for a person, and what that makes the reason.
+CONTEXT_REASONS = {"action_rate_service": "rating", "complaint_form": "complaint", "action_clarify": "fallback"}
+
+
 class ActionHandoff(SafeAction):
-    """Pauses the conversation for staff and says what happens next: who replies, where, when,
-    and the 12345 hotline for what cannot wait (``utter_handoff``)."""
+    """Hands the conversation to staff and says what happens next. With the console (the default)
+    the conversation is opened there: the citizen hears their place in the queue and the expected
+    wait, or outside staff hours when the message left is taken up; the console out of reach is an
+    apology with 12345, and the bot keeps the conversation. With ``HANDOFF_MODE=wechat`` WeChat's
+    own customer service takes over (``utter_handoff``)."""
 
     def name(self) -> Text:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         kept = await register_complaint(dispatcher, tracker, at_handoff=True)
-        dispatcher.utter_message(response="utter_handoff")
-        return [*kept, SlotSet("handoff_reason", _reason(tracker)), *CLEAR_CHOICE, ConversationPaused()]
+        reason, desk = _reason(tracker), staff_desk()
+        if desk is None:
+            dispatcher.utter_message(response="utter_handoff")
+        else:
+            try:
+                escalation = await desk.escalate(tracker.get_latest_input_channel() or "rest", tracker.sender_id,
+                                                 reason, tracker.get_slot("item_name"))
+            except Exception as error:  # noqa: BLE001 - any failure of the console's database: apologise
+                logger.error("cannot open a handoff for %s: %s", mask_openid(tracker.sender_id), type(error).__name__)
+                dispatcher.utter_message(text=CONSOLE_DOWN)
+                return [*kept, *CLEAR_CHOICE]
+            dispatcher.utter_message(text=what_happens_next(escalation))
+        return [*kept, SlotSet("handoff_reason", reason), *CLEAR_CHOICE, ConversationPaused()]
+
+
+def what_happens_next(escalation: Escalation) -> str:
+    """The wait from the live queue in staff hours; outside them, when the message is taken up."""
+    if escalation.opens_at is not None:
+        opens = escalation.opens_at.astimezone(CHINA_TZ)
+        return (f"好的，已为您转人工服务。现在是非工作时间，您的消息会作为留言，工作人员将在"
+                f"{day_label(opens.date().isoformat())} {opens:%H:%M} 上班后处理，并在这个对话里回复您。"
+                f"您可以直接把问题发在这里。{HOTLINE}")
+    minutes = int(escalation.expected_wait.total_seconds() // 60)
+    queue = f"前面还有{escalation.ahead}位市民在等待，" if escalation.ahead else "您是下一位，"
+    return (f"好的，已为您转接人工服务。{queue}预计{minutes}分钟内工作人员会在这个对话里回复您。"
+            f"您可以直接把问题发在这里，工作人员都能看到。{HOTLINE}")
 
 
 def _reason(tracker: Tracker) -> str:
-    """Why the conversation went to a person, kept for the staff console and for NLU review."""
+    """Why the conversation went to a person, kept for the staff console and for NLU review: what
+    the bot had just offered a person after (a bad rating, a complaint, a portal failure, two
+    misses), or the citizen's own request; a yes to the offer after two misses is a fallback."""
     asked = intent_of(tracker) == "human_handoff" or wants_human(text_of(tracker))
-    return "user_request" if asked else "fallback"
+    if tracker.get_slot("complaint_text") or tracker.active_loop_name == "complaint_form":
+        return "complaint"
+    said = [message.get("text") for group in last_bot_turn(tracker) for message in group]
+    if SORRY_PORTAL_DOWN in said:
+        return "portal_failure"
+    context = CONTEXT_REASONS.get(last_bot_action(tracker) or "")
+    return context or ("user_request" if asked else "fallback")
 
 
 class ActionRepeat(SafeAction):

@@ -53,10 +53,17 @@ class Message:
 
 async def append(connection: AsyncConnection, session_id: int, at: datetime, direction: Direction,
                  kind: Kind = Kind.TEXT, text: Optional[str] = None, media_id: Optional[str] = None,
-                 staff_id: Optional[int] = None) -> Message:
+                 staff_id: Optional[int] = None, source_key: Optional[str] = None) -> Message:
     """Adds a message at the end of the session on ``connection``'s transaction; a citizen's
-    message also reopens WeChat's reply window (``last_citizen_at``)."""
+    message also reopens WeChat's reply window (``last_citizen_at``). A message whose
+    ``source_key`` (the channel's MsgId) is stored already is that message, not a new one."""
     direction, kind = Direction(direction), Kind(kind)
+    if source_key is not None:
+        columns = tables.messages.c
+        found = (await connection.execute(sa.select(tables.messages).where(
+            columns.session_id == session_id, columns.source_key == source_key))).mappings().first()
+        if found is not None:
+            return Message.from_row(found)
     bump: dict = {"last_seq": tables.sessions.c.last_seq + 1}
     if direction is Direction.CITIZEN:
         bump["last_citizen_at"] = stamp(at)
@@ -67,7 +74,7 @@ async def append(connection: AsyncConnection, session_id: int, at: datetime, dir
     message = Message(session_id, seq, direction, kind, text, media_id, staff_id, at)
     await connection.execute(tables.messages.insert().values(
         session_id=session_id, seq=seq, direction=direction.value, kind=kind.value, text=text, media_id=media_id,
-        staff_id=staff_id, created_at=stamp(at)))
+        staff_id=staff_id, created_at=stamp(at), source_key=source_key))
     return message
 
 
@@ -91,11 +98,14 @@ class Transcripts:
         self._now = now
 
     async def add(self, session_id: int, direction: Direction, kind: Kind = Kind.TEXT, text: Optional[str] = None,
-                  media_id: Optional[str] = None) -> Message:
+                  media_id: Optional[str] = None, source_key: Optional[str] = None) -> Message:
+        """``source_key``: the channel's key of the message (WeChat's MsgId), so that a message
+        delivered again (WeChat's retries, a turn taken over) is stored once."""
         if Direction(direction) is Direction.STAFF:
             raise ValueError("staff replies go through Sessions.reply")
         async with self._engine.begin() as connection:
-            return await append(connection, session_id, self._now(), direction, kind, text, media_id)
+            return await append(connection, session_id, self._now(), direction, kind, text, media_id,
+                                source_key=source_key)
 
     async def of(self, session_id: int) -> List[Message]:
         query = (sa.select(tables.messages).where(tables.messages.c.session_id == session_id)

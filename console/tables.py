@@ -55,7 +55,9 @@ messages = sa.Table(
     sa.Column("media_id", sa.String(128)),
     sa.Column("staff_id", sa.Integer, sa.ForeignKey("console_staff.id")),
     sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("source_key", sa.String(64)),  # the channel's key of a citizen message (MsgId): stored once
     sa.UniqueConstraint("session_id", "seq", name="uq_console_messages_session_seq"),
+    sa.Index("uq_console_messages_source_key", "session_id", "source_key", unique=True),
 )
 
 tickets = sa.Table(  # a message left outside staff hours, for a working day

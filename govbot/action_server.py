@@ -28,7 +28,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.gov_api import GovApi, GovApiSettings, GovApiSettingsError, use_gov_api
+from actions.staff_desk import use_staff_desk
+from console.db import create_engine, migrate
+from console.escalation import Escalations
+from console.hours import StaffHours
+from console.sessions import Sessions
+from console.settings import ConsoleSettings
 from govbot import logmask
+from govbot.envsettings import SettingError
 from govbot.http_guard import guard_sanic
 from govbot.keys import ACTION_SECRET_HEADER
 from govbot.settings import LOOPBACK
@@ -63,13 +70,16 @@ async def answer_error(request: Request, exception: Exception) -> HTTPResponse:
 
 
 def build_app(actions: str, secret: Optional[str], cors: Optional[List[str]] = None,
-              auto_reload: bool = False, gov_api: Optional[GovApi] = None) -> Sanic:
+              auto_reload: bool = False, gov_api: Optional[GovApi] = None,
+              console: Optional[ConsoleSettings] = None) -> Sanic:
     app = create_app(actions, cors_origins=cors or "", auto_reload=auto_reload)
     app.error_handler.add(Exception, answer_error)  # replaces rasa_sdk's handler
     if secret:
         require_secret(app, secret)
     if gov_api is not None:
         hand_to_actions(app, gov_api)
+    if console is not None:
+        hand_desk_to_actions(app, console)
     return app
 
 
@@ -88,6 +98,34 @@ def hand_to_actions(app: Sanic, client: GovApi) -> None:
     app.register_listener(close_client, "after_server_stop")
 
 
+def hand_desk_to_actions(app: Sanic, settings: ConsoleSettings) -> None:
+    """``action_handoff`` opens sessions in the console's database (``actions.staff_desk`` says
+    why there), migrated here at start; with ``HANDOFF_MODE=wechat`` it gets no desk. A database
+    out of reach at start is logged, not fatal: the handoff then apologises with 12345."""
+    engines = []
+
+    async def open_desk(_: Sanic, __: asyncio.AbstractEventLoop) -> None:
+        if not settings.uses_console:
+            use_staff_desk(None)
+            return
+        engine = create_engine(settings.database_url)
+        engines.append(engine)
+        try:
+            await migrate(engine)
+        except Exception as error:  # noqa: BLE001 - the action server still serves every other action
+            logger.error("the console's database is out of reach (%s): handoffs will apologise", type(error).__name__)
+        hours = StaffHours(settings.staff_hours)
+        use_staff_desk(Escalations(Sessions(engine, hours), hours))
+
+    async def close_desk(_: Sanic, __: asyncio.AbstractEventLoop) -> None:
+        use_staff_desk(None, handed=False)
+        for engine in engines:
+            await engine.dispose()
+
+    app.register_listener(open_desk, "before_server_start")
+    app.register_listener(close_desk, "after_server_stop")
+
+
 def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -103,7 +141,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     secret = os.environ.get("ACTION_SERVER_SECRET") or None
     try:
         gov_api_settings = GovApiSettings.from_env()
-    except GovApiSettingsError as error:
+        console_settings = ConsoleSettings.from_env()
+    except (GovApiSettingsError, SettingError) as error:
         parser.error(str(error))
     if not secret and not is_loopback(args.host):
         parser.error(f"--host {args.host} leaves loopback: set ACTION_SERVER_SECRET (the Rasa server presents "
@@ -111,7 +150,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     _configure_logging(args)
     logmask.install()  # after rasa_sdk's handlers exist: every record masked, no tracker dumped
     guard_sanic()
-    app = build_app(args.actions, secret, args.cors, args.auto_reload, GovApi.from_settings(gov_api_settings))
+    app = build_app(args.actions, secret, args.cors, args.auto_reload, GovApi.from_settings(gov_api_settings),
+                    console_settings)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
     logger.info("Action server on %s://%s:%d (%s)", "https" if ssl_context else "http", args.host, args.port,

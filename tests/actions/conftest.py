@@ -1,14 +1,23 @@
 """Actions run against the real reference portal, served on loopback."""
 from __future__ import annotations
 
+import asyncio
+import shutil
 from datetime import datetime
-from typing import Any, Dict, Iterator, List, Optional
+from pathlib import Path
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.gov_api import GovApi, use_gov_api
+from actions.staff_desk import use_staff_desk
+from console.db import create_engine, migrate
+from console.escalation import Escalations
+from console.hours import StaffHours
+from console.sessions import Sessions
+from console.settings import ConsoleSettings
 from govbot.clock import CHINA_TZ, use_clock
 from portal.app import init_app
 from portal.settings import PortalSettings
@@ -27,6 +36,33 @@ def china_clock(clock: Clock) -> Iterator[Clock]:
     use_clock(clock)
     yield clock
     use_clock(None)
+
+
+@pytest.fixture(scope="session")
+def console_template(tmp_path_factory) -> Path:
+    """A migrated console database, copied for each test (migrating each time would be slow)."""
+    path = tmp_path_factory.mktemp("console") / "template.sqlite3"
+
+    async def migrated() -> None:
+        engine = create_engine(f"sqlite:///{path}")
+        await migrate(engine)
+        await engine.dispose()
+    asyncio.run(migrated())
+    return path
+
+
+@pytest.fixture(autouse=True)
+async def staff_desk(console_template, tmp_path) -> AsyncIterator[Escalations]:
+    """The console the action server hands to ``action_handoff``, on a real SQLite file."""
+    path = tmp_path / "console.sqlite3"
+    shutil.copy(console_template, path)
+    engine = create_engine(f"sqlite:///{path}")
+    hours = StaffHours(ConsoleSettings().staff_hours)
+    desk = Escalations(Sessions(engine, hours), hours)
+    use_staff_desk(desk)
+    yield desk
+    use_staff_desk(None, handed=False)
+    await engine.dispose()
 
 
 @pytest.fixture

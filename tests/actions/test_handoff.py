@@ -34,6 +34,7 @@ from actions.feedback import ValidateComplaintForm
 from actions.form_repair import KEPT_FOR_STAFF, STOPPED, off_path
 from actions.forms import ActionFormInterruption
 from actions.handoff import ActionClarify, ActionHandoff, ActionRepeat
+from actions.staff_desk import use_staff_desk
 from actions.status import ValidateStatusForm
 from tests.actions.conftest import make_tracker, texts
 from tests.actions.test_offers import DOMAIN_DIR
@@ -149,7 +150,8 @@ async def test_a_repeat_says_again_what_came_before_the_question_and_keeps_the_f
 
 # --- outside forms ---------------------------------------------------------------------------
 
-async def test_the_handoff_says_who_answers_where_and_when_and_pauses_the_conversation():
+async def test_with_wechat_s_own_customer_service_the_handoff_says_who_answers_where_and_when_and_pauses():
+    use_staff_desk(None)  # HANDOFF_MODE=wechat: the console opens nothing (tests/actions/test_escalation.py)
     dispatcher = CollectingDispatcher()
     events = await ActionHandoff().run(dispatcher, make_tracker("找你们领导", "complain"), domain())
     assert [m.get("response") for m in dispatcher.messages] == ["utter_handoff"]

@@ -1,0 +1,44 @@
+"""A citizen asks for a person: the conversation opened in the console, with what the citizen is
+told next (their place in the live queue and the expected wait, or outside staff hours when the
+ticket is taken up). Used by ``action_handoff`` through the action server's injected instance."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Optional
+
+from console.handoff import State
+from console.hours import StaffHours
+from console.sessions import Session, Sessions
+from govbot.clock import china_now
+
+# What one citizen ahead in the queue adds to the wait: staff answer first within a few minutes.
+MINUTES_EACH = 3
+
+
+@dataclass(frozen=True)
+class Escalation:
+    session: Session
+    ahead: int  # citizens waiting before this one
+    opens_at: Optional[datetime]  # outside staff hours: when staff take up the ticket; else None
+
+    @property
+    def expected_wait(self) -> timedelta:
+        return timedelta(minutes=MINUTES_EACH * (self.ahead + 1))
+
+
+class Escalations:
+    def __init__(self, sessions: Sessions, hours: StaffHours, now: Callable[[], datetime] = china_now):
+        self._sessions = sessions
+        self._hours = hours
+        self._now = now
+
+    async def escalate(self, channel: str, sender_id: str, reason: str,
+                       service_item: Optional[str] = None) -> Escalation:
+        """Opens (or finds: asking twice is once) the citizen's session; raises the database's
+        error when the console cannot be reached (the caller apologises)."""
+        session = await self._sessions.open(channel, sender_id, reason, service_item)
+        if session.state is State.TICKET:
+            return Escalation(session, 0, self._hours.next_opening(self._now()))
+        waiting = await self._sessions.in_state(State.WAITING)
+        return Escalation(session, sum(1 for other in waiting if other.id < session.id), None)
