@@ -8,8 +8,15 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CLEAR_CHOICE, SORRY_PORTAL_DOWN, day_label, intent_of, last_bot_action, offer_choices, \
-    text_of
+from actions.common import (
+    CLEAR_CHOICE,
+    SORRY_PORTAL_DOWN,
+    day_label,
+    intent_of,
+    last_bot_action,
+    offer_choices,
+    text_of,
+)
 from actions.failsafe import SafeAction
 from actions.feedback import register_complaint
 from actions.gov_api import GovApiError
@@ -52,7 +59,8 @@ class ActionHandoff(SafeAction):
         else:
             try:
                 escalation = await desk.escalate(tracker.get_latest_input_channel() or "rest", tracker.sender_id,
-                                                 reason, tracker.get_slot("item_name"))
+                                                 reason, tracker.get_slot("item_name"), text_of(tracker) or None,
+                                                 _message_id(tracker))
             except Exception as error:  # noqa: BLE001 - any failure of the console's database: apologise
                 logger.error("cannot open a handoff for %s: %s", mask_openid(tracker.sender_id), type(error).__name__)
                 dispatcher.utter_message(text=CONSOLE_DOWN)
@@ -72,6 +80,11 @@ def what_happens_next(escalation: Escalation) -> str:
     queue = f"前面还有{escalation.ahead}位市民在等待，" if escalation.ahead else "您是下一位，"
     return (f"好的，已为您转接人工服务。{queue}预计{minutes}分钟内工作人员会在这个对话里回复您。"
             f"您可以直接把问题发在这里，工作人员都能看到。{HOTLINE}")
+
+
+def _message_id(tracker: Tracker) -> Optional[str]:
+    message_id = (tracker.latest_message or {}).get("message_id")
+    return str(message_id)[:64] if message_id else None
 
 
 def _reason(tracker: Tracker) -> str:

@@ -9,6 +9,7 @@ from typing import Callable, Optional
 
 from console.handoff import State
 from console.hours import StaffHours
+from console.messages import Direction, Transcripts
 from console.sessions import Session, Sessions
 from govbot.clock import china_now
 
@@ -28,17 +29,23 @@ class Escalation:
 
 
 class Escalations:
-    def __init__(self, sessions: Sessions, hours: StaffHours, now: Callable[[], datetime] = china_now):
-        self._sessions = sessions
+    def __init__(self, sessions: Sessions, transcripts: Transcripts, hours: StaffHours,
+                 now: Callable[[], datetime] = china_now):
+        self.sessions = sessions
+        self._transcripts = transcripts
         self._hours = hours
         self._now = now
 
-    async def escalate(self, channel: str, sender_id: str, reason: str,
-                       service_item: Optional[str] = None) -> Escalation:
-        """Opens (or finds: asking twice is once) the citizen's session; raises the database's
-        error when the console cannot be reached (the caller apologises)."""
-        session = await self._sessions.open(channel, sender_id, reason, service_item)
+    async def escalate(self, channel: str, sender_id: str, reason: str, service_item: Optional[str] = None,
+                       message: Optional[str] = None, message_key: Optional[str] = None) -> Escalation:
+        """Opens (or finds: asking twice is once) the citizen's session, with the message that asked
+        (``message_key``: its id on the channel, stored once), which staff read first and which
+        opens WeChat's reply window; raises the database's error when the console cannot be
+        reached (the caller apologises)."""
+        session = await self.sessions.open(channel, sender_id, reason, service_item)
+        if message:
+            await self._transcripts.add(session.id, Direction.CITIZEN, text=message, source_key=message_key)
         if session.state is State.TICKET:
             return Escalation(session, 0, self._hours.next_opening(self._now()))
-        waiting = await self._sessions.in_state(State.WAITING)
+        waiting = await self.sessions.in_state(State.WAITING)
         return Escalation(session, sum(1 for other in waiting if other.id < session.id), None)

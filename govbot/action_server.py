@@ -32,6 +32,7 @@ from actions.staff_desk import use_staff_desk
 from console.db import create_engine, migrate
 from console.escalation import Escalations
 from console.hours import StaffHours
+from console.messages import Transcripts
 from console.sessions import Sessions
 from console.settings import ConsoleSettings
 from govbot import logmask
@@ -115,7 +116,7 @@ def hand_desk_to_actions(app: Sanic, settings: ConsoleSettings) -> None:
         except Exception as error:  # noqa: BLE001 - the action server still serves every other action
             logger.error("the console's database is out of reach (%s): handoffs will apologise", type(error).__name__)
         hours = StaffHours(settings.staff_hours)
-        use_staff_desk(Escalations(Sessions(engine, hours), hours))
+        use_staff_desk(Escalations(Sessions(engine, hours), Transcripts(engine), hours))
 
     async def close_desk(_: Sanic, __: asyncio.AbstractEventLoop) -> None:
         use_staff_desk(None, handed=False)

@@ -100,11 +100,18 @@ class WeChatClient:
 
     # ---------------------------------------------------------------- API calls
 
-    async def send_text(self, openid: str, text: str) -> None:
-        """客服接口发送文本消息（受 48 小时与条数限制，见 ``outbox``）。"""
-        await self.call("POST", "cgi-bin/message/custom/send",
-                        {"touser": openid, "msgtype": "text", "text": {"content": text}})
+    async def send_text(self, openid: str, text: str, kf_account: Optional[str] = None) -> None:
+        """客服接口发送文本消息（受 48 小时与条数限制，见 ``outbox``）；``kf_account``: 以该客服帐号发送。"""
+        body: Dict[str, Any] = {"touser": openid, "msgtype": "text", "text": {"content": text}}
+        if kf_account:
+            body["customservice"] = {"kf_account": kf_account}
+        await self.call("POST", "cgi-bin/message/custom/send", body)
         logger.info("customer-service message sent to %s (%d chars)", mask_openid(openid), len(text))
+
+    async def typing(self, openid: str, typing: bool = True) -> None:
+        """客服输入状态（"正在输入"，约 15 秒或下一条消息为止）。"""
+        await self.call("POST", "cgi-bin/message/custom/typing",
+                        {"touser": openid, "command": "Typing" if typing else "CancelTyping"})
 
     async def send_template(self, openid: str, template_id: str, data: Dict[str, Dict[str, str]],
                             url: Optional[str] = None) -> Optional[int]:

@@ -7,6 +7,10 @@ custom channels by module path); it serves
 - ``GET  /webhooks/wechat/webhook``  WeChat's URL verification (signed ``echostr``)
 - ``POST /webhooks/wechat/webhook``  messages and events (CONTRACT.md §3)
 - ``POST /webhooks/wechat/portal``   the portal's status-change webhook → template messages
+- ``POST /webhooks/wechat/staff/…``  staff replies from the console (``staff``), behind the API token
+
+While a conversation is with staff in the console (``HANDOFF_MODE=console``), its messages are
+stored for them (``desk``) and the assistant stays out.
 
 A request that fails the size limit, the signature, the timestamp window, XML parsing, the
 addressee (``ToUserName``) or the nonce cache (a signed query string reused with another body,
@@ -16,6 +20,7 @@ when it stops.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -28,6 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.wechat.api import WeChatClient
+from connectors.wechat.desk import StaffDesk
 from connectors.wechat.envelope import Envelope, MalformedMessageError, render_text_reply
 from connectors.wechat.inbound import ForeignAccountError, classify
 from connectors.wechat.menu import Menu
@@ -37,9 +43,15 @@ from connectors.wechat.output import CustomerServiceOutput
 from connectors.wechat.replay import ReplayGuard
 from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.signing import SignatureError
+from connectors.wechat.staff import SEND_PATH, TYPING_PATH, StaffRoute
 from connectors.wechat.storage import Storage, StorageUnavailable, open_storage
 from connectors.wechat.templates import Templates
 from connectors.wechat.turns import Turns
+from console.db import create_engine
+from console.hours import StaffHours
+from console.messages import Transcripts
+from console.sessions import Sessions
+from console.settings import ConsoleSettings
 from govbot.logmask import mask_openid
 
 logger = logging.getLogger(__name__)
@@ -60,14 +72,19 @@ class WeChatInput(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         """Settings from ``credentials.yml`` first, then the environment; fails loudly when missing."""
         settings = WeChatSettings.from_sources(credentials, os.environ)
+        console = ConsoleSettings.from_env(os.environ)
         if not settings.redis_url and settings.sanic_workers > 1:
             logger.warning("SANIC_WORKERS > 1 without REDIS_URL: each worker dedups and orders messages on its "
                            "own; set REDIS_URL so that retries reaching another worker are recognised")
-        return cls(settings)
+        return cls(settings, console=console)
 
     def __init__(self, settings: WeChatSettings, menu: Optional[Menu] = None, storage: Optional[Storage] = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, console: Optional[ConsoleSettings] = None) -> None:
+        """``console``: the staff console's settings; None, or ``HANDOFF_MODE=wechat``: no console."""
         self.settings = settings
+        self.console = console
+        self._console_engine: Any = None
+        self._desk: Optional[StaffDesk] = None
         self.menu = menu or Menu.load()
         self.templates = Templates.load(template_ids=settings.template_ids)
         self.envelope = Envelope(settings, clock)
@@ -112,8 +129,22 @@ class WeChatInput(InputChannel):
             self._turns = Turns(self.storage, self.outbox, self.menu, self._on_new_message,
                                 passive_timeout=self.settings.passive_timeout, is_paused=self._is_paused,
                                 rate_per_minute=self.settings.user_rate_per_minute,
-                                rate_burst=self.settings.user_rate_burst)
+                                rate_burst=self.settings.user_rate_burst, desk=self.desk)
         return self._turns
+
+    @property
+    def desk(self) -> Optional[StaffDesk]:
+        """The console's sessions and transcripts on ``CONSOLE_DATABASE_URL`` (migrated by the action
+        server, which opens the sessions), or None without the console."""
+        if self._desk is None and self.console is not None and self.console.uses_console:
+            self._console_engine = create_engine(self.console.database_url)
+            hours = StaffHours(self.console.staff_hours)
+            self._desk = StaffDesk(Sessions(self._console_engine, hours), Transcripts(self._console_engine))
+        return self._desk
+
+    @property
+    def staff_route(self) -> StaffRoute:
+        return StaffRoute(self.console.rasa_token if self.console else None, self.outbox, self.client)
 
     @property
     def replay_guard(self) -> ReplayGuard:
@@ -134,7 +165,10 @@ class WeChatInput(InputChannel):
             await self._client.close()
         if self._storage is not None and self._given_storage is None:
             await self._storage.close()
+        if self._console_engine is not None:
+            await self._console_engine.dispose()
         self._turns = self._client = self._outbox = self._portal = self._storage = None
+        self._desk = self._console_engine = None
 
     def get_output_channel(self) -> OutputChannel:
         """Messages outside a user's turn (e.g. ``trigger_intent``) go through the customer-service API."""
@@ -183,6 +217,14 @@ class WeChatInput(InputChannel):
                                                              request.headers.get(TIMESTAMP_HEADER))
             return response.json(answer, status=status)
 
+        @webhook.route(SEND_PATH.removeprefix("/webhooks/wechat"), methods=["POST"])
+        async def staff_send(request: Request) -> HTTPResponse:
+            return await self._staff(request, self.staff_route.send)
+
+        @webhook.route(TYPING_PATH.removeprefix("/webhooks/wechat"), methods=["POST"])
+        async def staff_typing(request: Request) -> HTTPResponse:
+            return await self._staff(request, self.staff_route.typing)
+
         @webhook.listener("before_server_start")
         async def remember_app(app: Any, *_: Any) -> None:
             self._app = app
@@ -192,6 +234,16 @@ class WeChatInput(InputChannel):
             await self.close()
 
         return webhook
+
+    async def _staff(self, request: Request, handle: Callable[[Any], Awaitable[Any]]) -> HTTPResponse:
+        if not self.staff_route.allowed(request.headers.get("authorization")):
+            return response.json({"error": "forbidden"}, status=403)
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            return response.json({"error": "a JSON body is required"}, status=400)
+        status, answer = await handle(body)
+        return response.json(answer, status=status)
 
     async def _receive(self, request: Request) -> HTTPResponse:
         query = _query(request)

@@ -51,6 +51,7 @@ class Inbound:
     reply: Optional[str] = None  # the connector's own answer when there is no turn
     window: Optional[str] = None  # customer-service window this push opens
     welcome: bool = False  # show the numbered welcome menu and remember its choices
+    media_id: Optional[str] = None  # WeChat's id of a picture, voice or video (for staff)
     metadata: Dict[str, Any] = field(default_factory=dict)
 
 
@@ -102,11 +103,16 @@ def classify(push: Push, menu: Menu, *, max_text_chars: int, account_id: Optiona
                        **_for_assistant(content, EMPTY_TEXT, max_text_chars))
     if msg_type == "voice":
         recognition = (getattr(message, "recognition", None) or "").strip()
-        return Inbound(kind="voice", window=MESSAGE_WINDOW, **base,
+        return Inbound(kind="voice", window=MESSAGE_WINDOW, media_id=_media_id(message), **base,
                        **_for_assistant(recognition, ASK_TO_TYPE, max_text_chars))
     if msg_type != "event":  # image, location, link, video, shortvideo, file, ...
-        return Inbound(kind=msg_type, reply=CAPABILITIES, window=MESSAGE_WINDOW, **base)
+        return Inbound(kind=msg_type, reply=CAPABILITIES, window=MESSAGE_WINDOW, media_id=_media_id(message), **base)
     return _event(event, message, menu, base)
+
+
+def _media_id(message: BaseMessage) -> Optional[str]:
+    media_id = getattr(message, "media_id", None)
+    return media_id if isinstance(media_id, str) and media_id else None
 
 
 def _require_text(fields: Dict[str, Any], names: FrozenSet[str]) -> None:

@@ -149,27 +149,28 @@ class Outbox:
         await self._storage.append(self.pending_key(openid), [json.dumps(i, ensure_ascii=False) for i in items],
                                  PENDING_TTL, PENDING_MAX)
 
-    async def send(self, openid: str, parts: Sequence[Union[str, Part]]) -> int:
-        """Sends ``parts`` in order (plain texts are a notice of their own), each at most once;
-        what cannot be sent now is kept for the next user message. Returns how many are done."""
+    async def send(self, openid: str, parts: Sequence[Union[str, Part]], kf_account: Optional[str] = None) -> int:
+        """Sends ``parts`` in order (plain texts are a notice of their own), each at most once,
+        as the customer-service account ``kf_account`` when given (a staff member's); what cannot
+        be sent now is kept for the next user message. Returns how many are done."""
         todo = _named(parts)
         for index, part in enumerate(todo):
             record = f"sent:{openid}:{part.id}"
             if not await self._storage.set(record, ATTEMPT, RECORD_TTL, nx=True):
                 logger.info("part %s to %s was sent or tried before: not sent again", part.id, mask_openid(openid))
                 continue
-            failure = await self._attempt(openid, part, record)
+            failure = await self._attempt(openid, part, record, kf_account)
             if failure is not None:
                 return index + await self._after_failure(openid, todo[index:], failure)
         return len(todo)
 
-    async def _attempt(self, openid: str, part: Part, record: str) -> Optional[Exception]:
+    async def _attempt(self, openid: str, part: Part, record: str, kf_account: Optional[str]) -> Optional[Exception]:
         """Sends one part and records the outcome; the error when it was not sent."""
         if not await self._take_quota(openid):
             await self._storage.delete(record)
             return _NoQuota()
         try:
-            await self._send(openid, part.text)
+            await self._send(openid, part.text, kf_account)
         except OutcomeUnknown as error:
             await self._storage.set(record, UNKNOWN, RECORD_TTL)
             logger.warning("part %s to %s may have been sent (%s): not sent again", part.id, mask_openid(openid),
@@ -197,9 +198,9 @@ class Outbox:
         await self._defer(openid, rest[done:], why)
         return done
 
-    async def _send(self, openid: str, text: str) -> None:
+    async def _send(self, openid: str, text: str, kf_account: Optional[str]) -> None:
         try:
-            await self._client.send_text(openid, text)
+            await self._client.send_text(openid, text, kf_account)
         except OutcomeUnknown:
             raise
         except WeChatUnavailable as error:
@@ -207,7 +208,7 @@ class Outbox:
             # cannot duplicate it (an unknown outcome is never retried, see the module docstring)
             logger.warning("customer-service send to %s failed (%s); retrying once", mask_openid(openid), error)
             await asyncio.sleep(0.5)
-            await self._client.send_text(openid, text)
+            await self._client.send_text(openid, text, kf_account)
 
     async def _take_quota(self, openid: str) -> bool:
         for window in (EVENT_WINDOW, MESSAGE_WINDOW):

@@ -73,7 +73,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Protocol, Tuple
 
 import async_timeout
 from rasa.core.channels.channel import UserMessage
@@ -128,11 +128,20 @@ class LocalTurn:
 IsPaused = Callable[[str], Awaitable[bool]]
 
 
+class Desk(Protocol):
+    """Where a conversation handed to staff goes (``desk.StaffDesk``: the console)."""
+
+    async def take(self, inbound: Inbound) -> bool:
+        """True when the conversation is with staff and the message was stored for them."""
+
+
 class Turns:
     def __init__(self, storage: Storage, outbox: Outbox, menu: Menu, on_new_message: OnNewMessage,
                  passive_timeout: float = 4.0, input_channel: str = "wechat",
-                 is_paused: Optional[IsPaused] = None, rate_per_minute: float = 20.0, rate_burst: int = 10) -> None:
+                 is_paused: Optional[IsPaused] = None, rate_per_minute: float = 20.0, rate_burst: int = 10,
+                 desk: Optional[Desk] = None) -> None:
         self._storage = storage
+        self._desk = desk
         self._outbox = outbox
         self._menu = menu
         self._on_new_message = on_new_message
@@ -353,6 +362,8 @@ class Turns:
         return local is not None and local.waiting
 
     async def _turn(self, inbound: Inbound, choices: Optional[str]) -> List[str]:
+        if await self._with_staff(inbound):
+            return await self._hold(inbound.openid)
         if inbound.text is None:
             if inbound.welcome:
                 await self._remember_choices(inbound.openid, self._menu.welcome_payloads())
@@ -376,13 +387,26 @@ class Turns:
             return collector.parts() + [SORRY]
         if collector.choices:
             await self._remember_choices(inbound.openid, collector.choices)
-        return collector.parts() or await self._holding(inbound.openid)
+        if collector.parts() or self._is_paused is None or not await self._is_paused(inbound.openid):
+            return collector.parts()
+        return await self._hold(inbound.openid)  # paused for WeChat's own customer service
 
-    async def _holding(self, openid: str) -> List[str]:
-        """A conversation handed to staff is paused and the assistant says nothing; rather than
-        silence, the citizen hears that the message reached the staff (at most every HOLD_EVERY)."""
-        if self._is_paused is None or not await self._is_paused(openid):
-            return []
+    async def _with_staff(self, inbound: Inbound) -> bool:
+        """The conversation is with staff in the console: the message was stored for them and the
+        assistant does not see it. A console out of reach leaves the message to the assistant
+        (whose tracker, paused, keeps it), never lost."""
+        if self._desk is None:
+            return False
+        try:
+            return await self._desk.take(inbound)
+        except Exception as error:  # noqa: BLE001 - any failure of the console's database
+            logger.error("cannot store %s of %s for staff: %s", inbound.key, mask_openid(inbound.openid),
+                         type(error).__name__)
+            return False
+
+    async def _hold(self, openid: str) -> List[str]:
+        """A conversation with staff gets no answer from the assistant; rather than silence, the
+        citizen hears that the message reached the staff (at most every HOLD_EVERY)."""
         return [HOLDING] if await self._storage.set(f"held:{openid}", "1", HOLD_EVERY, nx=True) else []
 
     async def _remember_choices(self, openid: str, payloads: List[str]) -> None:

@@ -22,7 +22,8 @@ from console.web import entry, guard, live, moves, pages
 from console.web.board import Board
 from console.web.feed import ChangeFeed
 from console.web.quick_replies import QuickReplies
-from console.web.sender import ReplySender
+from console.rasa import RasaConversations
+from console.web.sender import Bot, ReplySender
 from console.web.services import SERVICES, Services
 from console.web.signins import SignIns
 from govbot.clock import china_now
@@ -33,16 +34,19 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(settings: ConsoleSettings, sender: ReplySender, *, now: Callable[[], datetime] = china_now,
-               hasher: Optional[PasswordHasher] = None, poll_interval: float = 0.2) -> web.Application:
-    """The console; ``sender`` delivers staff replies (the channel's wiring), ``now`` and
-    ``hasher`` are for tests (a moving clock, cheap hashing)."""
+               hasher: Optional[PasswordHasher] = None, poll_interval: float = 0.2,
+               bot: Optional[Bot] = None) -> web.Application:
+    """The console; ``sender`` delivers staff replies (the channel's wiring), ``bot`` takes handed-back
+    conversations (default: the Rasa server of ``settings``), ``now`` and ``hasher`` are for tests
+    (a moving clock, cheap hashing)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES,
                           middlewares=[guard.error_pages, guard.who_signed_in, guard.csrf])
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                          context_processors=[pages.common_context])
     # aiohttp 3.9 types its signals' items wrongly (the handler of a handler); these are plain handlers.
     app.on_response_prepare.append(guard.security_headers)  # type: ignore[arg-type]
-    app.cleanup_ctx.append(_services(settings, sender, now, hasher, poll_interval))
+    bot = bot or RasaConversations(settings.rasa_url, settings.rasa_token)
+    app.cleanup_ctx.append(_services(settings, sender, bot, now, hasher, poll_interval))
     app.on_shutdown.append(_end_streams)  # type: ignore[arg-type]
     _routes(app)
     return app
@@ -70,7 +74,7 @@ def _routes(app: web.Application) -> None:
     router.add_static("/static/", STATIC)
 
 
-def _services(settings: ConsoleSettings, sender: ReplySender, now: Callable[[], datetime],
+def _services(settings: ConsoleSettings, sender: ReplySender, bot: Bot, now: Callable[[], datetime],
               hasher: Optional[PasswordHasher], poll_interval: float
               ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def opened(app: web.Application) -> AsyncIterator[None]:
@@ -81,7 +85,7 @@ def _services(settings: ConsoleSettings, sender: ReplySender, now: Callable[[], 
             settings=settings, engine=engine, now=now, sessions=Sessions(engine, StaffHours(settings.staff_hours), now),
             transcripts=Transcripts(engine, now), accounts=StaffAccounts(engine, now, hasher),
             signins=SignIns(engine, settings, now), quick_replies=QuickReplies(engine, now), board=Board(engine),
-            feed=feed, sender=sender)
+            feed=feed, sender=sender, bot=bot)
         await feed.poll()  # the marks to compare with, before any page listens
         polling = asyncio.create_task(feed.run())
         yield

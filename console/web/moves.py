@@ -2,7 +2,9 @@
 
 Each runs through ``Sessions`` (atomic, audited; a refused move changes nothing) and answers with
 a redirect carrying a notice code, so a reload never repeats it. A reply is stored first, then
-handed to the injected ``ReplySender``; a send that fails is audited and told to staff.
+handed to the injected ``ReplySender``; a send that fails is audited and told to staff. Handing
+back or closing gives the conversation back to the bot (``Bot.resume``) and tells the citizen,
+with the 好差评 question when staff ask for it.
 """
 from __future__ import annotations
 
@@ -37,6 +39,9 @@ MOVES: Dict[str, Tuple[Permission, Move, str]] = {  # name: who may, what it doe
 }
 DONE = {"claim": "claimed", "release": "released", "transfer": "transferred", "close": "closed",
         "hand_back": "handed_back"}
+BACK_TO_BOT = {"hand_back": "人工服务已结束，接下来由智能助手继续为您服务。如需人工帮助，可随时回复“转人工”。",
+               "close": "本次人工服务已结束，感谢您的咨询。如还有问题，可随时留言或回复“转人工”。"}
+ASK_RATING = "请您对本次服务作出评价：回复“非常满意”“满意”“基本满意”“不满意”或“非常不满意”。"
 
 
 async def move(request: web.Request) -> web.StreamResponse:
@@ -46,9 +51,11 @@ async def move(request: web.Request) -> web.StreamResponse:
     permission, run, next_page = MOVES[name]
     staff = require(request, permission)
     try:
-        await run(services(request), session_id, staff, await request.post())
+        session = await run(services(request), session_id, staff, await request.post())
     except HandoffError as refusal:
         raise _back_to(session_id, _refusal(name, refusal)) from None
+    if name in BACK_TO_BOT and not await _back_to_bot(services(request), session, staff, BACK_TO_BOT[name]):
+        raise _back_to(session_id, "not_resumed")
     target = f"/conversations/{session_id}" if next_page == "conversation" else f"/{next_page}"
     raise web.HTTPSeeOther(f"{target}?notice={DONE[name]}")
 
@@ -84,16 +91,36 @@ async def delete_quick_reply(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/quick-replies?notice=deleted")
 
 
-async def _send(found: Services, session: Session, staff: Staff, text: str) -> bool:
-    """Hands the stored reply to the channel; a failure is logged, audited and reported, not raised."""
+async def _back_to_bot(found: Services, session: Session, staff: Staff, notice: str) -> bool:
+    """The bot answers the citizen again, who is told so (and asked for a rating when staff chose
+    to); False, audited, when the bot did not take the conversation back."""
     try:
-        await found.sender.send(session.channel, session.sender_id, text, staff.kf_account)
+        await found.bot.resume(session.sender_id)
+    except Exception as error:  # noqa: BLE001 - any failure: staff must know the bot is not back
+        logger.warning("session %d ended but the bot did not resume it: %s", session.id, error)
+        await _audit(found, session, staff, "resume_failed", type(error).__name__)
+        return False
+    text = f"{notice}\n{ASK_RATING}" if session.rating_asked else notice
+    await _send(found, session, staff, text, notice=True)
+    return True
+
+
+async def _audit(found: Services, session: Session, staff: Staff, action: str, error: str) -> None:
+    async with found.engine.begin() as connection:
+        await audit.record(connection, found.now(), action, audit.session_target(session.id), staff.id,
+                           {"error": error})
+
+
+async def _send(found: Services, session: Session, staff: Staff, text: str, notice: bool = False) -> bool:
+    """Hands the stored reply (or the hand-back ``notice``) to the channel; a failure is logged,
+    audited and reported, not raised."""
+    try:
+        await found.sender.send(session.channel, session.sender_id, text, None if notice else staff.kf_account)
         return True
     except Exception as error:  # noqa: BLE001 - any sender failure leaves the reply stored, unsent
-        logger.warning("staff reply in session %d stored but not sent: %s", session.id, type(error).__name__)
-        async with found.engine.begin() as connection:
-            await audit.record(connection, found.now(), "reply_not_sent", audit.session_target(session.id),
-                               staff.id, {"error": type(error).__name__})
+        logger.warning("staff %s in session %d not sent: %s", "notice" if notice else "reply", session.id,
+                       type(error).__name__)
+        await _audit(found, session, staff, "notice_not_sent" if notice else "reply_not_sent", type(error).__name__)
         return False
 
 

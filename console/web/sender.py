@@ -1,5 +1,7 @@
-"""How a stored staff reply leaves for the citizen: an interface the channel's wiring implements
-with the connector's output code (the console never builds WeChat calls itself)."""
+"""How a stored staff reply leaves for the citizen, and how the conversation goes back to the
+bot: interfaces the channel's wiring (``connectors.wechat.staff.ChannelSender``) and the Rasa
+server's API (``console.rasa.RasaConversations``) implement; the console never builds WeChat
+calls itself."""
 from __future__ import annotations
 
 from typing import Optional, Protocol
@@ -15,9 +17,6 @@ class ReplySender(Protocol):
         set; raises (``SendFailed`` or any error) when it did not go out."""
 
 
-class NotWired:
-    """The sender of a console started before any channel is wired: every reply is stored and
-    reported to staff as not sent, never silently dropped."""
-
-    async def send(self, channel: str, sender_id: str, text: str, kf_account: Optional[str]) -> None:
-        raise SendFailed(f"no sender is wired for channel {channel!r}")
+class Bot(Protocol):
+    async def resume(self, sender_id: str) -> None:
+        """The bot answers ``sender_id`` again; raises when it did not take the conversation back."""

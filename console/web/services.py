@@ -15,7 +15,7 @@ from console.staff import StaffAccounts
 from console.web.board import Board
 from console.web.feed import ChangeFeed
 from console.web.quick_replies import QuickReplies
-from console.web.sender import ReplySender
+from console.web.sender import Bot, ReplySender
 from console.web.signins import SignIns
 
 
@@ -32,6 +32,7 @@ class Services:
     board: Board
     feed: ChangeFeed
     sender: ReplySender
+    bot: Bot
 
 
 SERVICES = web.AppKey("console_services", Services)

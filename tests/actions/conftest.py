@@ -16,6 +16,7 @@ from actions.staff_desk import use_staff_desk
 from console.db import create_engine, migrate
 from console.escalation import Escalations
 from console.hours import StaffHours
+from console.messages import Transcripts
 from console.sessions import Sessions
 from console.settings import ConsoleSettings
 from govbot.clock import CHINA_TZ, use_clock
@@ -58,7 +59,7 @@ async def staff_desk(console_template, tmp_path) -> AsyncIterator[Escalations]:
     shutil.copy(console_template, path)
     engine = create_engine(f"sqlite:///{path}")
     hours = StaffHours(ConsoleSettings().staff_hours)
-    desk = Escalations(Sessions(engine, hours), hours)
+    desk = Escalations(Sessions(engine, hours), Transcripts(engine), hours)
     use_staff_desk(desk)
     yield desk
     use_staff_desk(None, handed=False)

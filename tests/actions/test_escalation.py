@@ -27,25 +27,26 @@ async def test_in_staff_hours_the_citizen_waits_in_the_queue_and_hears_the_wait(
     assert "pause" in [e.get("event") for e in events] and slot_events(events)["handoff_reason"] == "user_request"
     said, _ = await hand_over("o_second")
     assert "前面还有1位市民在等待" in said and "6分钟内" in said
-    opened = await staff_desk._sessions.active("rest", "o_first")
+    opened = await staff_desk.sessions.active("rest", "o_first")
     assert opened.state is State.WAITING and opened.reason == "user_request"
     assert opened.service_item == "居民身份证补领"
+    assert opened.last_citizen_at is not None  # the request itself opens WeChat's reply window
 
 
 async def test_asking_twice_is_one_session(staff_desk: Escalations):
     await hand_over("o_twice")
     said, _ = await hand_over("o_twice", "人工人工")
     assert "您是下一位" in said
-    assert len(await staff_desk._sessions.in_state(State.WAITING)) == 1
+    assert len(await staff_desk.sessions.in_state(State.WAITING)) == 1
 
 
 async def test_outside_staff_hours_the_message_becomes_a_ticket_for_the_next_working_day(clock, staff_desk):
     clock.now = datetime(2026, 11, 27, 18, 30, tzinfo=CHINA_TZ)  # Friday evening
     said, events = await hand_over("o_evening")
     assert "非工作时间" in said and "11月30日（周一） 09:00" in said and "12345" in said
-    session = await staff_desk._sessions.active("rest", "o_evening")
+    session = await staff_desk.sessions.active("rest", "o_evening")
     assert session.state is State.TICKET
-    assert [t.due_day.isoformat() for t in await staff_desk._sessions.tickets(session.id)] == ["2026-11-30"]
+    assert [t.due_day.isoformat() for t in await staff_desk.sessions.tickets(session.id)] == ["2026-11-30"]
     assert "pause" in [e.get("event") for e in events]
 
 

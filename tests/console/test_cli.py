@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from console.cli import PASSWORD_VARIABLE, add_staff
 from console.db import create_engine
 from console.staff import Role, StaffAccounts
@@ -60,7 +62,19 @@ def test_the_command_line_serves_the_console(monkeypatch, capsys):
     assert (args.host, args.port) == (None, 9001)
     started = {}
     monkeypatch.setattr(server.web, "run_app", lambda app, **options: started.update(options))
-    assert server.serve({"CONSOLE_PORT": "8095"}) == 0 and (started["host"], started["port"]) == ("127.0.0.1", 8095)
-    assert server.serve({"CONSOLE_PORT": "8095"}, port=9001) == 0 and started["port"] == 9001
-    assert server.serve({"CONSOLE_IDLE_MINUTES": "soon"}) == 2
+    channel = {"WECHAT_APP_ID": "wx_demo", "RASA_AUTH_TOKEN": "t"}
+    assert server.serve({**channel, "CONSOLE_PORT": "8095"}) == 0
+    assert (started["host"], started["port"]) == ("127.0.0.1", 8095)
+    assert server.serve({**channel, "CONSOLE_PORT": "8095"}, port=9001) == 0 and started["port"] == 9001
+    assert server.serve({**channel, "CONSOLE_IDLE_MINUTES": "soon"}) == 2
     assert "CONSOLE_IDLE_MINUTES" in capsys.readouterr().err
+
+
+def test_without_a_channel_for_staff_replies_the_console_does_not_start(monkeypatch, capsys):
+    from console.web import server
+
+    monkeypatch.setattr(server.web, "run_app", lambda app, **options: pytest.fail("started"))
+    assert server.serve({"WECHAT_APP_ID": "wx_demo"}) == 2
+    assert server.serve({"RASA_AUTH_TOKEN": "t"}) == 2
+    err = capsys.readouterr().err
+    assert "RASA_AUTH_TOKEN" in err and "WECHAT_APP_ID" in err

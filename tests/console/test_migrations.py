@@ -44,4 +44,4 @@ async def test_the_console_shares_a_database_with_the_portal(database_url):
         versions = await connection.run_sync(_versions)
         differences = await connection.run_sync(_differences)
     await engine.dispose()
-    assert versions == {"alembic_version": "0004", VERSION_TABLE: "0002"} and differences == []
+    assert versions == {"alembic_version": "0004", VERSION_TABLE: "0003"} and differences == []

@@ -165,13 +165,27 @@ class FakeWeChat:
         if len(content.encode("utf-8")) > TEXT_LIMIT:
             raise WeChatError(45002, "content size out of limit")
         self._spend(openid)
-        self._deliver(openid, content, "text")
+        kf_account = (body.get("customservice") or {}).get("kf_account")
+        self._deliver(openid, content, "text", kf_account)
         return {}
 
-    def _deliver(self, openid: str, text: str, kind: str) -> None:
-        """What the user's WeChat would show: customer-service texts and template messages."""
-        self.state.messages.append({"seq": len(self.state.messages) + 1, "openid": openid, "text": text,
-                                    "kind": kind, "at": self.state.clock()})
+    def custom_typing(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        """客服输入状态: needs a customer-service window, spends no quota."""
+        openid = body.get("touser")
+        if not isinstance(openid, str) or len(openid) < 8:
+            raise WeChatError(40003, "invalid openid")
+        if body.get("command") not in ("Typing", "CancelTyping"):
+            raise WeChatError(40001, "invalid command")
+        return {}
+
+    def _deliver(self, openid: str, text: str, kind: str, kf_account: Optional[str] = None) -> None:
+        """What the user's WeChat would show: customer-service texts (with the staff account they
+        came from, if any) and template messages."""
+        message = {"seq": len(self.state.messages) + 1, "openid": openid, "text": text, "kind": kind,
+                   "at": self.state.clock()}
+        if kf_account:
+            message["kf_account"] = kf_account
+        self.state.messages.append(message)
 
     def template_send(self, body: Dict[str, Any]) -> Dict[str, Any]:
         openid = body.get("touser")
@@ -222,6 +236,7 @@ class FakeWeChat:
             ("GET", "/cgi-bin/token", self._token),
             ("POST", "/cgi-bin/stable_token", self._stable_token),
             ("POST", "/cgi-bin/message/custom/send", self._api(lambda b: self.custom_send(b))),
+            ("POST", "/cgi-bin/message/custom/typing", self._api(lambda b: self.custom_typing(b))),
             ("POST", "/cgi-bin/message/template/send", self._api(lambda b: self.template_send(b))),
             ("POST", "/cgi-bin/menu/create", self._api(lambda b: self.menu_create(b))),
             ("GET", "/cgi-bin/menu/get", self._api(lambda _: self.menu_get(), body=False)),

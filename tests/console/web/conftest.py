@@ -36,6 +36,16 @@ class RecordingSender:
         self.sent.append((channel, sender_id, text, kf_account))
 
 
+class RecordingBot:
+    """The Rasa server as the console sees it: records which conversations it took back."""
+
+    def __init__(self) -> None:
+        self.resumed: List[str] = []
+
+    async def resume(self, sender_id: str) -> None:
+        self.resumed.append(sender_id)
+
+
 @dataclass
 class Desk:
     """One staff member's browser: a client with its cookies and the sign-in's CSRF token."""
@@ -77,9 +87,14 @@ def sender() -> RecordingSender:
 
 
 @pytest.fixture
-async def console(aiohttp_client, settings, sender, clock, engine) -> TestClient:
+def bot() -> RecordingBot:
+    return RecordingBot()
+
+
+@pytest.fixture
+async def console(aiohttp_client, settings, sender, bot, clock, engine) -> TestClient:
     """The console, started after ``engine`` migrated the same database (it migrates again: a no-op)."""
-    app = create_app(settings, sender, now=clock, hasher=CHEAP_HASHER, poll_interval=0.05)
+    app = create_app(settings, sender, now=clock, hasher=CHEAP_HASHER, poll_interval=0.05, bot=bot)
     return await aiohttp_client(app)
 
 

@@ -49,6 +49,7 @@ async def test_the_console_serves_and_streams_rows_another_process_writes(sqlite
     engine, session = await _seed(sqlite_url)
     port = free_port()
     env = {**os.environ, "CONSOLE_DATABASE_URL": sqlite_url, "CONSOLE_PORT": str(port),
+           "WECHAT_APP_ID": "wx_serve_test", "RASA_AUTH_TOKEN": "serve-test-token",
            "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
     base = f"http://127.0.0.1:{port}"
     process = start(COMMAND, env, log=tmp_path / "console.log")
