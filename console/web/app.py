@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from console.db import create_engine, migrate
 from console.hours import StaffHours
 from console.messages import Transcripts
+from console.rasa import RasaConversations
 from console.sessions import Sessions
 from console.settings import ConsoleSettings
 from console.staff import StaffAccounts
@@ -22,7 +23,6 @@ from console.web import entry, guard, live, moves, pages
 from console.web.board import Board
 from console.web.feed import ChangeFeed
 from console.web.quick_replies import QuickReplies
-from console.rasa import RasaConversations
 from console.web.sender import Bot, ReplySender
 from console.web.services import SERVICES, Services
 from console.web.signins import SignIns
