@@ -26,6 +26,7 @@ from connectors.wechat.testing.fake_api import (
     FakeWeChatServer,
 )
 from connectors.wechat.testing.simulator import WeChatPeer
+from console.settings import ConsoleSettings
 from govbot.processes import delete_prefix, free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -77,11 +78,12 @@ async def start_server(fake: FakeWeChatServer) -> AsyncIterator[Callable[..., Aw
     """Starts a Rasa app with the WeChat channel: ``await start_server(aes=True, ...)``."""
     harnesses: List[Harness] = []
 
-    async def start(*, aes: bool = False, agent: Optional[Any] = None, **overrides: Any) -> Harness:
+    async def start(*, aes: bool = False, agent: Optional[Any] = None, console: Optional[ConsoleSettings] = None,
+                    **overrides: Any) -> Harness:
         if aes:
             overrides.setdefault("encoding_aes_key", DEMO_AES_KEY)
         settings = make_settings(fake.url, **overrides)
-        channel = WeChatInput(settings)
+        channel = WeChatInput(settings, console=console)
         agent = agent or EchoAgent()
         app = build_app([channel], agent)
         port = free_port()
