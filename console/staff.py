@@ -83,6 +83,17 @@ class StaffAccounts:
             raise StaffError(f"the login {login!r} is taken") from None
         return Staff(staff_id, login, display_name.strip(), kind)
 
+    async def set_password(self, login: str, password: str) -> Optional[Staff]:
+        """A new password for an existing account (None: no such login); audited, never logged."""
+        async with self._engine.connect() as connection:
+            row = await _row(connection, tables.staff.c.login == login)
+        if row is None:
+            return None
+        staff = Staff.from_row(row)
+        _check_account(login, staff.display_name, password)
+        await self._rehash(staff.id, password, "set_password")
+        return staff
+
     async def verify(self, login: str, password: str) -> Optional[Staff]:
         """The active account when ``password`` is its password, else None."""
         async with self._engine.connect() as connection:
@@ -113,12 +124,13 @@ class StaffAccounts:
             self._decoy = await asyncio.to_thread(self._hasher.hash, secrets.token_urlsafe(16))
         return self._decoy
 
-    async def _rehash(self, staff_id: int, password: str) -> None:
+    async def _rehash(self, staff_id: int, password: str, action: str = "rehash_password") -> None:
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
         async with self._engine.begin() as connection:
             await connection.execute(tables.staff.update().where(tables.staff.c.id == staff_id)
                                      .values(password_hash=password_hash))
-            await audit.record(connection, self._now(), "rehash_password", audit.staff_target(staff_id), staff_id)
+            await audit.record(connection, self._now(), action, audit.staff_target(staff_id),
+                               staff_id if action == "rehash_password" else None)
 
     async def _signed_in(self, login: str, staff: Optional[Staff]) -> Optional[Staff]:
         """Logs the attempt (the login as typed when it matched no account) and returns ``staff``."""

@@ -26,6 +26,7 @@ KEYS_OF_PROCESS: Mapping[str, Sequence[str]] = {
     # API token, calls actions, checks notifications
     "rasa": ("RASA_AUTH_TOKEN", "ACTION_SERVER_SECRET", "PORTAL_WEBHOOK_SECRET"),
     "wechat-api": (),
+    "console": ("RASA_AUTH_TOKEN",),  # resumes conversations on the Rasa API, sends staff replies via the channel
 }
 
 

@@ -21,12 +21,14 @@ class Settings:
     action_port: int = 5055
     portal_port: int = 8080
     wechat_fake_port: int = 8011
+    console_port: int = 8090
     # Addresses the servers listen on: loopback unless a deployment says otherwise (a reverse
     # proxy in front, a container); the action server stays private even then.
     rasa_host: str = LOOPBACK
     action_host: str = LOOPBACK
     portal_host: str = LOOPBACK
     wechat_fake_host: str = LOOPBACK
+    console_host: str = LOOPBACK
     portal_url: Optional[str] = None  # None: start and use the bundled reference portal
     redis_url: Optional[str] = None
     wechat_configured: bool = False  # False: demo credentials against the local fake WeChat API
@@ -40,10 +42,12 @@ class Settings:
                 action_port=read.port(env, "ACTION_PORT", cls.action_port),
                 portal_port=read.port(env, "PORTAL_PORT", cls.portal_port),
                 wechat_fake_port=read.port(env, "WECHAT_FAKE_PORT", cls.wechat_fake_port),
+                console_port=read.port(env, "CONSOLE_PORT", cls.console_port),
                 rasa_host=read.text(env, "RASA_HOST") or LOOPBACK,
                 action_host=read.text(env, "ACTION_HOST") or LOOPBACK,
                 portal_host=read.text(env, "PORTAL_HOST") or LOOPBACK,
                 wechat_fake_host=read.text(env, "WECHAT_FAKE_HOST") or LOOPBACK,
+                console_host=read.text(env, "CONSOLE_HOST") or LOOPBACK,
                 portal_url=read.url(env, "PORTAL_URL"),
                 redis_url=read.url(env, "REDIS_URL", REDIS_SCHEMES),
                 wechat_configured=bool(read.text(env, "WECHAT_APP_ID")),
@@ -58,6 +62,10 @@ class Settings:
     @property
     def action_url(self) -> str:
         return local_url(self.action_host, self.action_port)
+
+    @property
+    def console_url(self) -> str:
+        return local_url(self.console_host, self.console_port)
 
     @property
     def rasa_url(self) -> str:

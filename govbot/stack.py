@@ -1,5 +1,5 @@
-"""Starts portal, action server, Rasa server (``rest`` and ``wechat`` channels) and the fake
-WeChat API as real processes on loopback, for the end-to-end tests and the benchmarks: the
+"""Starts portal, action server, Rasa server (``rest`` and ``wechat`` channels), the fake
+WeChat API and the staff console as real processes on loopback, for the end-to-end tests and the benchmarks: the
 processes of ``govbot up``, with the same environment and keys (fresh ones per stack)."""
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ class Stack:
     secrets: Dict[str, str] = field(default_factory=dict)  # the keys of docs/CONTRACT.md §4, by name
     pids: Dict[str, int] = field(default_factory=dict)  # process name -> pid
     database_url: str = ""  # the portal's database (SQLite in the stack's own folder)
+    console_url: str = ""
+    console_database_url: str = ""  # the console's (SQLite in the stack's own folder)
 
     @property
     def webhook_url(self) -> str:
@@ -60,7 +62,7 @@ def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optiona
     if not model.exists():
         raise FileNotFoundError(f"{model} is missing: run 'make train' first")
     settings = Settings(rasa_port=free_port(), action_port=free_port(), portal_port=free_port(),
-                        wechat_fake_port=free_port(), redis_url=redis_url)
+                        wechat_fake_port=free_port(), console_port=free_port(), redis_url=redis_url)
     keys = generate_secrets()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -70,6 +72,7 @@ def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optiona
         commands = _commands(settings, model, work)
         base = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_") and k != "PORTAL_WEBHOOK_URL"}
         base["DATABASE_URL"] = f"sqlite:///{work / 'portal.sqlite3'}"
+        base["CONSOLE_DATABASE_URL"] = f"sqlite:///{work / 'console.sqlite3'}"
         base.pop(CLOCK_SETTING, None)
         if clock:
             base[CLOCK_SETTING] = clock
@@ -79,9 +82,11 @@ def running_stack(model: Path = MODELS_DIR / "govbot.tar.gz", redis_url: Optiona
         with stopped_at_exit(list(processes.values())):
             stack = Stack(settings.effective_portal_url, settings.rasa_url, settings.action_url,
                           f"http://{LOOPBACK}:{settings.wechat_fake_port}", keys,
-                          {name: p.pid for name, p in processes.items()}, base["DATABASE_URL"])
+                          {name: p.pid for name, p in processes.items()}, base["DATABASE_URL"],
+                          settings.console_url, base["CONSOLE_DATABASE_URL"])
             wait_until_up([f"{stack.portal_url}/healthz", f"{stack.action_url}/health",
-                           f"{stack.wechat_api_url}/_fake/health", stack.rasa_api("/status")],
+                           f"{stack.wechat_api_url}/_fake/health", stack.rasa_api("/status"),
+                           f"{stack.console_url}/signin"],
                           list(processes.values()), STARTUP_SECONDS, f"; see the logs in {logs}")
             yield stack
 
@@ -97,4 +102,6 @@ def _commands(settings: Settings, model: Path, work: Path) -> Dict[str, List[str
         "rasa": [str(BIN / "govbot-rasa"), "run", "--enable-api", "--interface", settings.rasa_host,
                  "--port", str(settings.rasa_port), "--model", str(model), "--endpoints", str(work / "endpoints.yml"),
                  "--credentials", str(work / "credentials.yml")],
+        "console": [str(BIN / "govbot"), "console", "serve", "--host", settings.console_host,
+                    "--port", str(settings.console_port)],
     }

@@ -1,6 +1,7 @@
 """``govbot up``: every process of the assistant, supervised, on embedded defaults, closed by keys."""
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ from honcho.environ import parse as parse_env
 from honcho.environ import parse_procfile
 
 from connectors.wechat.testing.fake_api import demo_environment
+from console.demo import demo_supervisor
+from console.settings import ConsoleSettings
 from govbot.keys import ACTION_SECRET_HEADER, KEY_NAMES, SECRETS_FILE, ensure_secrets, with_keys_of
 from govbot.processes import port_is_free
 from govbot.settings import MODELS_DIR, ROOT, RUN_DIR, Settings
@@ -27,6 +30,7 @@ def up(settings: Settings) -> int:
         raise SystemExit("No trained model in models/: run 'make train' (or 'make run', which trains first).")
     keys = ensure_secrets()
     _announce_keys()
+    _announce_console(settings)
     _write_rasa_config(settings)
     supervisor = Supervisor()
     environments = process_environments(settings, processes, os.environ, keys)
@@ -40,6 +44,18 @@ def _announce_keys() -> None:
     from_env = [name for name in KEY_NAMES if os.environ.get(name)]
     print(f"Keys of this run: {SECRETS_FILE} (mode 600; read it for curl, the benchmarks, your tools)"
           + (f"; taken from the environment instead: {', '.join(from_env)}" if from_env else ""), flush=True)
+
+
+def _announce_console(settings: Settings) -> None:
+    """Where the staff console is; on embedded defaults only (no official account, no console
+    database set) a demo supervisor with a fresh random password, printed once here."""
+    print(f"Staff console: {settings.console_url}/", flush=True)
+    if settings.wechat_configured or os.environ.get("CONSOLE_DATABASE_URL"):
+        print("  staff accounts: .venv/bin/govbot console add-staff --login L --name N --role supervisor", flush=True)
+        return
+    login, password = asyncio.run(demo_supervisor(ConsoleSettings.from_env(os.environ)))
+    print(f"  demo supervisor: login {login}, password {password} (embedded defaults only; new at each start)",
+          flush=True)
 
 
 def load_dotenv() -> None:
@@ -61,13 +77,13 @@ def _processes(settings: Settings) -> Dict[str, str]:
 
 def _check_ports(settings: Settings, processes: Dict[str, str]) -> None:
     wanted = {"rasa": settings.rasa_port, "actions": settings.action_port, "portal": settings.portal_port,
-              "wechat-api": settings.wechat_fake_port}
+              "wechat-api": settings.wechat_fake_port, "console": settings.console_port}
     busy = [f"{name} port {port}" for name, port in wanted.items() if name in processes and not port_is_free(port)]
     if busy:
         raise SystemExit(
             f"Port already in use: {', '.join(busy)}. Stop the program holding it "
             "(e.g. an earlier 'govbot up') or choose another with RASA_PORT / ACTION_PORT / PORTAL_PORT / "
-            "WECHAT_FAKE_PORT.")
+            "WECHAT_FAKE_PORT / CONSOLE_PORT.")
 
 
 def process_environments(settings: Settings, processes: Iterable[str], base: Mapping[str, str],
@@ -83,8 +99,8 @@ def _environment(settings: Settings, base: Mapping[str, str]) -> Dict[str, str]:
     env.update({
         "RASA_PORT": str(settings.rasa_port), "ACTION_PORT": str(settings.action_port),
         "PORTAL_PORT": str(settings.portal_port), "PORTAL_URL": settings.effective_portal_url,
-        "WECHAT_FAKE_PORT": str(settings.wechat_fake_port),
-        "RASA_HOST": settings.rasa_host, "ACTION_HOST": settings.action_host,
+        "WECHAT_FAKE_PORT": str(settings.wechat_fake_port), "CONSOLE_PORT": str(settings.console_port),
+        "CONSOLE_HOST": settings.console_host, "RASA_HOST": settings.rasa_host, "ACTION_HOST": settings.action_host,
         "PORTAL_HOST": settings.portal_host, "WECHAT_FAKE_HOST": settings.wechat_fake_host,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", "PYTHONUNBUFFERED": "1",
     })

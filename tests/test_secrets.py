@@ -90,7 +90,8 @@ def test_each_process_gets_only_the_keys_it_needs():
     assert set(with_keys_of("portal", {}, keys)) == {"PORTAL_API_KEY", "PORTAL_ADMIN_KEY", "PORTAL_WEBHOOK_SECRET"}
     assert set(with_keys_of("rasa", {}, keys)) == {"RASA_AUTH_TOKEN", "ACTION_SERVER_SECRET", "PORTAL_WEBHOOK_SECRET"}
     assert with_keys_of("wechat-api", {}, keys) == {}
-    assert set(KEYS_OF_PROCESS) == {"portal", "actions", "rasa", "wechat-api"}
+    assert set(with_keys_of("console", {}, keys)) == {"RASA_AUTH_TOKEN"}  # resumes conversations, sends via the channel
+    assert set(KEYS_OF_PROCESS) == {"portal", "actions", "rasa", "wechat-api", "console"}
 
 
 def test_rasa_presents_the_action_secret_read_from_its_environment(tmp_path, monkeypatch):
