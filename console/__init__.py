@@ -12,7 +12,9 @@ Modules, by concern:
 - ``hours``: staff hours (holiday- and 调休-aware, China time); ``delivery``: whether a staff
   reply can still reach the citizen (WeChat's 48-hour window and quota, the connector's rule).
 - ``staff``: accounts and passwords (argon2id); ``audit``: the log of every staff action;
-  ``cli``: ``govbot console add-staff``.
+  ``cli``: ``govbot console add-staff``; ``demo``: the demo supervisor of ``govbot up``.
+- ``escalation``: a citizen's request for a person opened, with the queue and the expected wait;
+  ``rasa``: handing a conversation back to the bot (Rasa's HTTP API).
 
 The staff's web app is ``console.web`` (``create_app(settings, sender)``, ``govbot console serve``);
 its pages read and move conversations only through the modules above.
@@ -31,9 +33,12 @@ How the rest plugs in (web pages, live updates, the WeChat wiring), all through 
   window), then sent through ``connectors``' output code; ``Sessions.delivery`` is what the
   conversation view shows (time and messages left).
 - The queue is ``Sessions.in_state(State.WAITING)``; the activity log is ``audit.entries``.
-- The WeChat wiring implements ``console.web.sender.ReplySender`` with the connector's output code
-  and hands it to ``create_app``; the console notices the channel's new rows itself
-  (``console.web.feed`` polls the tables), so the two need no other link.
+- ``action_handoff`` reaches ``Sessions.open`` through ``escalation.Escalations`` (handed to the
+  actions by the action server); the channel stores messages through ``connectors.wechat.desk``.
+- The WeChat wiring implements ``console.web.sender.ReplySender`` (``connectors.wechat.staff.
+  ChannelSender``: the channel's own output on the Rasa server) and ``govbot console serve`` hands
+  it to ``create_app``; hand back / close resume the bot through ``rasa.RasaConversations``. The
+  console notices the channel's new rows itself (``console.web.feed`` polls the tables).
 
 The console reaches the portal over HTTP only and never builds WeChat calls itself.
 """
