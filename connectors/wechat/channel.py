@@ -174,11 +174,12 @@ class WeChatInput(InputChannel):
         """Messages outside a user's turn (e.g. ``trigger_intent``) go through the customer-service API."""
         return CustomerServiceOutput(lambda openid, texts: self.outbox.send(openid, texts))
 
-    async def _is_paused(self, openid: str) -> bool:
-        """Whether the conversation is paused (handed to staff), from Rasa's own tracker store."""
+    async def _is_paused(self, openid: str) -> Optional[bool]:
+        """Whether the conversation is paused (handed to staff), from Rasa's own tracker store;
+        None without one (an agent that is not Rasa's)."""
         store = getattr(getattr(self._app and self._app.ctx, "agent", None), "tracker_store", None)
         if store is None:
-            return False
+            return None
         tracker = await store.retrieve(openid)
         return tracker is not None and tracker.is_paused()
 

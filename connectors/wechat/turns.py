@@ -125,7 +125,7 @@ class LocalTurn:
     def take_decision(self) -> Optional[str]:
         decided, self.decided = self.decided, None
         return decided
-IsPaused = Callable[[str], Awaitable[bool]]
+IsPaused = Callable[[str], Awaitable[Optional[bool]]]  # None: no tracker store in sight to ask
 
 
 class Desk(Protocol):
@@ -396,6 +396,10 @@ class Turns:
         assistant does not see it. A console out of reach leaves the message to the assistant
         (whose tracker, paused, keeps it), never lost."""
         if self._desk is None:
+            return False
+        if self._is_paused is not None and await self._is_paused(inbound.openid) is False:
+            # A handover pauses Rasa's tracker: unpaused, no database round trip on the hot path
+            # (each would wait behind the model's work in the event loop under load).
             return False
         try:
             return await self._desk.take(inbound)
