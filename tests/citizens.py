@@ -4,9 +4,10 @@ wechatpy on WeChat's side. Shared by the end-to-end tests, the conversation suit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import uuid
-from typing import List
+from typing import Any, AsyncIterator, Dict, List, Optional
 
 import requests
 
@@ -45,20 +46,43 @@ class WeChatCitizen:
         return self.sender
 
     def says(self, text: str) -> str:
+        """The whole answer of one turn: the passive reply and the pushes that follow it."""
         return asyncio.run(self._says(text))
 
+    def sends(self, text: str) -> Optional[str]:
+        """Pushes one message; only its passive reply (None for ``success``), without waiting for pushes."""
+        return asyncio.run(self._push(text))
+
+    def receives(self, wait: float) -> List[Dict[str, Any]]:
+        """The customer-service messages (text, kf_account…) sent since the last ones seen; waits up
+        to ``wait`` seconds for the first."""
+        return asyncio.run(self._receive(wait))
+
     async def _says(self, text: str) -> str:
+        reply = await self._push(text)
+        texts = [reply] if reply else []
+        while True:  # after "success" (a slow turn) the whole answer comes as pushes
+            messages = await self._receive(self.PUSHES_WITHIN if texts else 8.0)
+            if not messages:
+                return "\n".join(texts)
+            texts += [m["text"] for m in messages]
+
+    async def _push(self, text: str) -> Optional[str]:
+        async with self._peer() as peer:
+            delivery = await peer.push(peer.text(self.sender, text))
+        assert delivery.status == 200, delivery.body
+        return delivery.reply
+
+    async def _receive(self, wait: float) -> List[Dict[str, Any]]:
+        async with self._peer() as peer:
+            messages, self.seq = await peer.customer_messages(self.sender, self.seq, wait=wait)
+        return messages
+
+    @contextlib.asynccontextmanager
+    async def _peer(self) -> AsyncIterator[WeChatPeer]:
         peer = WeChatPeer(self.stack.webhook_url, DEMO_TOKEN, DEMO_APP_ID, DEMO_AES_KEY if self.aes else None,
                           fake_api_url=self.stack.wechat_api_url)
         try:
-            delivery = await peer.push(peer.text(self.sender, text))
-            assert delivery.status == 200, delivery.body
-            texts = [delivery.reply] if delivery.reply else []
-            while True:  # after "success" (a slow turn) the whole answer comes as pushes
-                messages, self.seq = await peer.customer_messages(
-                    self.sender, self.seq, wait=self.PUSHES_WITHIN if texts else 8.0)
-                if not messages:
-                    return "\n".join(texts)
-                texts += [m["text"] for m in messages]
+            yield peer
         finally:
             await peer.close()

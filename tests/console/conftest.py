@@ -1,9 +1,9 @@
 """Fixtures of the console's tests: a migrated database of each kind (the shared ``database_url``),
-the settable ``clock``, staff hours 09:00-17:00 and three staff members."""
+the settable ``clock``, staff hours 09:00-17:00, three staff members and a headless Chromium."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Iterator
 
 import pytest
 from argon2 import PasswordHasher
@@ -15,6 +15,7 @@ from console.messages import Transcripts
 from console.sessions import Sessions
 from console.settings import ConsoleSettings
 from console.staff import Staff, StaffAccounts
+from tests.console.chromium import chromium
 
 # Cheap parameters keep the tests fast; the product uses argon2-cffi's defaults.
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -61,3 +62,9 @@ async def team(accounts) -> Team:
     return Team(await accounts.add_staff("wang", "王小明", "agent", PASSWORD),
                 await accounts.add_staff("li", "李娜", "agent", PASSWORD),
                 await accounts.add_staff("zhao", "赵主管", "supervisor", PASSWORD))
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, at 1280×800 (``tests.console.chromium``)."""
+    yield from chromium()
