@@ -10,7 +10,8 @@ custom channels by module path); it serves
 - ``POST /webhooks/wechat/staff/…``  staff replies from the console (``staff``), behind the API token
 
 While a conversation is with staff in the console (``HANDOFF_MODE=console``), its messages are
-stored for them (``desk``) and the assistant stays out.
+stored for them (``desk``) and the assistant stays out; with ``HANDOFF_MODE=wechat`` they go to
+WeChat's own customer service until it closes the session (``transfer``).
 
 A request that fails the size limit, the signature, the timestamp window, XML parsing, the
 addressee (``ToUserName``) or the nonce cache (a signed query string reused with another body,
@@ -46,6 +47,7 @@ from connectors.wechat.signing import SignatureError
 from connectors.wechat.staff import SEND_PATH, TYPING_PATH, StaffRoute
 from connectors.wechat.storage import Storage, StorageUnavailable, open_storage
 from connectors.wechat.templates import Templates
+from connectors.wechat.transfer import TRANSFER, render_transfer_reply, resume
 from connectors.wechat.turns import Turns
 from console.db import create_engine
 from console.hours import StaffHours
@@ -129,7 +131,8 @@ class WeChatInput(InputChannel):
             self._turns = Turns(self.storage, self.outbox, self.menu, self._on_new_message,
                                 passive_timeout=self.settings.passive_timeout, is_paused=self._is_paused,
                                 rate_per_minute=self.settings.user_rate_per_minute,
-                                rate_burst=self.settings.user_rate_burst, desk=self.desk)
+                                rate_burst=self.settings.user_rate_burst, desk=self.desk,
+                                kf_resume=self._resume if self.console and not self.console.uses_console else None)
         return self._turns
 
     @property
@@ -177,11 +180,20 @@ class WeChatInput(InputChannel):
     async def _is_paused(self, openid: str) -> Optional[bool]:
         """Whether the conversation is paused (handed to staff), from Rasa's own tracker store;
         None without one (an agent that is not Rasa's)."""
-        store = getattr(getattr(self._app and self._app.ctx, "agent", None), "tracker_store", None)
+        store = getattr(self._agent, "tracker_store", None)
         if store is None:
             return None
         tracker = await store.retrieve(openid)
         return tracker is not None and tracker.is_paused()
+
+    async def _resume(self, openid: str) -> bool:
+        """WeChat's customer service closed the session: the assistant takes the conversation back."""
+        return self._agent is not None and await resume(self._agent, openid)
+
+    @property
+    def _agent(self) -> Any:
+        """The Rasa server's agent (its tracker and lock stores), once the server started."""
+        return getattr(self._app and self._app.ctx, "agent", None)
 
     # ------------------------------------------------------------ HTTP
 
@@ -277,7 +289,8 @@ class WeChatInput(InputChannel):
         def answer_for(text: Optional[str]) -> HTTPResponse:
             if text is None:
                 return response.text("success")
-            reply = render_text_reply(inbound.openid, inbound.account, text)
+            reply = (render_transfer_reply(inbound.openid, inbound.account) if text == TRANSFER
+                     else render_text_reply(inbound.openid, inbound.account, text))
             return response.text(self.envelope.seal(reply, query.get("nonce") or "", push.encrypted),
                                  content_type="application/xml; charset=utf-8")
 

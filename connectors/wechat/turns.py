@@ -84,6 +84,7 @@ from connectors.wechat.outbox import Outbox, Part, backlog, parts_of, text_of
 from connectors.wechat.output import TurnCollector, parse_choice
 from connectors.wechat.storage import Begun, Storage, StorageUnavailable, TurnKeys, record_of
 from connectors.wechat.text import split_text
+from connectors.wechat.transfer import BACK_TO_BOT, KF_CLOSED, TRANSFER, sendable
 from govbot.logmask import mask_openid, redact
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ class LocalTurn:
         decided, self.decided = self.decided, None
         return decided
 IsPaused = Callable[[str], Awaitable[Optional[bool]]]  # None: no tracker store in sight to ask
+Resume = Callable[[str], Awaitable[bool]]  # openid -> whether a paused conversation was resumed
 
 
 class Desk(Protocol):
@@ -139,9 +141,12 @@ class Turns:
     def __init__(self, storage: Storage, outbox: Outbox, menu: Menu, on_new_message: OnNewMessage,
                  passive_timeout: float = 4.0, input_channel: str = "wechat",
                  is_paused: Optional[IsPaused] = None, rate_per_minute: float = 20.0, rate_burst: int = 10,
-                 desk: Optional[Desk] = None) -> None:
+                 desk: Optional[Desk] = None, kf_resume: Optional[Resume] = None) -> None:
+        """``kf_resume`` given (``HANDOFF_MODE=wechat``, see ``transfer``): paused conversations go to
+        WeChat's customer service, and its ``kf_close_session`` gives them back through it."""
         self._storage = storage
         self._desk = desk
+        self._kf_resume = kf_resume
         self._outbox = outbox
         self._menu = menu
         self._on_new_message = on_new_message
@@ -307,7 +312,7 @@ class Turns:
         # stale kept answers (of BACKLOG_TURNS earlier messages) give way to this one's
         items, settled = await self._storage.finish(keys, items, pending,
                                                     self._may_settle(key, deadline) or early, LEASE,
-                                                    backlog(key, texts) if pending else None)
+                                                    backlog(key, sendable(texts)) if pending else None)
         while not settled.done:
             if settled.busy:  # an earlier turn of this user is still pushing
                 await self._wait(f"out:{openid}", self._listen(f"out:{openid}"), POLL)
@@ -329,7 +334,7 @@ class Turns:
         if mode == PASSIVE:
             await asyncio.sleep(AFTER_PASSIVE)
         try:
-            await self._outbox.send(openid, [Part.from_json(item) for item in rest])
+            await self._outbox.send(openid, [Part.from_json(item) for item in rest if text_of(item) != TRANSFER])
         finally:
             await self._storage.delete_if_equals(keys.pushing, keys.member)
             self._wake(f"out:{openid}")
@@ -364,6 +369,8 @@ class Turns:
     async def _turn(self, inbound: Inbound, choices: Optional[str]) -> List[str]:
         if await self._with_staff(inbound):
             return await self._hold(inbound.openid)
+        if inbound.kind == KF_CLOSED and self._kf_resume is not None:
+            return [BACK_TO_BOT] if await self._kf_resume(inbound.openid) else []
         if inbound.text is None:
             if inbound.welcome:
                 await self._remember_choices(inbound.openid, self._menu.welcome_payloads())
@@ -387,9 +394,12 @@ class Turns:
             return collector.parts() + [SORRY]
         if collector.choices:
             await self._remember_choices(inbound.openid, collector.choices)
-        if collector.parts() or self._is_paused is None or not await self._is_paused(inbound.openid):
-            return collector.parts()
-        return await self._hold(inbound.openid)  # paused for WeChat's own customer service
+        parts = collector.parts()
+        # only a citizen's message is forwarded to WeChat's customer service, never an event
+        transfer = self._kf_resume is not None and not inbound.kind.startswith("event.")
+        if (parts and not transfer) or self._is_paused is None or not await self._is_paused(inbound.openid):
+            return parts
+        return [TRANSFER, *parts] if transfer else await self._hold(inbound.openid)
 
     async def _with_staff(self, inbound: Inbound) -> bool:
         """The conversation is with staff in the console: the message was stored for them and the

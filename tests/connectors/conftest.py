@@ -7,11 +7,17 @@ on wechatpy only.
 """
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any, AsyncIterator, Awaitable, Callable, List, Optional
 
 import pytest
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ConversationPaused
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
 from connectors.wechat.channel import WeChatInput
@@ -105,3 +111,36 @@ async def start_server(fake: FakeWeChatServer) -> AsyncIterator[Callable[..., Aw
 
 def new_openid() -> str:
     return "o" + uuid.uuid4().hex[:27]
+
+
+class HandedToStaff(EchoAgent):
+    """Behaves like Rasa's agent for conversations handed to staff: "转人工" says ``HANDOFF`` and
+    pauses the tracker (in Rasa's own in-memory tracker store, beside its lock store), and a paused
+    conversation gets no answer from the assistant."""
+
+    HANDOFF = "好的，已为您转人工服务。"
+
+    def __init__(self, handoff_seconds: float = 0.0) -> None:
+        super().__init__()
+        self.handoff_seconds = handoff_seconds  # how long the handoff's action takes
+        self.tracker_store = InMemoryTrackerStore(Domain.empty())
+        self.lock_store = InMemoryLockStore()
+
+    async def hand_over(self, sender: str) -> None:
+        tracker = DialogueStateTracker(sender, [])
+        tracker.update(ConversationPaused())
+        await self.tracker_store.save(tracker)
+
+    async def is_paused(self, sender: str) -> bool:
+        tracker = await self.tracker_store.retrieve(sender)
+        return tracker is not None and tracker.is_paused()
+
+    async def handle_message(self, message) -> None:
+        if await self.is_paused(message.sender_id):
+            return
+        if message.text == "转人工":
+            await asyncio.sleep(self.handoff_seconds)
+            await message.output_channel.send_response(message.sender_id, {"text": self.HANDOFF})
+            await self.hand_over(message.sender_id)
+            return
+        await super().handle_message(message)

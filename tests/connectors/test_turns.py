@@ -6,15 +6,11 @@ import time
 
 import aiohttp
 import pytest
-from rasa.core.tracker_store import InMemoryTrackerStore
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ConversationPaused
-from rasa.shared.core.trackers import DialogueStateTracker
 
 from connectors.wechat.testing.devserver import EchoAgent
 from connectors.wechat.text import byte_length
 from connectors.wechat.turns import HOLDING
-from tests.connectors.conftest import REDIS_URL, new_openid
+from tests.connectors.conftest import REDIS_URL, HandedToStaff, new_openid
 
 
 @pytest.fixture(params=["in-process", "redis"])
@@ -208,25 +204,6 @@ async def test_token_expiring_mid_conversation_is_refreshed_transparently(start_
     assert await _customer_texts(peer, openid, 2) == ["第2条", "第2条"]
     sends = [c["errcode"] for c in fake.fake.state.calls if c["path"] == "/cgi-bin/message/custom/send"]
     assert sends == [0, 42001, 0]
-
-
-class HandedToStaff(EchoAgent):
-    """Behaves like Rasa's agent for conversations handed to staff: their tracker (in Rasa's own
-    in-memory tracker store) is paused, and the assistant says nothing to them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tracker_store = InMemoryTrackerStore(Domain.empty())
-
-    async def hand_over(self, sender: str) -> None:
-        tracker = DialogueStateTracker(sender, [])
-        tracker.update(ConversationPaused())
-        await self.tracker_store.save(tracker)
-
-    async def handle_message(self, message) -> None:
-        tracker = await self.tracker_store.retrieve(message.sender_id)
-        if tracker is None or not tracker.is_paused():
-            await super().handle_message(message)
 
 
 async def test_a_conversation_waiting_for_staff_hears_once_that_its_messages_arrived(start_server, backend):

@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape  # nosec B406  # quotes text only; nothing i
 import aiohttp
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.replies import deserialize_reply
+from wechatpy.replies import BaseReply, deserialize_reply
 from wechatpy.utils import WeChatSigner
 
 from connectors.wechat.cli import FAKE_PORT, configure_chat
@@ -45,6 +45,7 @@ class Delivery:
     tries: int
     elapsed: float
     timed_out: bool = False
+    reply_type: Optional[str] = None  # the passive reply's MsgType (text, transfer_customer_service…)
 
 
 def _openid_in(xml: str) -> Optional[str]:
@@ -123,6 +124,10 @@ class WeChatPeer:
             fields["EventKey"] = key
         return self.message_xml(openid, "event", fields, **kwargs)
 
+    def kf_close_session(self, openid: str, kf_account: str = "kf2001@gh_demo", **kwargs: Any) -> str:
+        """WeChat's event when one of the account's customer-service agents closed the session."""
+        return self.message_xml(openid, "event", {"Event": "kf_close_session", "KfAccount": kf_account}, **kwargs)
+
     def signed(self, xml: str, timestamp: Optional[str] = None, nonce: Optional[str] = None
                ) -> Tuple[Dict[str, str], bytes]:
         """URL query and body, signed (and in safe mode encrypted) as WeChat does."""
@@ -155,8 +160,9 @@ class WeChatPeer:
                                              timeout=aiohttp.ClientTimeout(total=timeout),
                                              headers={"Content-Type": "text/xml"}) as response:
                     text = await response.text()
-                    return Delivery(response.status, text, self.read_reply(text) if response.status == 200 else None,
-                                    attempt, time.monotonic() - started)
+                    reply = self.open_reply(text) if response.status == 200 else None
+                    return Delivery(response.status, text, getattr(reply, "content", None), attempt,
+                                    time.monotonic() - started, reply_type=getattr(reply, "type", None))
             except asyncio.TimeoutError:
                 continue
         return Delivery(0, "", None, tries, time.monotonic() - started, timed_out=True)
@@ -167,13 +173,16 @@ class WeChatPeer:
 
     def read_reply(self, body: str) -> Optional[str]:
         """The text of a passive reply (decrypted and signature-checked in safe mode)."""
+        return getattr(self.open_reply(body), "content", None)
+
+    def open_reply(self, body: str) -> Optional[BaseReply]:
+        """wechatpy's object for a passive reply (decrypted and signature-checked in safe mode)."""
         if not body or body == "success":
             return None
         if self._crypto is not None and "<Encrypt>" in body:
             outer = xmltodict.parse(body)["xml"]
             body = self._crypto.decrypt_message(body, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"])
-        reply = deserialize_reply(body)
-        return getattr(reply, "content", None)
+        return deserialize_reply(body)
 
     async def _report_interaction(self, xml: str) -> None:
         """Tells the fake WeChat API which quota window this push opens, as WeChat would know."""
@@ -201,7 +210,8 @@ class WeChatPeer:
 
 
 HELP = """命令：/menu 看菜单  /click KEY 点菜单  /voice 文字 发语音（不带文字则为未识别）
-      /image /location /link 发其他类型  /follow 重新关注  /unfollow 取消关注  /quit 退出
+      /image /location /link 发其他类型  /follow 重新关注  /unfollow 取消关注
+      /kfclose 微信客服结束会话（HANDOFF_MODE=wechat）  /quit 退出
 直接输入文字即发给公众号。"""
 
 
@@ -267,6 +277,8 @@ class Chat:
             await self._send(peer.event(openid, "subscribe"))
         elif command == "/unfollow":
             await self._send(peer.event(openid, "unsubscribe"))
+        elif command == "/kfclose":
+            await self._send(peer.kf_close_session(openid))
         else:
             await self._send(peer.text(openid, line))
 
@@ -282,6 +294,8 @@ class Chat:
             self.say(f"（服务器应答 HTTP {delivery.status}：{escape(delivery.body[:200])}）")
         elif delivery.reply:
             self.say(f"公众号：{delivery.reply}")
+        elif delivery.reply_type == "transfer_customer_service":
+            self.say("（这条消息已转给微信客服：客服在微信的客服工具里回复；/kfclose 结束客服会话）")
 
     async def _watch(self) -> None:
         while True:
