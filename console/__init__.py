@@ -14,7 +14,8 @@ Modules, by concern:
 - ``staff``: accounts and passwords (argon2id); ``audit``: the log of every staff action;
   ``cli``: ``govbot console add-staff``; ``demo``: the demo supervisor of ``govbot up``.
 - ``escalation``: a citizen's request for a person opened, with the queue and the expected wait;
-  ``rasa``: handing a conversation back to the bot (Rasa's HTTP API).
+  ``rasa``: handing a conversation back to the bot, and what the citizen and the bot said before
+  the handoff (Rasa's HTTP API).
 
 The staff's web app is ``console.web`` (``create_app(settings, sender)``, ``govbot console serve``);
 its pages read and move conversations only through the modules above.

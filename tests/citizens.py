@@ -7,12 +7,12 @@ import asyncio
 import contextlib
 import secrets
 import uuid
-from typing import Any, AsyncIterator, Dict, List, Optional
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 import requests
 
 from connectors.wechat.testing.fake_api import DEMO_AES_KEY, DEMO_APP_ID, DEMO_TOKEN
-from connectors.wechat.testing.simulator import WeChatPeer
+from connectors.wechat.testing.simulator import Delivery, WeChatPeer
 from govbot.stack import Stack
 
 REPLY_SECONDS = 30
@@ -51,7 +51,11 @@ class WeChatCitizen:
 
     def sends(self, text: str) -> Optional[str]:
         """Pushes one message; only its passive reply (None for ``success``), without waiting for pushes."""
-        return asyncio.run(self._push(text))
+        return self.delivers(lambda peer: peer.text(self.sender, text)).reply
+
+    def delivers(self, push: Callable[[WeChatPeer], str]) -> Delivery:
+        """What WeChat got back for one push built by ``push`` (a message or an event of this citizen)."""
+        return asyncio.run(self._push(push))
 
     def receives(self, wait: float) -> List[Dict[str, Any]]:
         """The customer-service messages (text, kf_account…) sent since the last ones seen; waits up
@@ -59,7 +63,7 @@ class WeChatCitizen:
         return asyncio.run(self._receive(wait))
 
     async def _says(self, text: str) -> str:
-        reply = await self._push(text)
+        reply = (await self._push(lambda peer: peer.text(self.sender, text))).reply
         texts = [reply] if reply else []
         while True:  # after "success" (a slow turn) the whole answer comes as pushes
             messages = await self._receive(self.PUSHES_WITHIN if texts else 8.0)
@@ -67,11 +71,11 @@ class WeChatCitizen:
                 return "\n".join(texts)
             texts += [m["text"] for m in messages]
 
-    async def _push(self, text: str) -> Optional[str]:
+    async def _push(self, push: Callable[[WeChatPeer], str]) -> Delivery:
         async with self._peer() as peer:
-            delivery = await peer.push(peer.text(self.sender, text))
+            delivery = await peer.push(push(peer))
         assert delivery.status == 200, delivery.body
-        return delivery.reply
+        return delivery
 
     async def _receive(self, wait: float) -> List[Dict[str, Any]]:
         async with self._peer() as peer:

@@ -18,7 +18,7 @@
       .then(function (html) {
         if (html === null) { return; }
         region.innerHTML = html;
-        if (region.id === "messages") { scrollDown(); }
+        if (region.id === "live-messages") { scrollDown(); }
       });
   }
 

@@ -62,7 +62,7 @@ def _routes(app: web.Application) -> None:
         router.add_get(f"/{name}", pages.listing_page(name, fragment=False))
         router.add_get(f"/{name}/live", pages.listing_page(name, fragment=True))
     router.add_get("/search", pages.search)
-    router.add_get(r"/conversations/{id:\d+}", pages.conversation_page("conversation.html"))
+    router.add_get(r"/conversations/{id:\d+}", pages.conversation_page("conversation.html", with_history=True))
     router.add_get(r"/conversations/{id:\d+}/live/messages", pages.conversation_page("_messages.html"))
     router.add_get(r"/conversations/{id:\d+}/live/status", pages.conversation_page("_status.html"))
     router.add_post(r"/conversations/{id:\d+}/reply", moves.reply)

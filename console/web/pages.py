@@ -116,9 +116,15 @@ async def search(request: web.Request) -> web.StreamResponse:
         "search_kinds": [(k, SEARCH_NAMES[k]) for k in SEARCH_KINDS], "colleagues": []})
 
 
-def conversation_page(template: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def conversation_page(template: str, with_history: bool = False
+                      ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The conversation (or one of its live parts); ``with_history``: also the bot's transcript before
+    the handoff, read from Rasa once per page, not at each live update."""
     async def handler(request: web.Request) -> web.StreamResponse:
-        return aiohttp_jinja2.render_template(template, request, await _conversation(request))
+        context = await _conversation(request)
+        if with_history:
+            context["history"] = await services(request).bot.history(context["session"].sender_id)
+        return aiohttp_jinja2.render_template(template, request, context)
     return handler
 
 

@@ -4,7 +4,9 @@ server's API (``console.rasa.RasaConversations``) implement; the console never b
 calls itself."""
 from __future__ import annotations
 
-from typing import Optional, Protocol
+from typing import List, Optional, Protocol
+
+from console.rasa import Said
 
 
 class SendFailed(Exception):
@@ -20,3 +22,6 @@ class ReplySender(Protocol):
 class Bot(Protocol):
     async def resume(self, sender_id: str) -> None:
         """The bot answers ``sender_id`` again; raises when it did not take the conversation back."""
+
+    async def history(self, sender_id: str) -> Optional[List[Said]]:
+        """What the citizen and the bot said before the handoff; None when it cannot be read."""

@@ -1,8 +1,8 @@
 """Issue 13 end to end, through the processes of ``govbot up`` (``govbot.stack``): a citizen in the
 WeChat simulator asks for a person, a staff member signs in to the console in a real headless
-Chromium, claims the conversation, reads it, sees a new message arrive live and answers; the
-citizen gets the answer as a customer-service message of the fake WeChat API; staff hand back and
-the assistant answers the citizen's next question itself.
+Chromium, claims the conversation, reads it (with what the citizen and the bot said before), sees
+a new message arrive live and answers; the citizen gets the answer as a customer-service message
+of the fake WeChat API; staff hand back and the assistant answers the citizen's next question.
 
 The stack runs at a daytime clock on a working day (staff hours, so the request queues rather than
 becoming a ticket); the staff member is the demo supervisor ``govbot up`` makes on embedded defaults.
@@ -53,6 +53,8 @@ def test_staff_take_over_a_wechat_conversation_in_the_browser_and_hand_it_back(s
     _click(browser, "table.rows button.primary")  # 认领
     wait_for(browser, ".notice", "已认领", LIVE_SECONDS)
     wait_for(browser, "#messages", "转人工")
+    history = _find(browser, "#messages .history").text  # what came before, from the bot's tracker
+    assert "办护照要带什么" in history and "要钱不" in history and "120" in history
 
     assert citizen.sends("我的护照明年到期，现在能提前换吗") in (HOLDING, None)  # stored for staff; the bot is silent
     wait_for(browser, "#messages", "现在能提前换吗", LIVE_SECONDS)  # without a reload

@@ -14,6 +14,7 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
+from console.rasa import Said
 from console.settings import ConsoleSettings
 from console.web.app import create_app
 from console.web.sender import SendFailed
@@ -37,13 +38,18 @@ class RecordingSender:
 
 
 class RecordingBot:
-    """The Rasa server as the console sees it: records which conversations it took back."""
+    """The Rasa server as the console sees it: records which conversations it took back, and tells
+    ``said`` as every conversation's transcript before the handoff (None: Rasa out of reach)."""
 
     def __init__(self) -> None:
         self.resumed: List[str] = []
+        self.said: Optional[List[Said]] = []
 
     async def resume(self, sender_id: str) -> None:
         self.resumed.append(sender_id)
+
+    async def history(self, sender_id: str) -> Optional[List[Said]]:
+        return self.said
 
 
 @dataclass
