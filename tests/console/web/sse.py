@@ -13,6 +13,17 @@ async def next_change(stream: ClientResponse, seconds: float = 1.0) -> Dict[str,
     return await asyncio.wait_for(_read(stream), seconds)
 
 
+async def change_of_kind(stream: ClientResponse, kind: str, seconds: float = 1.0) -> Dict[str, Any]:
+    """The first ``change`` event of ``kind`` within ``seconds`` (earlier changes, e.g. the feed
+    catching up with a session opened just before the stream, are passed over)."""
+    async def first() -> Dict[str, Any]:
+        while True:
+            change = await _read(stream)
+            if kind in change["kinds"]:
+                return change
+    return await asyncio.wait_for(first(), seconds)
+
+
 async def _read(stream: ClientResponse) -> Dict[str, Any]:
     event, data = "", ""
     while True:
