@@ -52,6 +52,7 @@ bench: setup train
 	$(BIN)/python benchmarks/turn_latency.py
 	$(BIN)/python benchmarks/conversations.py
 	$(BIN)/python benchmarks/wechat_load.py --model models/govbot.tar.gz
+	$(BIN)/python benchmarks/handoff.py
 
 security: setup $(AUDIT_STAMP)
 	security/run

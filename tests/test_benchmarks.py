@@ -27,6 +27,20 @@ def test_wechat_load_benchmark_measures_both_channels(tmp_path):
     assert "webhook p50 / REST p50" in result.stdout
 
 
+@pytest.mark.slow  # starts the fake WeChat API, the channel and the staff console
+def test_handoff_benchmark_times_both_paths_through_the_console(tmp_path):
+    out = tmp_path / "figures.json"
+    result = subprocess.run([sys.executable, "benchmarks/handoff.py", "--samples", "4", "--staff", "2",
+                             "--waiting", "3", "--claims", "1", "--think", "0", "--json", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(out.read_text())
+    assert figures["scale"]["conversations_waiting"] == 3 and figures["scale"]["event_streams_open"] == 2
+    for path in ("citizen_to_console", "staff_reply_to_wechat"):
+        assert figures["results"][path]["samples"] == 4 and figures["results"][path]["missed"] == 0
+    assert "staff reply click -> WeChat API" in result.stdout
+
+
 def load_benchmark(name: str):
     """benchmarks/<name>.py as a module (benchmarks/ is not a package)."""
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
