@@ -37,10 +37,22 @@
     });
   });
   var reply = document.querySelector("#reply textarea");
+  var TYPING_EVERY = 15000;  // WeChat shows the indicator for 15 s
+  var typingSent = 0;
+  function typing() {
+    var now = Date.now();
+    if (now - typingSent < TYPING_EVERY) { return; }
+    typingSent = now;
+    var token = reply.form.querySelector("input[type=hidden]");
+    fetch(reply.form.getAttribute("action").replace(/reply$/, "typing"), {
+      method: "POST", credentials: "same-origin", headers: {"X-CSRF-Token": token ? token.value : ""}
+    });
+  }
   if (reply) {
     reply.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { reply.form.requestSubmit(); }
     });
+    reply.addEventListener("input", typing);
   }
   scrollDown();
   if (regions.length && window.EventSource) {

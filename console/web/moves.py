@@ -15,7 +15,15 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from console import audit
-from console.handoff import Conflict, HandoffError, IllegalTransition, NotAssigned, Undeliverable, UnknownSession
+from console.handoff import (
+    Conflict,
+    HandoffError,
+    IllegalTransition,
+    NotAssigned,
+    State,
+    Undeliverable,
+    UnknownSession,
+)
 from console.sessions import Session
 from console.staff import Staff
 from console.web.permits import Permission, require
@@ -72,6 +80,22 @@ async def reply(request: web.Request) -> web.StreamResponse:
         raise _back_to(session_id, _refusal("reply", refusal)) from None
     session = await found.sessions.get(session_id)
     raise _back_to(session_id, "sent" if await _send(found, session, staff, text) else "not_sent")
+
+
+async def typing(request: web.Request) -> web.StreamResponse:
+    """Staff are typing a reply: the citizen sees WeChat's typing indicator (the page calls this at
+    most every ``TYPING_EVERY`` seconds while the reply box changes). Only the staff member the
+    conversation is with may; nothing is stored."""
+    staff = require(request, Permission.HANDLE)
+    found = services(request)
+    try:
+        session = await found.sessions.get(_session_id(request))
+    except UnknownSession:
+        raise web.HTTPNotFound(text="没有这个会话") from None
+    if session.state is not State.WITH_STAFF or session.assigned_staff_id != staff.id:
+        raise web.HTTPConflict(text="这个会话不在您这里")
+    await found.sender.typing(session.channel, session.sender_id)
+    return web.Response(status=204)
 
 
 async def save_quick_reply(request: web.Request) -> web.StreamResponse:

@@ -18,6 +18,9 @@ class ReplySender(Protocol):
         """Delivers ``text`` to the citizen ``sender_id`` on ``channel``, as ``kf_account`` when
         set; raises (``SendFailed`` or any error) when it did not go out."""
 
+    async def typing(self, channel: str, sender_id: str) -> None:
+        """The citizen sees "对方正在输入" while staff type; best effort, never raises."""
+
 
 class Bot(Protocol):
     async def resume(self, sender_id: str) -> None:

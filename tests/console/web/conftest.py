@@ -29,12 +29,16 @@ class RecordingSender:
 
     def __init__(self) -> None:
         self.sent: List[Tuple[str, str, str, Optional[str]]] = []
+        self.typing_to: List[Tuple[str, str]] = []
         self.failing = False
 
     async def send(self, channel: str, sender_id: str, text: str, kf_account: Optional[str]) -> None:
         if self.failing:
             raise SendFailed("the fake channel is down")
         self.sent.append((channel, sender_id, text, kf_account))
+
+    async def typing(self, channel: str, sender_id: str) -> None:
+        self.typing_to.append((channel, sender_id))
 
 
 class RecordingBot:

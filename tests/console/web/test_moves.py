@@ -107,3 +107,23 @@ async def test_tickets_show_their_due_day_and_can_be_claimed(desk, sessions, clo
     assert "户籍迁移" in page and "2026-11-26" in page
     assert notice(await wang.post(f"/conversations/{ticket.id}/claim")) == "claimed"
     assert "没有待处理的留言" in await wang.page("/tickets")
+
+
+async def test_typing_reaches_the_citizen_only_from_the_staff_member_holding_the_conversation(desk, sessions, sender):
+    session = await sessions.open("wechat", OPENID, "user_request")
+    wang, li = await desk("wang"), await desk("li")
+    path = f"/conversations/{session.id}/typing"
+
+    async def typing(staff, token=None):  # as live.js sends it: the CSRF token in a header, no body
+        headers = {"X-CSRF-Token": staff.csrf if token is None else token, "Origin": staff.origin}
+        return await staff.client.post(path, headers=headers, allow_redirects=False)
+
+    assert (await typing(wang)).status == 409  # still waiting in the queue
+    assert notice(await wang.post(f"/conversations/{session.id}/claim")) == "claimed"
+    assert (await typing(li)).status == 409  # not li's
+    assert (await typing(wang, token="forged")).status == 403
+    assert sender.typing_to == []
+    assert (await typing(wang)).status == 204
+    assert sender.typing_to == [("wechat", OPENID)]
+    assert (await wang.client.post("/conversations/999999/typing", headers={"X-CSRF-Token": wang.csrf,
+                                   "Origin": wang.origin}, allow_redirects=False)).status == 404
