@@ -1,19 +1,20 @@
 """Changes to conversations, noticed from the database itself and fanned out to the open pages.
 
 Citizen messages are written by another process (the channel), so the console cannot rely on
-in-process events: every ``interval`` (0.2 s) one query reads the highest id of the messages and
-of the audit log (every move of a session writes an audit row), and when either grew, the new
-rows say which conversations changed. Polling costs one tiny indexed query per interval whatever
-the number of pages open. Ids that PostgreSQL commits out of order may be passed over; the pages
-then catch up at the next change, and every action re-reads the database anyway.
+in-process events: every ``interval`` (0.2 s) it reads the messages and the session moves (every
+move writes an audit row) whose ids lie above ``LOOKBACK`` ids below the highest seen, and
+reports those not seen before. The look-back is there because PostgreSQL hands out ids when a row
+is inserted, not when it commits: a message with id 10 may become visible after id 11, and a
+feed that only followed the highest id would pass it over. Each round is two small indexed range
+queries, whatever the number of pages open.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import FrozenSet, Iterator, Optional, Set, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterator, Optional, Set, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -37,7 +38,7 @@ class ChangeFeed:
         self._engine = engine
         self._interval = interval
         self._subscribers: Set["asyncio.Queue[Optional[Change]]"] = set()
-        self._marks: Optional[Tuple[int, int]] = None  # highest message id, highest audit id seen
+        self._windows: Optional[Tuple["_Window", "_Window"]] = None  # messages, session moves
 
     @contextmanager
     def subscribe(self) -> Iterator["asyncio.Queue[Optional[Change]]"]:
@@ -63,18 +64,45 @@ class ChangeFeed:
             await asyncio.sleep(self._interval)
 
     async def poll(self) -> Optional[Change]:
-        """One round: publishes and returns what changed since the last round (None: nothing)."""
+        """One round: publishes and returns what changed since the last round (None: nothing; the
+        first round only learns where the tables stand)."""
         async with self._engine.connect() as connection:
-            marks = await _highest_ids(connection)
-            if self._marks is None or marks == self._marks:
-                self._marks = marks
-                return None
-            change = await _changes(connection, self._marks, marks)
-        self._marks = marks
-        if change.session_ids:
-            for queue in list(self._subscribers):
-                _offer(queue, change)
+            first = self._windows is None
+            if self._windows is None:
+                highest = await _highest_ids(connection)
+                self._windows = (_Window(highest[0]), _Window(highest[1]))
+            messages, moves = self._windows
+            written = messages.take(await _recent_messages(connection, messages.floor))
+            moved = moves.take(await _recent_moves(connection, moves.floor))
+        if first or not (written or moved):
+            return None
+        kinds = {kind for kind, ids in (("message", written), ("session", moved)) if ids}
+        change = Change(frozenset(written | moved), frozenset(kinds))
+        for queue in list(self._subscribers):
+            _offer(queue, change)
         return change
+
+
+LOOKBACK = 200  # ids below the highest seen that may still commit (concurrent writers)
+
+
+@dataclass
+class _Window:
+    """One table's recent rows this feed has seen: those above ``LOOKBACK`` ids below the highest."""
+
+    highest: int
+    seen: Dict[int, int] = field(default_factory=dict)  # row id -> session id
+
+    @property
+    def floor(self) -> int:
+        return self.highest - LOOKBACK
+
+    def take(self, rows: Dict[int, int]) -> Set[int]:
+        """The sessions of the rows not seen before, which are remembered from now on."""
+        new = {session for row, session in rows.items() if row not in self.seen}
+        self.highest = max([self.highest, *rows])
+        self.seen = {row: session for row, session in {**self.seen, **rows}.items() if row > self.floor}
+        return new
 
 
 def _offer(queue: "asyncio.Queue[Optional[Change]]", item: Optional[Change]) -> None:
@@ -91,13 +119,14 @@ async def _highest_ids(connection: AsyncConnection) -> Tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-async def _changes(connection: AsyncConnection, before: Tuple[int, int], now: Tuple[int, int]) -> Change:
-    messages, audit = tables.messages.c, tables.audit.c
-    written = await connection.execute(sa.select(messages.session_id).distinct()
-                                       .where(messages.id > before[0], messages.id <= now[0]))
-    moved = await connection.execute(sa.select(audit.target).distinct().where(
-        audit.id > before[1], audit.id <= now[1], audit.target.like(SESSION_TARGET)))
-    message_ids = {row.session_id for row in written}
-    moved_ids = {int(row.target.split(":", 1)[1]) for row in moved}
-    kinds = {kind for kind, ids in (("message", message_ids), ("session", moved_ids)) if ids}
-    return Change(frozenset(message_ids | moved_ids), frozenset(kinds))
+async def _recent_messages(connection: AsyncConnection, floor: int) -> Dict[int, int]:
+    messages = tables.messages.c
+    rows = await connection.execute(sa.select(messages.id, messages.session_id).where(messages.id > floor))
+    return {row.id: row.session_id for row in rows}
+
+
+async def _recent_moves(connection: AsyncConnection, floor: int) -> Dict[int, int]:
+    audit = tables.audit.c
+    rows = await connection.execute(sa.select(audit.id, audit.target).where(
+        audit.id > floor, audit.target.like(SESSION_TARGET)))
+    return {row.id: int(row.target.split(":", 1)[1]) for row in rows}
