@@ -3,22 +3,18 @@ PostgreSQL, and they share a database with the portal's without touching its ver
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
 from console import tables
 from console.db import VERSION_TABLE, create_engine, migrate
 from portal.db import migrate as migrate_portal
+from tests.schema_drift import schema_differences
 
 
 def _differences(connection) -> list:
     def ours(_object, name, type_, _reflected, _compare_to) -> bool:
         return type_ != "table" or name.startswith("console_") and name != VERSION_TABLE
 
-    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": ours})
-    found = compare_metadata(context, tables.metadata)
-    # Indexes SQLite reflects differently from their declaration are not schema drift.
-    return [d for d in found if not (isinstance(d, tuple) and d[0] in ("add_index", "remove_index"))]
+    return schema_differences(connection, tables.metadata, ours)
 
 
 def _versions(connection) -> dict:

@@ -2,18 +2,13 @@
 column added to the tables without its migration (or the reverse) fails here, not in a deployment."""
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-
 from portal import tables
 from portal.db import create_engine, migrate
+from tests.schema_drift import schema_differences
 
 
 def _differences(connection) -> list:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    found = compare_metadata(context, tables.metadata)
-    # Indexes SQLite reflects differently from their declaration are not schema drift.
-    return [d for d in found if not (isinstance(d, tuple) and d[0] in ("add_index", "remove_index"))]
+    return schema_differences(connection, tables.metadata)
 
 
 async def test_the_migrations_build_the_declared_schema(database_url):
