@@ -1,5 +1,6 @@
 // Live updates: the event stream names the conversations that changed; each part of the page
-// marked data-live-src is re-read (a conversation's parts only when it changed).
+// marked data-live-src is re-read (a conversation's parts only when it changed) and replaced
+// only when the server's fragment differs from what the page shows.
 (function () {
   "use strict";
   var regions = document.querySelectorAll("[data-live-src]");
@@ -17,6 +18,10 @@
       })
       .then(function (html) {
         if (html === null) { return; }
+        // Unchanged parts stay as they are, so what staff have typed or ticked there survives.
+        var fresh = region.cloneNode(false);
+        fresh.innerHTML = html;
+        if (fresh.isEqualNode(region)) { return; }
         region.innerHTML = html;
         if (region.id === "live-messages") { scrollDown(); }
       });

@@ -65,6 +65,7 @@ def _routes(app: web.Application) -> None:
     router.add_get(r"/conversations/{id:\d+}", pages.conversation_page("conversation.html", with_history=True))
     router.add_get(r"/conversations/{id:\d+}/live/messages", pages.conversation_page("_messages.html"))
     router.add_get(r"/conversations/{id:\d+}/live/status", pages.conversation_page("_status.html"))
+    router.add_get(r"/conversations/{id:\d+}/live/moves", pages.conversation_page("_moves.html"))
     router.add_post(r"/conversations/{id:\d+}/reply", moves.reply)
     router.add_post(r"/conversations/{id:\d+}/typing", moves.typing)
     router.add_post(r"/conversations/{id:\d+}/{move:[a-z_]+}", moves.move)

@@ -53,6 +53,19 @@ def wait_for(driver: Any, css: str, text: str = "", seconds: float = 5.0) -> Any
     return wait.until(shown.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def click(driver: Any, css: str, seconds: float = 5.0) -> None:
+    """Clicks the element at ``css``, found again if a live update replaced it in between."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def clicked(d: Any) -> bool:
+        d.find_element(By.CSS_SELECTOR, css).click()
+        return True
+
+    WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,)).until(clicked)
+
+
 def screenshot(driver: Any, name: str) -> Path:
     """Saves what the browser shows as ``tests/artifacts/<name>.png``."""
     ARTIFACTS.mkdir(exist_ok=True)

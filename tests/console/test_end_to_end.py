@@ -21,7 +21,7 @@ from console.demo import demo_supervisor
 from console.settings import ConsoleSettings
 from govbot.stack import Stack, running_stack
 from tests.citizens import WeChatCitizen
-from tests.console.chromium import screenshot, wait_for
+from tests.console.chromium import click, screenshot, wait_for
 from tests.conversations.play import CLOCKS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -50,7 +50,7 @@ def test_staff_take_over_a_wechat_conversation_in_the_browser_and_hand_it_back(s
     _sign_in(browser, stack.console_url, *supervisor)
     wait_for(browser, "table.rows", "转人工", LIVE_SECONDS)  # the citizen's last message, in the queue
     screenshot(browser, "e2e-console-queue")
-    _click(browser, "table.rows button.primary")  # 认领
+    click(browser, "table.rows button.primary")  # 认领
     wait_for(browser, ".notice", "已认领", LIVE_SECONDS)
     wait_for(browser, "#messages", "转人工")
     history = _find(browser, "#messages .history").text  # what came before, from the bot's tracker
@@ -64,7 +64,7 @@ def test_staff_take_over_a_wechat_conversation_in_the_browser_and_hand_it_back(s
     screenshot(browser, "e2e-console-conversation")
     assert [m["text"] for m in citizen.receives(wait=LIVE_SECONDS)] == [STAFF_REPLY]
 
-    _click(browser, "form[action$='/hand_back'] button")
+    click(browser, "form[action$='/hand_back'] button")
     wait_for(browser, ".notice", "已交还智能助手", LIVE_SECONDS)
     assert "人工服务已结束" in " ".join(m["text"] for m in citizen.receives(wait=LIVE_SECONDS))
 
@@ -76,14 +76,14 @@ def _sign_in(driver: Any, base: str, login: str, password: str) -> None:
     driver.get(f"{base}/queue")
     wait_for(driver, "input[name=login]").send_keys(login)
     _find(driver, "input[name=password]").send_keys(password)
-    _click(driver, ".signin button")
+    click(driver, ".signin button")
 
 
 def _reply(driver: Any, text: str) -> None:
     box = _find(driver, "#reply textarea")
     box.clear()
     box.send_keys(text)
-    _click(driver, "#reply button[type=submit]")
+    click(driver, "#reply button[type=submit]")
     wait_for(driver, ".notice", "回复已发送", LIVE_SECONDS)
     wait_for(driver, "#messages", text)
 
@@ -92,7 +92,3 @@ def _find(driver: Any, css: str) -> Any:
     from selenium.webdriver.common.by import By
 
     return driver.find_element(By.CSS_SELECTOR, css)
-
-
-def _click(driver: Any, css: str) -> None:
-    _find(driver, css).click()

@@ -56,3 +56,33 @@ async def test_a_staff_member_answers_in_the_browser(browser, console, sessions,
     await asyncio.to_thread(_reply, browser, "请携带身份证和近期白底照片。")
     assert sender.sent == [("wechat", OPENID, "请携带身份证和近期白底照片。", None)]
     assert (ARTIFACTS / "console-queue.png").stat().st_size > 0
+
+
+def _type_closing_note(driver, note: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.CSS_SELECTOR, "form.close textarea")
+    box.send_keys(note)
+    driver.find_element(By.CSS_SELECTOR, "form.close input[name=ask_rating]").click()  # untick
+
+
+def _closing_form(driver) -> tuple:
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.CSS_SELECTOR, "form.close textarea")
+    tick = driver.find_element(By.CSS_SELECTOR, "form.close input[name=ask_rating]")
+    return box.get_attribute("value"), tick.is_selected()
+
+
+async def test_live_updates_keep_what_staff_have_typed(browser, console, sessions, transcripts, team, sender):
+    """A message arriving re-reads the conversation's parts; the closing form, unchanged on the
+    server, stays as the staff member left it (a half-written note is not wiped every update)."""
+    session = await sessions.open("wechat", OPENID, "user_request", "护照办理")
+    await transcripts.add(session.id, Direction.CITIZEN, text="护照要带什么材料")
+    base = str(console.make_url("/")).rstrip("/")
+    await asyncio.to_thread(_sign_in_and_claim, browser, base)
+    await asyncio.to_thread(_type_closing_note, browser, "已电话告知材料清单")
+    await transcripts.add(session.id, Direction.CITIZEN, text="好的谢谢")
+    await asyncio.to_thread(wait_for, browser, "#messages", "好的谢谢", 2.0)
+    await asyncio.sleep(0.5)  # the status and closing parts are re-read with the messages
+    assert await asyncio.to_thread(_closing_form, browser) == ("已电话告知材料清单", False)
