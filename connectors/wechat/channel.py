@@ -217,7 +217,7 @@ class WeChatInput(InputChannel):
                 return response.text(str(error), status=400)
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
+        async def receive(request: Request) -> Optional[HTTPResponse]:  # None: the turn answered
             return await self._receive(request)
 
         @webhook.route("/portal", methods=["POST"], stream=True)
@@ -258,7 +258,7 @@ class WeChatInput(InputChannel):
         status, answer = await handle(body)
         return response.json(answer, status=status)
 
-    async def _receive(self, request: Request) -> HTTPResponse:
+    async def _receive(self, request: Request) -> Optional[HTTPResponse]:
         query = _query(request)
         try:
             self.envelope.verify(query)  # before reading any body
@@ -294,12 +294,16 @@ class WeChatInput(InputChannel):
             return response.text(self.envelope.seal(reply, query.get("nonce") or "", push.encrypted),
                                  content_type="application/xml; charset=utf-8")
 
+        async def respond(text: Optional[str]) -> None:  # by the turn, while this handler waits
+            answered = await request.respond(answer_for(text))
+            await answered.send(end_stream=True)
+
         try:
-            answer = await self.turns.handle(inbound)
+            answer = await self.turns.handle(inbound, respond)
         except StorageUnavailable as error:
             logger.error("cannot take push %s: %s", inbound.key, error)
             return response.text("storage unavailable", status=503)
-        return answer_for(answer)
+        return None if request.responded else answer_for(answer)
 
 
 def _query(request: Request) -> Dict[str, str]:
