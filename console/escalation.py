@@ -13,19 +13,13 @@ from console.messages import Direction, Transcripts
 from console.sessions import Session, Sessions
 from govbot.clock import china_now
 
-# What one citizen ahead in the queue adds to the wait: staff answer first within a few minutes.
-MINUTES_EACH = 3
-
 
 @dataclass(frozen=True)
 class Escalation:
     session: Session
     ahead: int  # citizens waiting before this one
     opens_at: Optional[datetime]  # outside staff hours: when staff take up the ticket; else None
-
-    @property
-    def expected_wait(self) -> timedelta:
-        return timedelta(minutes=MINUTES_EACH * (self.ahead + 1))
+    expected_wait: timedelta = timedelta(0)  # in staff hours: measured from recent claims (``waits``)
 
 
 class Escalations:
@@ -48,4 +42,5 @@ class Escalations:
         if session.state is State.TICKET:
             return Escalation(session, 0, self._hours.next_opening(self._now()))
         waiting = await self.sessions.in_state(State.WAITING)
-        return Escalation(session, sum(1 for other in waiting if other.id < session.id), None)
+        ahead = sum(1 for other in waiting if other.id < session.id)
+        return Escalation(session, ahead, None, await self.sessions.expected_wait(places=ahead + 1))

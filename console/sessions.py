@@ -11,13 +11,13 @@ state changed) alike. Every move writes its audit row in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from console import audit, messages, tables
+from console import audit, messages, tables, waits
 from console.delivery import DeliveryWindow, delivery_window
 from console.handoff import (
     STAFF_ACTIONS,
@@ -184,6 +184,10 @@ class Sessions:
             return [Ticket(row["session_id"], date.fromisoformat(row["due_day"]),
                            datetime.fromisoformat(row["created_at"]), read(row["done_at"]))
                     for row in (await connection.execute(query)).mappings()]
+
+    async def expected_wait(self, places: int) -> timedelta:
+        """What a citizen at ``places`` in the queue (1: next) is told to expect (``waits``)."""
+        return await waits.expected_wait(self._engine, self._now(), places)
 
     async def delivery(self, session_id: int) -> DeliveryWindow:
         async with self._engine.connect() as connection:

@@ -44,7 +44,7 @@ from connectors.wechat.output import CustomerServiceOutput
 from connectors.wechat.replay import ReplayGuard
 from connectors.wechat.settings import WeChatSettings
 from connectors.wechat.signing import SignatureError
-from connectors.wechat.staff import SEND_PATH, TYPING_PATH, StaffRoute
+from connectors.wechat.staff import SEND_PATH, TYPING_PATH, WINDOW_PATH, StaffRoute
 from connectors.wechat.storage import Storage, StorageUnavailable, open_storage
 from connectors.wechat.templates import Templates
 from connectors.wechat.transfer import TRANSFER, render_transfer_reply, resume
@@ -237,6 +237,10 @@ class WeChatInput(InputChannel):
         @webhook.route(TYPING_PATH.removeprefix("/webhooks/wechat"), methods=["POST"])
         async def staff_typing(request: Request) -> HTTPResponse:
             return await self._staff(request, self.staff_route.typing)
+
+        @webhook.route(WINDOW_PATH.removeprefix("/webhooks/wechat"), methods=["POST"])
+        async def staff_window(request: Request) -> HTTPResponse:
+            return await self._staff(request, self.staff_route.window)
 
         @webhook.listener("before_server_start")
         async def remember_app(app: Any, *_: Any) -> None:

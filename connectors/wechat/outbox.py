@@ -132,7 +132,7 @@ class Outbox:
         if window not in WINDOWS:
             return None
         count, seconds = WINDOWS[window]
-        return f"quota:{window}:{openid}", str(count), float(seconds)
+        return _quota_key(window, openid), str(count), float(seconds)
 
     @staticmethod
     def pending_key(openid: str) -> str:
@@ -210,15 +210,25 @@ class Outbox:
             await asyncio.sleep(0.5)
             await self._client.send_text(openid, text, kf_account)
 
+    async def allowance(self, openid: str) -> Tuple[int, float]:
+        """How many customer-service messages ``openid`` may still get, and for how many seconds
+        at most: the counters ``send`` spends (what staff see in the console)."""
+        left, seconds = 0, 0.0
+        for window in WINDOWS:
+            count, ttl = await self._storage.counter(_quota_key(window, openid))
+            if count > 0:
+                left, seconds = left + count, max(seconds, ttl)
+        return left, seconds
+
     async def _take_quota(self, openid: str) -> bool:
         for window in (EVENT_WINDOW, MESSAGE_WINDOW):
-            if await self._storage.spend(f"quota:{window}:{openid}"):
+            if await self._storage.spend(_quota_key(window, openid)):
                 return True
         return False
 
     async def _spend_all(self, openid: str) -> None:
         for window in WINDOWS:
-            await self._storage.delete(f"quota:{window}:{openid}")
+            await self._storage.delete(_quota_key(window, openid))
 
     async def _defer(self, openid: str, parts: Sequence[Part], why: str) -> None:
         if not parts:
@@ -231,6 +241,10 @@ class Outbox:
 class _NoQuota(Exception):
     def __str__(self) -> str:
         return "no customer-service quota left"
+
+
+def _quota_key(window: str, openid: str) -> str:
+    return f"quota:{window}:{openid}"
 
 
 def _named(parts: Sequence[Union[str, Part]]) -> List[Part]:

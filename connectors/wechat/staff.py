@@ -11,6 +11,8 @@ staff.
 - ``POST /webhooks/wechat/staff/send``   ``{"openid", "text", "kf_account"}`` → 200 sent, 409 kept
   for the citizen's next message (quota or window spent), 502 WeChat failed
 - ``POST /webhooks/wechat/staff/typing`` ``{"openid"}`` → 200
+- ``POST /webhooks/wechat/staff/window`` ``{"openid"}`` → 200 ``{"messages_left", "seconds_left"}``:
+  the channel's own quota counter, which the console shows (a POST: no openid in access logs)
 """
 from __future__ import annotations
 
@@ -24,13 +26,16 @@ import aiohttp
 from connectors.wechat.api import WeChatClient
 from connectors.wechat.errors import WeChatAPIError
 from connectors.wechat.outbox import Outbox
+from console.delivery import Allowance
 from console.web.sender import SendFailed
 from govbot.logmask import mask_openid
 
 logger = logging.getLogger(__name__)
 SEND_PATH, TYPING_PATH = "/webhooks/wechat/staff/send", "/webhooks/wechat/staff/typing"
+WINDOW_PATH = "/webhooks/wechat/staff/window"
 MAX_TEXT_CHARS = 2000
 TIMEOUT = aiohttp.ClientTimeout(total=10)
+ALLOWANCE_TIMEOUT = aiohttp.ClientTimeout(total=2)  # a page waits for it: the estimate is shown instead
 Answer = Tuple[int, Dict[str, Any]]
 
 
@@ -66,6 +71,13 @@ class StaffRoute:
             return 502, {"error": type(error).__name__}
         return 200, {"typing": True}
 
+    async def window(self, body: Any) -> Answer:
+        openid = _field(body, "openid")
+        if not openid:
+            return 400, {"error": "openid is required"}
+        messages_left, seconds_left = await self._outbox.allowance(openid)
+        return 200, {"messages_left": messages_left, "seconds_left": seconds_left}
+
 
 def _field(body: Any, name: str) -> Optional[str]:
     value = body.get(name) if isinstance(body, dict) else None
@@ -97,10 +109,29 @@ class ChannelSender:
             except SendFailed:
                 pass
 
-    async def _post(self, path: str, body: Dict[str, str]) -> int:
+    def sends_to(self, channel: str) -> bool:
+        return channel == self._channel
+
+    async def allowance(self, channel: str, sender_id: str) -> Optional[Allowance]:
+        """The channel's own count for the console's view; None when it cannot tell."""
+        if channel != self._channel:
+            return None
         try:
-            async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+            status, answer = await self._call(WINDOW_PATH, {"openid": sender_id}, ALLOWANCE_TIMEOUT)
+            if status == 200:
+                return Allowance(int(answer["messages_left"]), float(answer["seconds_left"]))
+        except (SendFailed, KeyError, TypeError, ValueError) as error:
+            logger.warning("the channel's reply window is unknown: %s", type(error).__name__)
+        return None
+
+    async def _post(self, path: str, body: Dict[str, str]) -> int:
+        return (await self._call(path, body, TIMEOUT))[0]
+
+    async def _call(self, path: str, body: Dict[str, str], timeout: aiohttp.ClientTimeout) -> Tuple[int, Any]:
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
                 async with session.post(self._base + path, json=body, headers=self._headers) as response:
-                    return response.status
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+                    answer = await response.json(content_type=None) if response.status == 200 else None
+                    return response.status, answer
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError) as error:
             raise SendFailed(f"the channel is out of reach: {type(error).__name__}") from None

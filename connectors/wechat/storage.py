@@ -167,6 +167,12 @@ class Storage:
         """Renews the TTL of ``key`` only while it still holds ``value`` (lease heartbeat)."""
         return bool(await self._script("extend_if_equals", [key], [value, _ms(ttl)]))
 
+    async def counter(self, key: str) -> Tuple[int, float]:
+        """A counter's value and the seconds it has left (0 and 0.0 when absent)."""
+        value = await self._run(self._redis.get(self._key(key)))
+        milliseconds = await self._run(self._redis.pttl(self._key(key)))
+        return (int(value), milliseconds / 1000.0) if value is not None and milliseconds > 0 else (0, 0.0)
+
     async def spend(self, key: str) -> bool:
         """Spends one unit of a counter (a quota); False when absent or exhausted."""
         return bool(await self._script("spend", [key], []))

@@ -15,6 +15,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from console import audit
+from console.delivery import NO_CHANNEL
 from console.handoff import (
     Conflict,
     HandoffError,
@@ -75,10 +76,12 @@ async def reply(request: web.Request) -> web.StreamResponse:
     if not text or len(text) > MAX_REPLY_CHARS:
         raise _back_to(session_id, "empty")
     try:
+        session = await found.sessions.get(session_id)
+        if not found.sender.sends_to(session.channel):  # nothing is stored that cannot go out
+            raise Undeliverable(NO_CHANNEL)
         await found.sessions.reply(session_id, staff, text)
     except HandoffError as refusal:
         raise _back_to(session_id, _refusal("reply", refusal)) from None
-    session = await found.sessions.get(session_id)
     raise _back_to(session_id, "sent" if await _send(found, session, staff, text) else "not_sent")
 
 

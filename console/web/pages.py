@@ -12,7 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from console import audit
-from console.delivery import EXPIRED, NO_MESSAGE, QUOTA_SPENT, DeliveryWindow
+from console.delivery import EXPIRED, NO_CHANNEL, NO_MESSAGE, QUOTA_SPENT, DeliveryWindow, as_counted
 from console.handoff import State, UnknownSession
 from console.sessions import Session
 from console.staff import Staff
@@ -42,6 +42,7 @@ NOTICES = {
     "invalid": "标题 1–30 字，内容 1–600 字。",
 }
 UNDELIVERABLE = {
+    NO_CHANNEL: "该会话来自不能发送客服消息的渠道（如本地测试的 REST 渠道），回复无法送达。请改用电话联系。",
     NO_MESSAGE: "市民在本次会话中尚未发来消息，回复无法送达。请改用模板消息或电话联系。",
     EXPIRED: "距市民最后一条消息已超过 48 小时，微信不再投递回复。请改用模板消息或电话联系。",
     QUOTA_SPENT: "市民上一条消息后的可回复条数已用完，需等市民再次发言。请改用模板消息或电话联系。",
@@ -139,6 +140,9 @@ async def _conversation(request: web.Request) -> Dict[str, Any]:
     found = services(request)
     session = await _visible_session(request, staff)
     window = await found.sessions.delivery(session.id)
+    if session.state is State.WITH_STAFF:
+        window = as_counted(window, await found.sender.allowance(session.channel, session.sender_id), found.now(),
+                            found.sender.sends_to(session.channel))
     colleagues = await found.board.colleagues()
     return {"session": session, "messages": await found.transcripts.of(session.id), "window": window,
             "undeliverable": _undeliverable(window), "names": {c.id: c.display_name for c in colleagues},

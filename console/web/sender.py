@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Protocol
 
+from console.delivery import Allowance
 from console.rasa import Said
 
 
@@ -20,6 +21,13 @@ class ReplySender(Protocol):
 
     async def typing(self, channel: str, sender_id: str) -> None:
         """The citizen sees "对方正在输入" while staff type; best effort, never raises."""
+
+    def sends_to(self, channel: str) -> bool:
+        """Whether replies can reach citizens of ``channel`` at all."""
+
+    async def allowance(self, channel: str, sender_id: str) -> Optional[Allowance]:
+        """What the channel's own counter still allows ``sender_id``; None when it cannot tell
+        (another channel, or out of reach); never raises."""
 
 
 class Bot(Protocol):

@@ -69,8 +69,13 @@ async def test_a_staff_reply_reaches_the_citizen_through_the_channel_s_output(st
     await sessions.open("wechat", openid, "user_request")
     await peer.push(peer.text(openid, "转人工"))  # opens WeChat's 48-hour window
     sender = ChannelSender(harness.url, TOKEN)
+    before = await sender.allowance("wechat", openid)  # the channel's own counter, as the console shows it
+    assert before is not None and before.messages_left == 5 and 47.9 * 3600 < before.seconds_left <= 48 * 3600
     await sender.typing("wechat", openid)
     await sender.send("wechat", openid, "您好，我是人工客服小王。", "wang@gh_demo")
+    assert (await sender.allowance("wechat", openid)).messages_left == 4
+    assert await sender.allowance("sms", openid) is None  # another channel: the console estimates
+    assert await ChannelSender(harness.url, "wrong-token").allowance("wechat", openid) is None
     messages, _ = await peer.customer_messages(openid, wait=3)
     assert [(m["text"], m.get("kf_account")) for m in messages] == [("您好，我是人工客服小王。", "wang@gh_demo")]
     calls = [c["path"] for c in fake.fake.state.calls]
@@ -80,6 +85,7 @@ async def test_a_staff_reply_reaches_the_citizen_through_the_channel_s_output(st
     with pytest.raises(SendFailed):  # WeChat's quota of 5 per citizen message, counted by the channel
         for number in range(5):
             await sender.send("wechat", openid, f"第{number}条", None)
+    assert (await sender.allowance("wechat", openid)).messages_left == 0
 
 
 async def test_handed_back_the_assistant_answers_again(start_server, console):

@@ -14,6 +14,7 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
+from console.delivery import Allowance
 from console.rasa import Said
 from console.settings import ConsoleSettings
 from console.web.app import create_app
@@ -25,12 +26,20 @@ OPENID = "oWx3Z9aBcDeFgHiJkLmNoPqRsTuV"  # 28 characters, as WeChat's
 
 
 class RecordingSender:
-    """What the WeChat wiring would be handed; ``failing`` makes every send raise."""
+    """What the WeChat wiring would be handed; ``failing`` makes every send raise; ``counted`` is
+    what the channel's own counter tells (None: it cannot tell, the console estimates)."""
 
     def __init__(self) -> None:
         self.sent: List[Tuple[str, str, str, Optional[str]]] = []
         self.typing_to: List[Tuple[str, str]] = []
         self.failing = False
+        self.counted: Optional[Allowance] = None
+
+    def sends_to(self, channel: str) -> bool:
+        return channel == "wechat"
+
+    async def allowance(self, channel: str, sender_id: str) -> Optional[Allowance]:
+        return self.counted
 
     async def send(self, channel: str, sender_id: str, text: str, kf_account: Optional[str]) -> None:
         if self.failing:

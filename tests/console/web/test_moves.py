@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from console import audit
+from console.delivery import Allowance
 from console.handoff import State
 from console.messages import Direction
 from tests.console.web.conftest import OPENID, notice
@@ -75,6 +76,34 @@ async def test_an_undeliverable_reply_is_refused_and_said_plainly(desk, sessions
     assert "已超过 48 小时，微信不再投递回复" in page and "模板消息或电话" in page
     assert notice(await wang.post(f"/conversations/{session.id}/reply", {"text": "您好"})) == "undeliverable"
     assert sender.sent == [] and [m.direction for m in await transcripts.of(session.id)] == [Direction.CITIZEN]
+
+
+async def test_staff_see_the_channel_s_own_count_when_it_tells(desk, sessions, transcripts, sender):
+    """The channel's counter is the authority: its count and time are shown (and a spent quota
+    said plainly) over the console's estimate; without an answer, the estimate is shown."""
+    session = await sessions.open("wechat", OPENID, "user_request")
+    await transcripts.add(session.id, Direction.CITIZEN, text="在吗")
+    wang = await desk("wang")
+    await wang.post(f"/conversations/{session.id}/claim")
+    sender.counted = Allowance(messages_left=2, seconds_left=3 * 3600 + 60)
+    assert "剩余 3 小时 1 分钟，还可发送 2 条" in await wang.page(f"/conversations/{session.id}/live/status")
+    sender.counted = Allowance(messages_left=0, seconds_left=3600)  # e.g. the bot's own answers spent it
+    page = await wang.page(f"/conversations/{session.id}")
+    assert "还可发送" not in page and "可回复条数已用完" in page and "模板消息或电话" in page
+    assert page.count("disabled") == 2  # the reply box and its button
+    sender.counted = None
+    assert "还可发送 5 条" in await wang.page(f"/conversations/{session.id}/live/status")
+
+
+async def test_a_channel_that_cannot_send_is_said_and_nothing_is_stored(desk, sessions, transcripts, sender):
+    """A conversation from Rasa's rest channel (local tries): it answers requests, it cannot push."""
+    session = await sessions.open("rest", "me", "user_request")
+    await transcripts.add(session.id, Direction.CITIZEN, text="转人工")
+    wang = await desk("wang")
+    await wang.post(f"/conversations/{session.id}/claim")
+    assert "不能发送客服消息的渠道" in await wang.page(f"/conversations/{session.id}")
+    assert notice(await wang.post(f"/conversations/{session.id}/reply", {"text": "您好"})) == "undeliverable"
+    assert sender.sent == [] and [m.text for m in await transcripts.of(session.id)] == ["转人工"]
 
 
 async def test_release_close_and_hand_back_are_audited(desk, sessions, engine, team):
