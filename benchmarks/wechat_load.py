@@ -28,9 +28,11 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -222,6 +224,10 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                "WECHAT_TOKEN": DEMO_TOKEN, "WECHAT_API_BASE_URL": fake.url, "PYTHONPATH": str(ROOT)}
         env.pop("REDIS_URL", None)
         env.pop("WECHAT_ENCODING_AES_KEY", None)
+        # The flows end in 转人工: their handoffs go to this run's own console database, never to
+        # the one `make run` shows staff (var/console.sqlite3 on embedded defaults).
+        work = Path(tempfile.mkdtemp(prefix="wechat-load-"))
+        env["CONSOLE_DATABASE_URL"] = f"sqlite:///{work / 'console.sqlite3'}"
         if args.redis:
             env["REDIS_URL"] = args.redis
         if args.aes:
@@ -232,7 +238,7 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
         keys = generate_secrets()  # this run's own keys, as govbot.stack does
         env = with_keys_of("rasa", env, keys)
         if args.model:
-            endpoints = args.endpoints or await start_stack(helpers, args, keys)
+            endpoints = args.endpoints or await start_stack(helpers, args, keys, work, env["CONSOLE_DATABASE_URL"])
             command += ["--model", args.model, "--endpoints", endpoints]
         else:
             command += ["--think", str(args.think), "--busy", str(args.busy)]
@@ -282,20 +288,20 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                 results = {name: total.summary() for name, total in totals.items()}
         finally:
             stop(helpers)
+            shutil.rmtree(work, ignore_errors=True)
             if args.redis:
                 await delete_prefix(args.redis, prefix)
     return results
 
 
-async def start_stack(processes: List[subprocess.Popen], args: argparse.Namespace, keys: Dict[str, str]) -> str:
-    """The reference portal (on a fresh SQLite file) and the action server, for ``--model``, each
-    with its keys; returns the endpoints file through which the Rasa server calls the actions."""
-    import tempfile
-
-    work = Path(tempfile.mkdtemp(prefix="wechat-load-"))
+async def start_stack(processes: List[subprocess.Popen], args: argparse.Namespace, keys: Dict[str, str],
+                      work: Path, console_database_url: str) -> str:
+    """The reference portal and the action server, for ``--model``, on fresh SQLite files in
+    ``work`` (the portal's, and the console's which the handoffs write), each with its keys;
+    returns the endpoints file through which the Rasa server calls the actions."""
     settings = Settings(portal_port=free_port(), action_port=free_port())
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}",
-           "PORTAL_URL": settings.effective_portal_url}
+           "CONSOLE_DATABASE_URL": console_database_url, "PORTAL_URL": settings.effective_portal_url}
     env.pop("PORTAL_WEBHOOK_URL", None)
     processes.append(start([sys.executable, "-m", "govbot", "portal", "--port", str(settings.portal_port)],
                            with_keys_of("portal", env, keys), show_errors=args.verbose))

@@ -12,6 +12,8 @@ import logging
 from typing import Optional, Tuple
 
 from connectors.wechat.inbound import Inbound
+from connectors.wechat.turns import Held
+from console.handoff import State
 from console.messages import Direction, Kind, Transcripts
 from console.sessions import Sessions
 from govbot.logmask import mask_openid
@@ -27,21 +29,21 @@ class StaffDesk:
         self._transcripts = transcripts
         self._channel = channel
 
-    async def take(self, inbound: Inbound) -> bool:
-        """True when the conversation is with staff: the message is stored for them (events such as
-        a menu click are not messages and stay with the channel). Raises when the console's
+    async def take(self, inbound: Inbound) -> Held:
+        """While the conversation is with staff the message is stored for them (events such as a
+        menu click are not messages and stay with the channel). Raises when the console's
         database cannot be reached; the channel then goes on as without a console."""
         if inbound.kind.startswith("event."):
-            return False
+            return Held.NO
         session = await self._sessions.active(self._channel, inbound.openid)
         if session is None:
-            return False
+            return Held.NO
         kind, text = note_of(inbound)
         await self._transcripts.add(session.id, Direction.CITIZEN, kind, text, inbound.media_id,
                                     source_key=inbound.key)
         logger.info("message %s of %s stored for staff (session %d)", inbound.key, mask_openid(inbound.openid),
                     session.id)
-        return True
+        return Held.ANSWERING if session.state is State.WITH_STAFF else Held.QUEUED
 
 
 def note_of(inbound: Inbound) -> Tuple[Kind, Optional[str]]:

@@ -75,6 +75,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Protocol, Tuple
 
 import async_timeout
@@ -134,11 +135,18 @@ IsPaused = Callable[[str], Awaitable[Optional[bool]]]  # None: no tracker store 
 Resume = Callable[[str], Awaitable[bool]]  # openid -> whether a paused conversation was resumed
 
 
+class Held(Enum):
+    """Where a citizen's message went, seen from the channel (``Desk.take``)."""
+    NO = "no"  # not handed to staff: the assistant answers
+    QUEUED = "queued"  # stored for staff, none of whom has the conversation yet: the citizen is told
+    ANSWERING = "answering"  # stored for the staff member in the conversation: no notice in between
+
+
 class Desk(Protocol):
     """Where a conversation handed to staff goes (``desk.StaffDesk``: the console)."""
 
-    async def take(self, inbound: Inbound) -> bool:
-        """True when the conversation is with staff and the message was stored for them."""
+    async def take(self, inbound: Inbound) -> Held:
+        """Stores the message for staff when the conversation is with them; where it went."""
 
 
 class Turns:
@@ -384,8 +392,9 @@ class Turns:
         return local is not None and local.waiting
 
     async def _turn(self, inbound: Inbound, choices: Optional[str]) -> List[str]:
-        if await self._with_staff(inbound):
-            return await self._hold(inbound.openid)
+        held = await self._with_staff(inbound)
+        if held is not Held.NO:
+            return await self._hold(inbound.openid) if held is Held.QUEUED else []
         if inbound.kind == KF_CLOSED and self._kf_resume is not None:
             return [BACK_TO_BOT] if await self._kf_resume(inbound.openid) else []
         if inbound.text is None:
@@ -418,22 +427,22 @@ class Turns:
             return parts
         return [TRANSFER, *parts] if transfer else await self._hold(inbound.openid)
 
-    async def _with_staff(self, inbound: Inbound) -> bool:
+    async def _with_staff(self, inbound: Inbound) -> Held:
         """The conversation is with staff in the console: the message was stored for them and the
         assistant does not see it. A console out of reach leaves the message to the assistant
         (whose tracker, paused, keeps it), never lost."""
         if self._desk is None:
-            return False
+            return Held.NO
         if self._is_paused is not None and await self._is_paused(inbound.openid) is False:
             # A handover pauses Rasa's tracker: unpaused, no database round trip on the hot path
             # (each would wait behind the model's work in the event loop under load).
-            return False
+            return Held.NO
         try:
             return await self._desk.take(inbound)
         except Exception as error:  # noqa: BLE001 - any failure of the console's database
             logger.error("cannot store %s of %s for staff: %s", inbound.key, mask_openid(inbound.openid),
                          type(error).__name__)
-            return False
+            return Held.NO
 
     async def _hold(self, openid: str) -> List[str]:
         """A conversation with staff gets no answer from the assistant; rather than silence, the

@@ -62,6 +62,22 @@ async def test_messages_with_staff_are_stored_once_in_order_and_acknowledged_at_
     assert not any("你说" in (r or "") for r in replies)  # the assistant never saw them
 
 
+async def test_once_a_staff_member_has_the_conversation_no_notice_comes_in_between(start_server, console):
+    """Waiting, the citizen hears that the message reached the staff; once claimed, the staff
+    member answers and the channel says nothing of its own (every message is still stored)."""
+    settings, sessions, transcripts, engine = console
+    harness = await start_server(console=settings)
+    peer, openid = harness.peer, new_openid()
+    staff = await StaffAccounts(engine, hasher=CHEAP_HASHER).add_staff("wang", "王小明", "agent", PASSWORD)
+    session = await sessions.open("wechat", openid, "user_request")
+    await sessions.claim(session.id, staff)
+    assert (await peer.push(peer.text(openid, "你好，在吗"))).reply is None
+    assert (await peer.push(peer.voice(openid, "我想问下护照"))).reply is None
+    assert [m.text for m in await transcripts.of(session.id)] == ["你好，在吗", "我想问下护照"]
+    await sessions.release(session.id, staff)  # back in the queue: the notice again
+    assert (await peer.push(peer.text(openid, "还有人吗"))).reply == HOLDING
+
+
 async def test_a_staff_reply_reaches_the_citizen_through_the_channel_s_output(start_server, console, fake):
     settings, sessions, _, engine = console
     harness = await start_server(console=settings)
