@@ -211,14 +211,11 @@ class Outbox:
             await self._client.send_text(openid, text, kf_account)
 
     async def allowance(self, openid: str) -> Tuple[int, float]:
-        """How many customer-service messages ``openid`` may still get, and for how many seconds
-        at most: the counters ``send`` spends (what staff see in the console)."""
-        left, seconds = 0, 0.0
-        for window in WINDOWS:
-            count, ttl = await self._storage.counter(_quota_key(window, openid))
-            if count > 0:
-                left, seconds = left + count, max(seconds, ttl)
-        return left, seconds
+        """How many customer-service messages ``openid`` may still get, and for how many seconds:
+        the counter ``send`` spends that lasts longest (the 48-hour window of a message rather than
+        the minute of a menu click), as staff see it in the console; (0, 0.0) when none is left."""
+        counters = [await self._storage.counter(_quota_key(window, openid)) for window in WINDOWS]
+        return max(((count, ttl) for count, ttl in counters if count > 0), key=lambda c: c[1], default=(0, 0.0))
 
     async def _take_quota(self, openid: str) -> bool:
         for window in (EVENT_WINDOW, MESSAGE_WINDOW):

@@ -104,6 +104,16 @@ async def test_a_staff_reply_reaches_the_citizen_through_the_channel_s_output(st
     assert (await sender.allowance("wechat", openid)).messages_left == 0
 
 
+async def test_staff_are_shown_the_window_that_lasts(start_server, console):
+    """A menu click or a follow also opens a minute for 3 messages; staff are shown the 48 hours."""
+    harness = await start_server(console=console[0])
+    peer, openid = harness.peer, new_openid()
+    await peer.push(peer.text(openid, "转人工"))
+    await peer.push(peer.event(openid, "subscribe"))
+    shown = await ChannelSender(harness.url, TOKEN).allowance("wechat", openid)
+    assert shown is not None and shown.messages_left == 5 and shown.seconds_left > 47.9 * 3600
+
+
 async def test_handed_back_the_assistant_answers_again(start_server, console):
     settings, sessions, transcripts, engine = console
     harness = await start_server(console=settings)
