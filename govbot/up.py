@@ -104,6 +104,11 @@ def _environment(settings: Settings, base: Mapping[str, str]) -> Dict[str, str]:
         "PORTAL_HOST": settings.portal_host, "WECHAT_FAKE_HOST": settings.wechat_fake_host,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", "PYTHONUNBUFFERED": "1",
     })
+    # Third-party notices that say nothing about this deployment, off by their own switches (an
+    # operator's setting wins): SQLAlchemy's 2.0 notice, caused by Rasa's tracker-store models,
+    # and TensorFlow's C++ INFO/WARNING lines on the model's graph (its errors still show).
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.update(demo_environment(env, settings.wechat_fake_port))
     # Status changes reach citizens as template messages through the channel's receiver.
     env.setdefault("PORTAL_WEBHOOK_URL", portal_webhook_url(settings))

@@ -72,6 +72,14 @@ def test_the_environment_of_up_names_every_server_s_address_and_port():
     assert env["PORTAL_WEBHOOK_URL"] == "http://127.0.0.1:5005/webhooks/wechat/portal"  # 0.0.0.0 is reached on loopback
 
 
+def test_third_party_notices_are_off_unless_the_operator_turns_them_on():
+    from govbot.up import _environment
+
+    env = _environment(Settings(), {})
+    assert env["SQLALCHEMY_SILENCE_UBER_WARNING"] == "1" and env["TF_CPP_MIN_LOG_LEVEL"] == "2"
+    assert _environment(Settings(), {"TF_CPP_MIN_LOG_LEVEL": "0"})["TF_CPP_MIN_LOG_LEVEL"] == "0"
+
+
 def test_every_server_of_the_procfile_listens_where_its_setting_says():
     processes = _processes(Settings())
     assert "--host $PORTAL_HOST" in processes["portal"] and "--host $WECHAT_FAKE_HOST" in processes["wechat-api"]
