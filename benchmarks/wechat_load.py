@@ -55,6 +55,7 @@ from connectors.wechat.testing.fake_api import (  # noqa: E402
     FakeWeChatServer,
 )
 from connectors.wechat.testing.simulator import WeChatPeer  # noqa: E402
+from console.db import create_engine, migrate  # noqa: E402
 from govbot.keys import generate_secrets, with_keys_of  # noqa: E402
 from govbot.processes import delete_prefix, free_port, start, stop, wait_until_up_async  # noqa: E402
 from govbot.settings import Settings  # noqa: E402
@@ -227,7 +228,7 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
         # The flows end in 转人工: their handoffs go to this run's own console database, never to
         # the one `make run` shows staff (var/console.sqlite3 on embedded defaults).
         work = Path(tempfile.mkdtemp(prefix="wechat-load-"))
-        env["CONSOLE_DATABASE_URL"] = f"sqlite:///{work / 'console.sqlite3'}"
+        env["CONSOLE_DATABASE_URL"] = await console_database(work)
         if args.redis:
             env["REDIS_URL"] = args.redis
         if args.aes:
@@ -292,6 +293,19 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
             if args.redis:
                 await delete_prefix(args.redis, prefix)
     return results
+
+
+async def console_database(work: Path) -> str:
+    """A migrated console database in ``work``: the channel asks it about every message of a
+    conversation that may be with staff, as in production (the echo run starts no action server,
+    which would migrate it)."""
+    url = f"sqlite:///{work / 'console.sqlite3'}"
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+    return url
 
 
 async def start_stack(processes: List[subprocess.Popen], args: argparse.Namespace, keys: Dict[str, str],

@@ -128,8 +128,11 @@ class WeChatInput(InputChannel):
         if self._turns is None:
             if self._on_new_message is None:
                 raise RuntimeError("the channel's blueprint has not been registered")
+            # Built at the first push, once the server's agent is known: only Rasa's has a tracker.
+            tracked = getattr(self._agent, "tracker_store", None) is not None
             self._turns = Turns(self.storage, self.outbox, self.menu, self._on_new_message,
-                                passive_timeout=self.settings.passive_timeout, is_paused=self._is_paused,
+                                passive_timeout=self.settings.passive_timeout,
+                                is_paused=self._is_paused if tracked else None,
                                 rate_per_minute=self.settings.user_rate_per_minute,
                                 rate_burst=self.settings.user_rate_burst, desk=self.desk,
                                 kf_resume=self._resume if self.console and not self.console.uses_console else None)

@@ -106,6 +106,7 @@ AFTER_PASSIVE = 0.3  # lets the passive answer reach the user before customer-se
 TURN_TIMEOUT = 120.0
 SORRY = "抱歉，系统刚才开小差了，请稍后再试一次。如需人工帮助，请回复“转人工”。"
 HOLDING = "您的消息已收到，会一并转给工作人员，请耐心等待回复（工作日9:00-17:00）。紧急事项可拨打12345政务服务热线。"
+STAFF_MARK_TTL = 7 * 24 * 3600.0  # a conversation with staff is looked up this long after its last message
 HOLD_EVERY = 600.0  # a conversation waiting for staff says HOLDING at most this often
 TOO_FAST = "您发送得太快了，请稍等片刻再发。"
 TOO_FAST_QUIET = 60.0  # TOO_FAST is said once per flood: again only after this long without limited messages
@@ -425,24 +426,43 @@ class Turns:
         transfer = self._kf_resume is not None and not inbound.kind.startswith("event.")
         if (parts and not transfer) or self._is_paused is None or not await self._is_paused(inbound.openid):
             return parts
-        return [TRANSFER, *parts] if transfer else await self._hold(inbound.openid)
+        if transfer:
+            return [TRANSFER, *parts]
+        # paused, and the message reached the assistant: a handover the mark did not know yet
+        held = await self._take_for_staff(inbound) if self._desk is not None else Held.QUEUED
+        return [] if held is Held.ANSWERING else await self._hold(inbound.openid)
 
     async def _with_staff(self, inbound: Inbound) -> Held:
-        """The conversation is with staff in the console: the message was stored for them and the
-        assistant does not see it. A console out of reach leaves the message to the assistant
-        (whose tracker, paused, keeps it), never lost."""
+        """Where the message goes when the conversation is with staff in the console: stored for
+        them, and the assistant does not see it.
+
+        With Rasa's tracker in sight the console is asked only about conversations marked as
+        handed over (``staff:<openid>`` in this store), not on every message: a handover the mark
+        does not know yet (the turn that paused, a store that lost its keys) shows as a paused,
+        silent assistant after the turn, where the message is stored all the same and the mark set
+        (``_turn``). A console out of reach leaves the message to the assistant (whose tracker,
+        paused, keeps it), never lost."""
         if self._desk is None:
             return Held.NO
-        if self._is_paused is not None and await self._is_paused(inbound.openid) is False:
-            # A handover pauses Rasa's tracker: unpaused, no database round trip on the hot path
-            # (each would wait behind the model's work in the event loop under load).
+        mark = _staff_mark(inbound.openid)
+        if self._is_paused is not None and not await self._storage.exists(mark):
             return Held.NO
+        held = await self._take_for_staff(inbound)
+        if held is Held.NO and self._is_paused is not None:
+            await self._storage.delete(mark)  # handed back: the assistant answers again
+        return held
+
+    async def _take_for_staff(self, inbound: Inbound) -> Held:
+        assert self._desk is not None
         try:
-            return await self._desk.take(inbound)
+            held = await self._desk.take(inbound)
         except Exception as error:  # noqa: BLE001 - any failure of the console's database
             logger.error("cannot store %s of %s for staff: %s", inbound.key, mask_openid(inbound.openid),
                          type(error).__name__)
             return Held.NO
+        if held is not Held.NO:
+            await self._storage.set(_staff_mark(inbound.openid), "1", STAFF_MARK_TTL)
+        return held
 
     async def _hold(self, openid: str) -> List[str]:
         """A conversation with staff gets no answer from the assistant; rather than silence, the
@@ -529,6 +549,10 @@ class Turns:
                 waiters.remove(future)
                 if not waiters:
                     del self._events[name]
+
+
+def _staff_mark(openid: str) -> str:
+    return f"staff:{openid}"
 
 
 def _release(future: "asyncio.Future[None]") -> None:

@@ -6,8 +6,10 @@ as the staff member's kf_account); once handed back the assistant answers again.
 from __future__ import annotations
 
 import asyncio
+from typing import List
 
 import pytest
+from rasa.shared.core.events import ConversationResumed
 
 from connectors.wechat import turns
 from connectors.wechat.staff import ChannelSender
@@ -20,7 +22,7 @@ from console.sessions import Sessions
 from console.settings import ConsoleSettings
 from console.staff import StaffAccounts
 from console.web.sender import SendFailed
-from tests.connectors.conftest import new_openid
+from tests.connectors.conftest import HandedToStaff, new_openid
 from tests.console.conftest import CHEAP_HASHER, PASSWORD
 
 TOKEN = "staff-route-test-token"
@@ -112,6 +114,44 @@ async def test_staff_are_shown_the_window_that_lasts(start_server, console):
     await peer.push(peer.event(openid, "subscribe"))
     shown = await ChannelSender(harness.url, TOKEN).allowance("wechat", openid)
     assert shown is not None and shown.messages_left == 5 and shown.seconds_left > 47.9 * 3600
+
+
+class SeeingAll(HandedToStaff):
+    """Records every message the assistant is handed, paused or not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: List[str] = []
+
+    async def handle_message(self, message) -> None:
+        self.seen.append(message.text)
+        await super().handle_message(message)
+
+
+async def test_with_rasa_s_tracker_the_console_is_asked_only_about_conversations_handed_over(
+        start_server, console):
+    """No console lookup per message: the first message after the handover reaches the paused,
+    silent assistant and is stored then (marking the conversation); the next ones go straight to
+    staff; once handed back the mark goes and the assistant answers."""
+    settings, sessions, transcripts, engine = console
+    agent = SeeingAll()
+    harness = await start_server(console=settings, agent=agent)
+    peer, openid = harness.peer, new_openid()
+    staff = await StaffAccounts(engine, hasher=CHEAP_HASHER).add_staff("wang", "王小明", "agent", PASSWORD)
+    assert (await peer.push(peer.text(openid, "你好"))).reply == "你说：你好"
+    assert (await peer.push(peer.text(openid, "转人工"))).reply == HandedToStaff.HANDOFF
+    session = await sessions.open("wechat", openid, "user_request")  # as action_handoff does
+    assert (await peer.push(peer.text(openid, "我的证件办好了吗"))).reply == HOLDING
+    assert (await peer.push(peer.text(openid, "什么时候能拿到"))).reply is None
+    assert agent.seen == ["你好", "转人工", "我的证件办好了吗"]  # not the last
+    assert [m.text for m in await transcripts.of(session.id)] == ["我的证件办好了吗", "什么时候能拿到"]
+    await sessions.claim(session.id, staff)
+    await sessions.hand_back(session.id, staff)
+    tracker = await agent.tracker_store.retrieve(openid)
+    tracker.update(ConversationResumed())  # what the console asks of Rasa's HTTP API
+    await agent.tracker_store.save(tracker)
+    assert (await peer.push(peer.text(openid, "补办身份证"))).reply == "你说：补办身份证"
+    assert (await peer.push(peer.text(openid, "谢谢"))).reply == "你说：谢谢"
 
 
 async def test_handed_back_the_assistant_answers_again(start_server, console):
