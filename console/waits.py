@@ -37,18 +37,17 @@ class Stay:
 def time_per_place(stays: Sequence[Stay]) -> Optional[timedelta]:
     """The median, over the last ``SAMPLES`` claims, of each one's wait divided by its place in the
     queue on arrival; None with fewer than ``MIN_SAMPLES`` claims."""
-    claims = sorted((s for s in stays if s.claimed and s.left is not None), key=lambda s: s.left or s.arrived)
-    per_place = [_wait_per_place(claim, stays) for claim in claims[-SAMPLES:]]
+    claims = sorted(((s.left, s) for s in stays if s.claimed and s.left is not None), key=lambda c: c[0])
+    per_place = [_wait_per_place(claim, claimed_at, stays) for claimed_at, claim in claims[-SAMPLES:]]
     if len(per_place) < MIN_SAMPLES:
         return None
     return timedelta(seconds=statistics.median(per_place))
 
 
-def _wait_per_place(claim: Stay, stays: Sequence[Stay]) -> float:
+def _wait_per_place(claim: Stay, claimed_at: datetime, stays: Sequence[Stay]) -> float:
     ahead = sum(1 for other in stays if other.arrived < claim.arrived
                 and (other.left is None or other.left > claim.arrived))
-    assert claim.left is not None
-    return (claim.left - claim.arrived).total_seconds() / (ahead + 1)
+    return (claimed_at - claim.arrived).total_seconds() / (ahead + 1)
 
 
 async def recent_stays(engine: AsyncEngine, now: datetime) -> List[Stay]:
@@ -63,9 +62,8 @@ async def recent_stays(engine: AsyncEngine, now: datetime) -> List[Stay]:
 
 
 def _stay(created_at: str, claimed_at: Optional[str], closed_at: Optional[str]) -> Stay:
-    arrived, claimed, closed = read(created_at), read(claimed_at), read(closed_at)
-    assert arrived is not None
-    return Stay(arrived, claimed or closed, claimed is not None)
+    claimed, closed = read(claimed_at), read(closed_at)
+    return Stay(datetime.fromisoformat(created_at), claimed or closed, claimed is not None)
 
 
 async def expected_wait(engine: AsyncEngine, now: datetime, places: int) -> timedelta:

@@ -429,7 +429,7 @@ class Turns:
         if transfer:
             return [TRANSFER, *parts]
         # paused, and the message reached the assistant: a handover the mark did not know yet
-        held = await self._take_for_staff(inbound) if self._desk is not None else Held.QUEUED
+        held = await self._take_for_staff(self._desk, inbound) if self._desk is not None else Held.QUEUED
         return [] if held is Held.ANSWERING else await self._hold(inbound.openid)
 
     async def _with_staff(self, inbound: Inbound) -> Held:
@@ -447,15 +447,14 @@ class Turns:
         mark = _staff_mark(inbound.openid)
         if self._is_paused is not None and not await self._storage.exists(mark):
             return Held.NO
-        held = await self._take_for_staff(inbound)
+        held = await self._take_for_staff(self._desk, inbound)
         if held is Held.NO and self._is_paused is not None:
             await self._storage.delete(mark)  # handed back: the assistant answers again
         return held
 
-    async def _take_for_staff(self, inbound: Inbound) -> Held:
-        assert self._desk is not None
+    async def _take_for_staff(self, desk: Desk, inbound: Inbound) -> Held:
         try:
-            held = await self._desk.take(inbound)
+            held = await desk.take(inbound)
         except Exception as error:  # noqa: BLE001 - any failure of the console's database
             logger.error("cannot store %s of %s for staff: %s", inbound.key, mask_openid(inbound.openid),
                          type(error).__name__)

@@ -28,7 +28,8 @@ def test_an_idle_queue_counts_each_citizen_s_own_wait():
 
 def test_a_busy_queue_is_seen_per_place():
     """Three at once, claimed two minutes apart: 2/1, 4/2 and 6/3 minutes per place."""
-    stays = [Stay(NINE + timedelta(seconds=i), NINE + minutes(2 * (i + 1)), True) for i in range(3)]
+    arrivals = [NINE + timedelta(seconds=i) for i in range(3)]
+    stays = [Stay(arrived, arrived + minutes(2 * (i + 1)), True) for i, arrived in enumerate(arrivals)]
     assert time_per_place(stays) == minutes(2)
 
 
