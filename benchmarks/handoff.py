@@ -190,7 +190,7 @@ class StaffBrowser:
     def _refresh(self, session_id: int) -> None:
         """What live.js does on a change of the open conversation: re-read its live parts."""
         async def reread() -> None:
-            for part in ("messages", "status"):
+            for part in ("messages", "status", "moves"):
                 try:
                     async with self.http.get(f"{self.base}/conversations/{session_id}/live/{part}",
                                              headers={"X-Live": "1"}) as response:

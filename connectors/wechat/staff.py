@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import time
 from typing import Any, Dict, Optional, Tuple
 
 import aiohttp
@@ -36,6 +37,7 @@ WINDOW_PATH = "/webhooks/wechat/staff/window"
 MAX_TEXT_CHARS = 2000
 TIMEOUT = aiohttp.ClientTimeout(total=10)
 ALLOWANCE_TIMEOUT = aiohttp.ClientTimeout(total=2)  # a page waits for it: the estimate is shown instead
+ALLOWANCE_FRESH, ALLOWANCES_KEPT = 5.0, 1000
 Answer = Tuple[int, Dict[str, Any]]
 
 
@@ -91,10 +93,14 @@ class ChannelSender:
         self._base = rasa_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"}
         self._channel = channel
+        # Every live update of a conversation's status asks for its allowance: asked of the
+        # channel at most every ALLOWANCE_FRESH seconds per citizen, and again after each send.
+        self._allowances: Dict[str, Tuple[float, Allowance]] = {}
 
     async def send(self, channel: str, sender_id: str, text: str, kf_account: Optional[str]) -> None:
         if channel != self._channel:
             raise SendFailed(f"no sender for channel {channel!r}")
+        self._allowances.pop(sender_id, None)
         status = await self._post(SEND_PATH, {"openid": sender_id, "text": text, "kf_account": kf_account or ""})
         if status == 409:
             raise SendFailed("WeChat's window or quota is spent: kept for the citizen's next message")
@@ -116,10 +122,18 @@ class ChannelSender:
         """The channel's own count for the console's view; None when it cannot tell."""
         if channel != self._channel:
             return None
+        now = time.monotonic()
+        asked_at, known = self._allowances.get(sender_id, (0.0, None))
+        if known is not None and now - asked_at < ALLOWANCE_FRESH:
+            return Allowance(known.messages_left, known.seconds_left - (now - asked_at))
         try:
             status, answer = await self._call(WINDOW_PATH, {"openid": sender_id}, ALLOWANCE_TIMEOUT)
             if status == 200:
-                return Allowance(int(answer["messages_left"]), float(answer["seconds_left"]))
+                allowance = Allowance(int(answer["messages_left"]), float(answer["seconds_left"]))
+                if len(self._allowances) >= ALLOWANCES_KEPT:  # only the conversations open now matter
+                    self._allowances = {k: v for k, v in self._allowances.items() if now - v[0] < ALLOWANCE_FRESH}
+                self._allowances[sender_id] = (now, allowance)
+                return allowance
         except (SendFailed, KeyError, TypeError, ValueError) as error:
             logger.warning("the channel's reply window is unknown: %s", type(error).__name__)
         return None
