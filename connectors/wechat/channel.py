@@ -180,13 +180,10 @@ class WeChatInput(InputChannel):
         """Messages outside a user's turn (e.g. ``trigger_intent``) go through the customer-service API."""
         return CustomerServiceOutput(lambda openid, texts: self.outbox.send(openid, texts))
 
-    async def _is_paused(self, openid: str) -> Optional[bool]:
-        """Whether the conversation is paused (handed to staff), from Rasa's own tracker store;
-        None without one (an agent that is not Rasa's)."""
-        store = getattr(self._agent, "tracker_store", None)
-        if store is None:
-            return None
-        tracker = await store.retrieve(openid)
+    async def _is_paused(self, openid: str) -> bool:
+        """Whether the conversation is paused (handed to staff), from Rasa's own tracker store
+        (given to the turns only when the agent has one)."""
+        tracker = await self._agent.tracker_store.retrieve(openid)
         return tracker is not None and tracker.is_paused()
 
     async def _resume(self, openid: str) -> bool:

@@ -132,7 +132,7 @@ class LocalTurn:
     def take_decision(self) -> Optional[str]:
         decided, self.decided = self.decided, None
         return decided
-IsPaused = Callable[[str], Awaitable[Optional[bool]]]  # None: no tracker store in sight to ask
+IsPaused = Callable[[str], Awaitable[bool]]  # from Rasa's tracker store (None for agents without one)
 Resume = Callable[[str], Awaitable[bool]]  # openid -> whether a paused conversation was resumed
 
 
