@@ -76,7 +76,8 @@ def _closing_form(driver) -> tuple:
 
 async def test_live_updates_keep_what_staff_have_typed(browser, console, sessions, transcripts, team, sender):
     """A message arriving re-reads the conversation's parts; the closing form, unchanged on the
-    server, stays as the staff member left it (a half-written note is not wiped every update)."""
+    server, stays as the staff member left it (a half-written note is not wiped every update);
+    a move made elsewhere changes the status and the moves without a reload."""
     session = await sessions.open("wechat", OPENID, "user_request", "护照办理")
     await transcripts.add(session.id, Direction.CITIZEN, text="护照要带什么材料")
     base = str(console.make_url("/")).rstrip("/")
@@ -86,3 +87,7 @@ async def test_live_updates_keep_what_staff_have_typed(browser, console, session
     await asyncio.to_thread(wait_for, browser, "#messages", "好的谢谢", 2.0)
     await asyncio.sleep(0.5)  # the status and closing parts are re-read with the messages
     assert await asyncio.to_thread(_closing_form, browser) == ("已电话告知材料清单", False)
+    await sessions.release(session.id, team.zhao)  # the supervisor, in another browser
+    await asyncio.to_thread(wait_for, browser, "#status .state", "排队中", 2.0)
+    await asyncio.to_thread(wait_for, browser, "#moves", "认领", 2.0)
+    assert "好的谢谢" in await asyncio.to_thread(lambda: browser.find_element("id", "messages").text)

@@ -19,7 +19,7 @@ async def test_the_bot_s_transcript_comes_before_the_messages_kept_for_staff(des
     shown = ("138****5678预约不了", "抱歉，我没太明白。", "以上为转人工前", "找个人跟我说")
     order = [html.index(text) for text in shown]
     assert order == sorted(order) and PHONE not in html
-    live = await (await desk("li")).page(f"/conversations/{session.id}/live/messages")
+    live = await (await desk("li")).page(f"/conversations/{session.id}/live")
     assert "抱歉，我没太明白。" not in live  # the live part re-reads only the console's own messages
 
 

@@ -24,7 +24,7 @@ async def test_a_message_written_elsewhere_arrives_within_a_second(desk, session
     finally:
         await writer.dispose()
     assert change["sessions"] == [session.id]
-    assert "我想问一下居住证" in await wang.page(f"/conversations/{session.id}/live/messages")
+    assert "我想问一下居住证" in await wang.page(f"/conversations/{session.id}/live")
     assert "我想问一下居住证" in await wang.page("/queue/live")
     stream.close()
 

@@ -14,7 +14,7 @@ async def test_agents_never_get_personal_data_in_the_html(desk, sessions, transc
     await transcripts.add(session.id, Direction.CITIZEN, text=TEXT)
     wang = await desk("wang")
     pages = [await wang.page(path) for path in ("/queue", "/queue/live", f"/conversations/{session.id}",
-                                                f"/conversations/{session.id}/live/messages")]
+                                                f"/conversations/{session.id}/live")]
     await wang.post(f"/conversations/{session.id}/claim")
     pages += [await wang.page("/mine"), await wang.page(f"/conversations/{session.id}")]
     for html in pages:

@@ -86,13 +86,13 @@ async def test_staff_see_the_channel_s_own_count_when_it_tells(desk, sessions, t
     wang = await desk("wang")
     await wang.post(f"/conversations/{session.id}/claim")
     sender.counted = Allowance(messages_left=2, seconds_left=3 * 3600 + 60)
-    assert "剩余 3 小时 1 分钟，还可发送 2 条" in await wang.page(f"/conversations/{session.id}/live/status")
+    assert "剩余 3 小时 1 分钟，还可发送 2 条" in await wang.page(f"/conversations/{session.id}/live")
     sender.counted = Allowance(messages_left=0, seconds_left=3600)  # e.g. the bot's own answers spent it
     page = await wang.page(f"/conversations/{session.id}")
     assert "还可发送" not in page and "可回复条数已用完" in page and "模板消息或电话" in page
     assert page.count("disabled") == 2  # the reply box and its button
     sender.counted = None
-    assert "还可发送 5 条" in await wang.page(f"/conversations/{session.id}/live/status")
+    assert "还可发送 5 条" in await wang.page(f"/conversations/{session.id}/live")
 
 
 async def test_a_channel_that_cannot_send_is_said_and_nothing_is_stored(desk, sessions, transcripts, sender):
