@@ -4,9 +4,10 @@ WeChat delivers customer-service messages only within 48 hours of the citizen's 
 and at most 5 of them per such message (the connector's rule, ``connectors.wechat.outbox.WINDOWS``,
 taken from there, not restated). The console shows the time and messages left and says plainly
 when a reply can no longer be delivered. The connector's own counter is the authority: staff see
-it (``Allowance``, asked of the channel for each view) whenever the channel answers; the console's
-estimate from its transcript is what they see otherwise, and what refuses a reply before it is
-handed to the channel (which keeps it for the citizen's next message if its counter is spent).
+it (``Allowance``, asked of the channel for each view and each reply) whenever the channel answers,
+and a reply it would refuse is refused before anything is stored; the console's estimate from its
+transcript stands in while the channel does not answer (a reply the channel's counter then refuses
+is kept by the channel for the citizen's next message and reported to staff as not sent).
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from console import audit, messages, tables, waits
-from console.delivery import DeliveryWindow, delivery_window
+from console.delivery import Allowance, DeliveryWindow, as_counted, delivery_window
 from console.handoff import (
     STAFF_ACTIONS,
     Action,
@@ -140,9 +140,11 @@ class Sessions:
         return await self._move(session_id, Action.HAND_BACK, actor, {"rating_asked": ask_rating},
                                 {"ask_rating": ask_rating})
 
-    async def reply(self, session_id: int, actor: Staff, text: str) -> Message:
-        """Stores a staff reply, once the staff member may send it and WeChat still delivers it;
-        the caller then sends it through the connector's output."""
+    async def reply(self, session_id: int, actor: Staff, text: str, allowance: Optional[Allowance] = None,
+                    channel_sends: bool = True) -> Message:
+        """Stores a staff reply, once the staff member may send it and WeChat still delivers it:
+        as the channel counts (``allowance``, ``channel_sends``: what staff were shown), else as
+        the transcript says; the caller then sends it through the connector's output."""
         now = self._now()
         async with self._engine.begin() as connection:
             session = await _load(connection, session_id)
@@ -150,7 +152,7 @@ class Sessions:
             if stored is None or not stored.active or session.state is not State.WITH_STAFF \
                     or session.assigned_staff_id != actor.id:
                 raise NotAssigned(f"session {session_id} is not with {actor.login}")
-            window = await _window(connection, session, now)
+            window = as_counted(await _window(connection, session, now), allowance, now, channel_sends)
             if window.why_not is not None:
                 raise Undeliverable(window.why_not)
             message = await messages.append(connection, session_id, now, Direction.STAFF, text=text,

@@ -15,7 +15,6 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from console import audit
-from console.delivery import NO_CHANNEL
 from console.handoff import (
     Conflict,
     HandoffError,
@@ -77,9 +76,10 @@ async def reply(request: web.Request) -> web.StreamResponse:
         raise _back_to(session_id, "empty")
     try:
         session = await found.sessions.get(session_id)
-        if not found.sender.sends_to(session.channel):  # nothing is stored that cannot go out
-            raise Undeliverable(NO_CHANNEL)
-        await found.sessions.reply(session_id, staff, text)
+        # Refused as staff were shown: by the channel's own counter; nothing stored that cannot go out.
+        await found.sessions.reply(session_id, staff, text,
+                                   await found.sender.allowance(session.channel, session.sender_id),
+                                   found.sender.sends_to(session.channel))
     except HandoffError as refusal:
         raise _back_to(session_id, _refusal("reply", refusal)) from None
     raise _back_to(session_id, "sent" if await _send(found, session, staff, text) else "not_sent")

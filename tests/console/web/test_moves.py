@@ -95,6 +95,20 @@ async def test_staff_see_the_channel_s_own_count_when_it_tells(desk, sessions, t
     assert "还可发送 5 条" in await wang.page(f"/conversations/{session.id}/live")
 
 
+async def test_a_reply_the_channel_s_counter_would_refuse_is_refused_and_not_stored(desk, sessions, transcripts,
+                                                                                   sender):
+    """Refused as staff were shown: the channel's spent counter wins over the console's estimate."""
+    session = await sessions.open("wechat", OPENID, "user_request")
+    await transcripts.add(session.id, Direction.CITIZEN, text="在吗")
+    wang = await desk("wang")
+    await wang.post(f"/conversations/{session.id}/claim")
+    sender.counted = Allowance(messages_left=0, seconds_left=3600)
+    assert notice(await wang.post(f"/conversations/{session.id}/reply", {"text": "您好"})) == "undeliverable"
+    assert sender.sent == [] and [m.text for m in await transcripts.of(session.id)] == ["在吗"]
+    sender.counted = Allowance(messages_left=1, seconds_left=3600)
+    assert notice(await wang.post(f"/conversations/{session.id}/reply", {"text": "您好"})) == "sent"
+
+
 async def test_a_channel_that_cannot_send_is_said_and_nothing_is_stored(desk, sessions, transcripts, sender):
     """A conversation from Rasa's rest channel (local tries): it answers requests, it cannot push."""
     session = await sessions.open("rest", "me", "user_request")
