@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from console import tables
-from console.timestamps import stamp
+from console.timestamps import instant, stamp
 
 
 @dataclass(frozen=True)
@@ -49,5 +49,5 @@ async def entries(engine: AsyncEngine, target: Optional[str] = None) -> List[Aud
     async with engine.connect() as connection:
         rows = (await connection.execute(query)).mappings().all()
     return [AuditEntry(row["staff_id"], row["action"], row["target"], json.loads(row["details"]),
-                       datetime.fromisoformat(row["at"])) for row in rows]
+                       instant(row["at"])) for row in rows]
 

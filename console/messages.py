@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from console import tables
 from console.handoff import UnknownSession
-from console.timestamps import stamp
+from console.timestamps import instant, stamp
 from govbot.clock import china_now
 
 
@@ -48,7 +48,7 @@ class Message:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "Message":
         return cls(row["session_id"], row["seq"], Direction(row["direction"]), Kind(row["kind"]), row["text"],
-                   row["media_id"], row["staff_id"], datetime.fromisoformat(row["created_at"]))
+                   row["media_id"], row["staff_id"], instant(row["created_at"]))
 
 
 async def append(connection: AsyncConnection, session_id: int, at: datetime, direction: Direction,

@@ -33,7 +33,7 @@ from console.handoff import (
 from console.hours import StaffHours
 from console.messages import Direction, Message
 from console.staff import Staff
-from console.timestamps import read, stamp
+from console.timestamps import instant, read, stamp
 from govbot.clock import china_now
 from govbot.logmask import mask_openid
 
@@ -65,7 +65,7 @@ class Session:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "Session":
         return cls(row["id"], row["channel"], row["sender_id"], row["reason"], row["service_item"],
-                   State(row["state"]), row["assigned_staff_id"], datetime.fromisoformat(row["created_at"]),
+                   State(row["state"]), row["assigned_staff_id"], instant(row["created_at"]),
                    read(row["claimed_at"]), read(row["closed_at"]), read(row["last_citizen_at"]), row["last_seq"],
                    row["closing_note"], bool(row["rating_asked"]))
 
@@ -184,7 +184,7 @@ class Sessions:
                  .order_by(tables.tickets.c.id))
         async with self._engine.connect() as connection:
             return [Ticket(row["session_id"], date.fromisoformat(row["due_day"]),
-                           datetime.fromisoformat(row["created_at"]), read(row["done_at"]))
+                           instant(row["created_at"]), read(row["done_at"]))
                     for row in (await connection.execute(query)).mappings()]
 
     async def expected_wait(self, places: int) -> timedelta:

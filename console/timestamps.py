@@ -12,5 +12,11 @@ def stamp(instant: datetime) -> str:
     return instant.astimezone(CHINA_TZ).isoformat(timespec="microseconds")
 
 
+def instant(value: str) -> datetime:
+    """A stored instant (``stamp``'s string) read back."""
+    return datetime.fromisoformat(value)
+
+
 def read(value: Optional[str]) -> Optional[datetime]:
-    return datetime.fromisoformat(value) if value else None
+    """A stored instant that may be absent (NULL)."""
+    return instant(value) if value else None

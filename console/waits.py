@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from console import tables
-from console.timestamps import read, stamp
+from console.timestamps import instant, read, stamp
 
 SAMPLES = 20  # the recent claims the time per place is the median of
 MIN_SAMPLES = 3
@@ -63,7 +63,7 @@ async def recent_stays(engine: AsyncEngine, now: datetime) -> List[Stay]:
 
 def _stay(created_at: str, claimed_at: Optional[str], closed_at: Optional[str]) -> Stay:
     claimed, closed = read(claimed_at), read(closed_at)
-    return Stay(datetime.fromisoformat(created_at), claimed or closed, claimed is not None)
+    return Stay(instant(created_at), claimed or closed, claimed is not None)
 
 
 async def expected_wait(engine: AsyncEngine, now: datetime, places: int) -> timedelta:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from console import audit, tables
 from console.settings import ConsoleSettings
 from console.staff import Staff
-from console.timestamps import stamp
+from console.timestamps import instant, stamp
 
 MAX_FAILURES = 5  # failed sign-ins of one login within FAILURE_WINDOW before it is refused untried
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -69,7 +69,7 @@ class SignIns:
         if self._expired(row, now) or not row["active"]:
             await self.end(row["token_hash"], row["id"], "sign_in_expired")
             return None
-        if touch and now - datetime.fromisoformat(row["last_seen_at"]) >= TOUCH_EVERY:
+        if touch and now - instant(row["last_seen_at"]) >= TOUCH_EVERY:
             await self._touch(row["token_hash"], now)
         return SignIn(row["token_hash"], Staff.from_row(row), row["csrf_token"])
 
@@ -92,7 +92,7 @@ class SignIns:
             return int((await connection.execute(query)).scalar_one()) >= MAX_FAILURES
 
     def _expired(self, row: Mapping[str, Any], now: datetime) -> bool:
-        started, seen = datetime.fromisoformat(row["created_at"]), datetime.fromisoformat(row["last_seen_at"])
+        started, seen = instant(row["created_at"]), instant(row["last_seen_at"])
         return now >= started + self._settings.session_lifetime or now >= seen + self._settings.idle_lifetime
 
     async def _touch(self, hashed: str, now: datetime) -> None:
